@@ -1,0 +1,18 @@
+//! Compiles `proto/` with protox, a pure-Rust protobuf compiler, so that a
+//! fresh machine needs no `protoc`.
+
+use std::path::PathBuf;
+
+const PROTO_FILES: &[&str] = &["baton/daemon/v1/daemon.proto"];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let descriptors = protox::compile(PROTO_FILES, [&proto_root])?;
+    tonic_prost_build::configure()
+        .build_server(true)
+        .build_client(true)
+        .compile_fds(descriptors)?;
+    // compile_fds knows no file paths, so it cannot ask cargo to rerun by itself.
+    println!("cargo:rerun-if-changed={}", proto_root.display());
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! baton's gRPC contract and the Unix-socket plumbing every daemon and the CLI
+//! share.
+//!
+//! The messages and services are generated at build time from `proto/` by a
+//! pure-Rust protobuf compiler. [`socket`] binds a daemon's socket safely and
+//! serves on it; [`client`] connects with a deadline on every call.
+
+pub mod client;
+pub mod daemon_info;
+pub mod socket;
+
+/// `baton.daemon.v1`: the `Daemon` service every daemon serves.
+pub mod daemon {
+    #![allow(missing_debug_implementations, clippy::unwrap_used)]
+    tonic::include_proto!("baton.daemon.v1");
+}
