@@ -14,3 +14,9 @@ pub mod daemon {
     #![allow(missing_debug_implementations, clippy::unwrap_used)]
     tonic::include_proto!("baton.daemon.v1");
 }
+
+/// `baton.lrmd.v1`: the `Lrmd` service of baton-lrmd (resource agents).
+pub mod lrmd {
+    #![allow(missing_debug_implementations, clippy::unwrap_used)]
+    tonic::include_proto!("baton.lrmd.v1");
+}

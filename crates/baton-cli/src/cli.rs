@@ -1,0 +1,59 @@
+//! The one definition of baton's command line: help, man pages and shell
+//! completions all come from these types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::Format;
+
+/// Manage a baton high-availability cluster.
+///
+/// Exit codes: 0 done; 1 problems found (verify); 2 bad input or unusable
+/// configuration; 3 the cluster could not be reached.
+#[derive(Debug, Parser)]
+#[command(name = "baton", version, propagate_version = true)]
+pub struct Cli {
+    /// Directory holding the daemons' sockets (ringd.sock, crmd.sock, …).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "/run/baton",
+        env = "BATON_SOCKET_DIR"
+    )]
+    pub socket_dir: PathBuf,
+    /// Output format of commands that show state.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check or convert cluster configuration files (cluster.toml, corosync.conf).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Run resource agent actions on this node through baton-lrmd.
+    #[command(subcommand)]
+    Lrm(crate::lrm_cmd::LrmCommand),
+    /// Resource agents: classes, agents, parameters (like `crm ra`).
+    #[command(subcommand)]
+    Ra(crate::ra_cmd::RaCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Show the effective configuration of FILE, where each value comes from,
+    /// and every problem; exit 0 when it is usable, 2 when not.
+    Check(FileArg),
+    /// Print the cluster.toml equivalent of FILE (e.g. a corosync.conf).
+    Import(FileArg),
+}
+
+#[derive(Debug, Args)]
+pub struct FileArg {
+    /// A cluster.toml, or a corosync.conf of any generation (1.x, 2.x, 3.x).
+    pub file: PathBuf,
+}

@@ -1,0 +1,45 @@
+//! `baton`: the admin command.
+//!
+//! Parse (clap) → resolve → execute. Errors are printed once, at the top, as
+//! one sentence with its causes; the exit code tells scripts what happened
+//! (see [`exit`]).
+
+mod cli;
+mod config_cmd;
+mod exit;
+mod lrm_cmd;
+mod output;
+mod ra_cmd;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match run(&args) {
+        Ok(code) => code.into(),
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("baton: {error:#}");
+            exit::Code::of_error(&error).into()
+        }
+    }
+}
+
+fn run(args: &cli::Cli) -> anyhow::Result<exit::Code> {
+    match &args.command {
+        cli::Command::Config(command) => config_cmd::run(command, args.output),
+        cli::Command::Lrm(command) => lrm_cmd::run(command, &args.socket_dir, args.output),
+        cli::Command::Ra(command) => ra_cmd::run(command, &args.socket_dir, args.output),
+    }
+}
+
+/// `baton … | head` closing the pipe early is not an error.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

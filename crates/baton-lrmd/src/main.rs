@@ -1,0 +1,154 @@
+//! `baton-lrmd`: runs resource agents for this node (pacemaker-execd).
+//!
+//! A thin shell: the agents' rules live in baton-agents; this binary adds a
+//! per-resource queue, a node-wide concurrency limit, recurring monitors,
+//! and the `Lrmd` gRPC service on `<socket-dir>/lrmd.sock`.
+
+mod executor;
+mod monitors;
+mod service;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use baton_agents::exec::Limits;
+use baton_agents::run::Roots;
+use baton_proto::lrmd::lrmd_server::LrmdServer;
+use baton_proto::socket::{SocketError, UnixSocket};
+use clap::Parser;
+
+use crate::executor::Executor;
+use crate::monitors::Monitors;
+use crate::service::LrmdService;
+
+/// Runs resource agents (OCF, LSB, systemd, service) for this node.
+///
+/// Exit codes: 0 stopped cleanly; 2 bad arguments; 3 another lrmd serves the
+/// socket; 1 any other failure to start.
+#[derive(Debug, Parser)]
+#[command(name = "baton-lrmd", version)]
+struct Args {
+    /// Directory for the socket (lrmd.sock).
+    #[arg(long, value_name = "DIR", default_value = "/run/baton")]
+    socket_dir: PathBuf,
+    /// Directory for persistent state (lrmd keeps none today).
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/baton")]
+    state_dir: PathBuf,
+    /// Root of the OCF tree; agents are in resource.d/PROVIDER/TYPE below it.
+    #[arg(long, value_name = "DIR", default_value = "/usr/lib/ocf")]
+    ocf_root: PathBuf,
+}
+
+/// Agents running at once on this node: Pacemaker's node-action-limit
+/// default, twice the cores.
+fn slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let _log = match baton_log::init(&baton_log::LogSettings {
+        daemon: "baton-lrmd".into(),
+        to_stderr: true,
+        to_journal: false,
+        logfile: None,
+        verbosity: baton_log::Verbosity::Info,
+        subsystems: Vec::new(),
+    }) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("baton-lrmd: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("baton-lrmd: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("baton-lrmd: {error:#}");
+            let busy = error
+                .chain()
+                .any(|c| matches!(c.downcast_ref(), Some(SocketError::Busy { .. })));
+            ExitCode::from(if busy { 3 } else { 1 })
+        }
+    }
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
+    if !args.ocf_root.is_dir() {
+        tracing::warn!(ocf_root = %args.ocf_root.display(), "the OCF root does not exist; ocf agents will be reported not installed");
+    }
+    let socket = UnixSocket::bind(&args.socket_dir.join("lrmd.sock"))?;
+    let executor = Arc::new(Executor::new(
+        Roots::new(args.ocf_root.clone()),
+        Limits::default(),
+        slots(),
+    ));
+    let monitors = Arc::new(Monitors::new(Arc::clone(&executor)));
+    let lrmd = LrmdServer::new(LrmdService::new(executor, Arc::clone(&monitors)));
+    let info = baton_proto::daemon_info::DaemonInfo::new(
+        "baton-lrmd",
+        env!("CARGO_PKG_VERSION"),
+        &node_name(),
+    );
+    let router = tonic::transport::Server::builder()
+        .add_service(lrmd)
+        .add_service(info);
+    tracing::info!(socket = %socket.path().display(), ocf_root = %args.ocf_root.display(), state_dir = %args.state_dir.display(), "serving");
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    let watchdog = tokio::spawn(watchdog());
+    let result = socket
+        .serve(router, shutdown_signal())
+        .await
+        .context("serving lrmd.sock failed");
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    watchdog.abort();
+    result
+}
+
+/// Pets systemd's watchdog at half its period while the runtime is healthy.
+async fn watchdog() {
+    let Some(period) = sd_notify::watchdog_enabled() else {
+        return;
+    };
+    let mut ticks = tokio::time::interval(period / 2);
+    loop {
+        ticks.tick().await;
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot watch SIGTERM/SIGINT; stop the daemon with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!("stopping");
+}
+
+/// The kernel's host name: what the DaemonInfo service reports until the
+/// node name comes from the cluster config.
+fn node_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_default()
+}
