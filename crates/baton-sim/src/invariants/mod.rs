@@ -1,0 +1,216 @@
+//! Safety and liveness properties checked after every simulation step.
+//! One property per file, each citing where it comes from.
+
+mod agreed_order;
+mod config_agreement;
+mod liveness;
+mod no_duplicates;
+mod ring_id_monotonic;
+mod self_delivery;
+mod virtual_synchrony;
+
+use baton_totem::{ConfigKind, NodeId, RingId};
+
+pub use liveness::Liveness;
+
+/// A workload message: who submitted it, in which incarnation, and its
+/// per-incarnation counter. Encoded in the first 16 bytes of the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MessageId {
+    pub node: NodeId,
+    pub incarnation: u32,
+    pub counter: u64,
+}
+
+impl MessageId {
+    pub const ENCODED_LEN: usize = 16;
+
+    #[must_use]
+    pub fn encode(&self, padding: usize) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(Self::ENCODED_LEN + padding);
+        bytes.extend_from_slice(&self.node.0.to_le_bytes());
+        bytes.extend_from_slice(&self.incarnation.to_le_bytes());
+        bytes.extend_from_slice(&self.counter.to_le_bytes());
+        bytes.resize(Self::ENCODED_LEN + padding, 0xA5);
+        bytes
+    }
+
+    #[must_use]
+    pub fn decode(bytes: &[u8]) -> Option<MessageId> {
+        let node = u32::from_le_bytes(bytes.get(0..4)?.try_into().ok()?);
+        let incarnation = u32::from_le_bytes(bytes.get(4..8)?.try_into().ok()?);
+        let counter = u64::from_le_bytes(bytes.get(8..16)?.try_into().ok()?);
+        Some(MessageId {
+            node: NodeId(node),
+            incarnation,
+            counter,
+        })
+    }
+}
+
+/// A node's life between a start and a crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Incarnation {
+    pub node: NodeId,
+    pub number: u32,
+}
+
+/// What the checkers see of the run.
+#[derive(Debug, Clone)]
+pub enum Observation<'a> {
+    Submitted {
+        by: Incarnation,
+        message: MessageId,
+    },
+    Delivered {
+        at: Incarnation,
+        sender: NodeId,
+        /// `None` when the payload is not one the workload produced.
+        message: Option<MessageId>,
+    },
+    Configuration {
+        at: Incarnation,
+        kind: ConfigKind,
+        ring_id: RingId,
+        members: &'a [NodeId],
+    },
+    Persisted {
+        node: NodeId,
+        ring_seq: u64,
+    },
+    Stopped {
+        incarnation: Incarnation,
+    },
+}
+
+/// State at the end of the run, for end-of-run checks.
+#[derive(Debug, Clone)]
+pub struct EndOfRun {
+    /// Incarnations that were running from their start to the end.
+    pub survivors: Vec<Incarnation>,
+}
+
+pub trait Invariant {
+    fn name(&self) -> &'static str;
+    fn observe(&mut self, observation: &Observation<'_>) -> Result<(), String>;
+    fn finish(&mut self, _end: &EndOfRun) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Every safety invariant, in the order they are checked.
+#[must_use]
+pub fn safety_invariants() -> Vec<Box<dyn Invariant>> {
+    vec![
+        Box::new(no_duplicates::NoDuplicates::default()),
+        Box::new(agreed_order::AgreedOrder::default()),
+        Box::new(virtual_synchrony::VirtualSynchrony::default()),
+        Box::new(config_agreement::ConfigAgreement::default()),
+        Box::new(ring_id_monotonic::RingIdMonotonic::default()),
+        Box::new(self_delivery::SelfDelivery::default()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn incarnation(node: u32) -> Incarnation {
+        Incarnation {
+            node: NodeId(node),
+            number: 0,
+        }
+    }
+
+    fn message(counter: u64) -> MessageId {
+        MessageId {
+            node: NodeId(1),
+            incarnation: 0,
+            counter,
+        }
+    }
+
+    fn feed(invariant: &mut dyn Invariant, observations: &[Observation<'_>]) -> Result<(), String> {
+        observations.iter().try_for_each(|o| invariant.observe(o))
+    }
+
+    #[test]
+    fn agreed_order_catches_a_reordering() {
+        let members = [NodeId(1), NodeId(2)];
+        let ring_id = RingId {
+            seq: 4,
+            rep: NodeId(1),
+        };
+        let config = |node| Observation::Configuration {
+            at: incarnation(node),
+            kind: ConfigKind::Regular,
+            ring_id,
+            members: &members,
+        };
+        let deliver = |node, counter| Observation::Delivered {
+            at: incarnation(node),
+            sender: NodeId(1),
+            message: Some(message(counter)),
+        };
+        let mut checker = agreed_order::AgreedOrder::default();
+        let same = [
+            config(1),
+            config(2),
+            deliver(1, 0),
+            deliver(2, 0),
+            deliver(1, 1),
+        ];
+        assert!(feed(&mut checker, &same).is_ok());
+        assert!(
+            checker.observe(&deliver(2, 2)).is_err(),
+            "node 2 skipped message 1"
+        );
+    }
+
+    #[test]
+    fn duplicates_and_inventions_are_caught() {
+        let mut checker = no_duplicates::NoDuplicates::default();
+        let deliver = Observation::Delivered {
+            at: incarnation(2),
+            sender: NodeId(1),
+            message: Some(message(0)),
+        };
+        assert!(checker.observe(&deliver).is_err(), "never submitted");
+        let submit = Observation::Submitted {
+            by: incarnation(1),
+            message: message(0),
+        };
+        assert!(feed(&mut checker, &[submit, deliver.clone()]).is_ok());
+        assert!(checker.observe(&deliver).is_err(), "delivered twice");
+    }
+
+    #[test]
+    fn ring_ids_must_grow_and_agree() {
+        let members = [NodeId(1)];
+        let regular = |seq| Observation::Configuration {
+            at: incarnation(1),
+            kind: ConfigKind::Regular,
+            ring_id: RingId {
+                seq,
+                rep: NodeId(1),
+            },
+            members: &members,
+        };
+        let mut monotonic = ring_id_monotonic::RingIdMonotonic::default();
+        assert!(feed(&mut monotonic, &[regular(8), regular(12)]).is_ok());
+        assert!(monotonic.observe(&regular(12)).is_err());
+        let mut agreement = config_agreement::ConfigAgreement::default();
+        assert!(agreement.observe(&regular(8)).is_ok());
+        let other_members = [NodeId(1), NodeId(2)];
+        let conflicting = Observation::Configuration {
+            at: incarnation(1),
+            kind: ConfigKind::Regular,
+            ring_id: RingId {
+                seq: 8,
+                rep: NodeId(1),
+            },
+            members: &other_members,
+        };
+        assert!(agreement.observe(&conflicting).is_err());
+    }
+}

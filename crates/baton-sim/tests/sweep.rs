@@ -1,0 +1,181 @@
+//! Seed sweeps through the simulator. Every failure prints its replay line.
+
+use baton_sim::{FaultKinds, SimOptions, run};
+
+fn check(seed: u64, nodes: Option<usize>, faults: FaultKinds) {
+    let options = SimOptions {
+        seed,
+        nodes,
+        faults,
+        trace: false,
+    };
+    if let Err(violation) = run(&options) {
+        panic!("{violation}");
+    }
+}
+
+/// The CI sweep: 2,000 seeds mixing every fault kind, in two halves so the
+/// test harness runs them on both cores. `BATON_SIM_SEEDS=A..B` sweeps
+/// another range instead (a soak), e.g. `BATON_SIM_SEEDS=0..100000 cargo
+/// test --release -p baton-sim --test sweep sweep_`.
+fn sweep(default: std::ops::Range<u64>) {
+    let range = match std::env::var("BATON_SIM_SEEDS") {
+        Ok(text) => {
+            let (start, end) = text
+                .split_once("..")
+                .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
+                .unwrap_or_else(|| panic!("BATON_SIM_SEEDS must look like 0..2000, not {text}"));
+            let middle = start + (end - start) / 2;
+            if default.start == 0 {
+                start..middle
+            } else {
+                middle..end
+            }
+        }
+        Err(_) => default,
+    };
+    for seed in range {
+        check(seed, None, FaultKinds::all());
+    }
+}
+
+#[test]
+fn sweep_first_half_every_fault_kind() {
+    sweep(0..1000);
+}
+
+#[test]
+fn sweep_second_half_every_fault_kind() {
+    sweep(1000..2000);
+}
+
+#[test]
+fn fault_free_runs_converge() {
+    for seed in 0..20 {
+        check(seed, None, FaultKinds::none());
+    }
+}
+
+/// Seeds that once failed. The swarm has changed since (so a seed may no
+/// longer build the same scenario), but each still exercises the area.
+#[test]
+fn pinned_regressions() {
+    let parse = |text: &str| FaultKinds::parse(text).expect("valid fault list");
+    let pinned: &[(u64, usize, &str, &str)] = &[
+        (
+            20,
+            6,
+            "partition",
+            "zero-latency links let a join storm spin without time advancing",
+        ),
+        (
+            39,
+            12,
+            "loss",
+            "every join answered with a join: traffic grew without bound",
+        ),
+        (
+            15,
+            7,
+            "crash",
+            "failed lists carried past COMMIT kept excluding healthy nodes",
+        ),
+        (
+            3,
+            7,
+            "partition",
+            "same: stale failed list spread by a member stuck in RECOVERY",
+        ),
+        (
+            15,
+            7,
+            "all",
+            "joins that changed nothing restarted the consensus timer forever",
+        ),
+        (
+            60,
+            6,
+            "all",
+            "token aru raised past a slower member; recovery installed early (EVS)",
+        ),
+        (
+            220,
+            16,
+            "all",
+            "every survivor re-sent all old messages; recovery outran the bound",
+        ),
+        (
+            9,
+            10,
+            "loss",
+            "probe drain bound ignored the backlog queued during the faults",
+        ),
+        (
+            9,
+            10,
+            "pause",
+            "merge never happened while failed lists were stale",
+        ),
+        (
+            2538,
+            11,
+            "all",
+            "three rings needed several merge rounds; the bound allowed two",
+        ),
+        (
+            2231,
+            11,
+            "all",
+            "a paused node's buffered packets arrived late in the quiet phase",
+        ),
+    ];
+    for (seed, nodes, faults, why) in pinned {
+        let options = SimOptions {
+            seed: *seed,
+            nodes: Some(*nodes),
+            faults: parse(faults),
+            trace: false,
+        };
+        if let Err(violation) = run(&options) {
+            panic!("pinned seed ({why}) failed again: {violation}");
+        }
+    }
+}
+
+/// Known liveness failures: two groups that marked each other failed keep
+/// re-forming rings on their own instead of merging. Safety holds; the
+/// quiet phase does not converge. Run with `cargo test --release -p
+/// baton-sim --test sweep -- --ignored`.
+#[test]
+#[ignore = "open liveness bug: mutual failed lists cycle instead of merging"]
+fn known_liveness_failures() {
+    check(3486, Some(4), FaultKinds::all());
+    check(87, Some(16), FaultKinds::all());
+}
+
+/// A seed replays bit-for-bit: the same steps, deliveries and end time.
+#[test]
+fn a_seed_replays_exactly() {
+    let options = SimOptions {
+        seed: 4242,
+        nodes: None,
+        faults: FaultKinds::all(),
+        trace: false,
+    };
+    let first = run(&options).map_err(|v| v.to_string());
+    let second = run(&options).map_err(|v| v.to_string());
+    let key = |r: &Result<baton_sim::RunSummary, String>| {
+        r.as_ref()
+            .map(|s| {
+                (
+                    s.steps,
+                    s.deliveries,
+                    s.submitted,
+                    s.virtual_end,
+                    s.convergence_ms,
+                )
+            })
+            .map_err(Clone::clone)
+    };
+    assert_eq!(key(&first), key(&second));
+}

@@ -1,0 +1,183 @@
+//! Small end-to-end checks of the core with a lossless in-test driver
+//! (fixed 1 ms latency). The randomized checks live in `baton-sim`.
+
+use std::collections::VecDeque;
+
+use baton_totem::{Config, ConfigKind, Destination, Millis, NodeId, Output, RingId, State, Totem};
+
+struct Cluster {
+    now: Millis,
+    nodes: Vec<Option<Totem>>,
+    in_flight: VecDeque<(Millis, usize, NodeId, Vec<u8>)>,
+    delivered: Vec<Vec<Vec<u8>>>,
+    regular: Vec<Option<(RingId, Vec<NodeId>)>>,
+    persisted: Vec<u64>,
+}
+
+impl Cluster {
+    fn new(count: u32, token_ms: u64) -> Cluster {
+        let ids: Vec<NodeId> = (1..=count).map(NodeId).collect();
+        let config = Config::with_token(ids.clone(), token_ms, 0);
+        Cluster {
+            now: Millis(0),
+            nodes: ids
+                .iter()
+                .map(|id| Some(Totem::new(config.clone(), *id, 0)))
+                .collect(),
+            in_flight: VecDeque::new(),
+            delivered: vec![Vec::new(); count as usize],
+            regular: vec![None; count as usize],
+            persisted: vec![0; count as usize],
+        }
+    }
+
+    fn drain(&mut self, index: usize) {
+        while let Some(output) = self.nodes[index].as_mut().and_then(Totem::poll_output) {
+            let from = NodeId(index as u32 + 1);
+            match output {
+                Output::Send { to, packet } => {
+                    let targets: Vec<usize> = match to {
+                        Destination::Node(id) => vec![id.0 as usize - 1],
+                        Destination::Broadcast => {
+                            (0..self.nodes.len()).filter(|i| *i != index).collect()
+                        }
+                    };
+                    for target in targets {
+                        self.in_flight
+                            .push_back((self.now.plus(1), target, from, packet.clone()));
+                    }
+                }
+                Output::Deliver { payload, .. } => self.delivered[index].push(payload.to_vec()),
+                Output::ConfigChange {
+                    kind: ConfigKind::Regular,
+                    ring_id,
+                    members,
+                    ..
+                } => self.regular[index] = Some((ring_id, members)),
+                Output::ConfigChange { .. } => {}
+                Output::PersistRingSeq(seq) => self.persisted[index] = seq,
+            }
+        }
+    }
+
+    /// Runs until `until`, always handling the earliest packet or timer.
+    fn run_until(&mut self, until: Millis) {
+        loop {
+            let timer = (0..self.nodes.len())
+                .filter_map(|i| self.nodes[i].as_ref()?.next_deadline().map(|at| (at, i)))
+                .min();
+            let packet_at = self.in_flight.front().map(|p| p.0);
+            match (timer, packet_at) {
+                (Some((at, index)), packet_at)
+                    if packet_at.is_none_or(|p| at < p) && at <= until =>
+                {
+                    self.now = self.now.max(at);
+                    if let Some(node) = self.nodes[index].as_mut() {
+                        node.handle_timer(self.now);
+                    }
+                    self.drain(index);
+                }
+                (_, Some(at)) if at <= until => {
+                    let Some((at, target, from, packet)) = self.in_flight.pop_front() else {
+                        break;
+                    };
+                    self.now = self.now.max(at);
+                    if let Some(node) = self.nodes[target].as_mut() {
+                        node.handle_packet(self.now, from, &packet);
+                    }
+                    self.drain(target);
+                }
+                _ => break,
+            }
+        }
+        self.now = until;
+    }
+
+    fn submit(&mut self, index: usize, payload: &[u8]) {
+        self.nodes[index]
+            .as_mut()
+            .map(|n| n.submit(payload.to_vec()));
+        self.drain(index);
+    }
+}
+
+#[test]
+fn three_nodes_form_one_ring_and_agree_on_order() {
+    let mut cluster = Cluster::new(3, 300);
+    cluster.run_until(Millis(2_000));
+    let ring = cluster.regular[0].clone().expect("node 1 installed a ring");
+    assert_eq!(ring.1, vec![NodeId(1), NodeId(2), NodeId(3)]);
+    assert!(cluster.regular.iter().all(|r| r.as_ref() == Some(&ring)));
+    for round in 0u8..20 {
+        for index in 0..3 {
+            cluster.submit(index, &[index as u8, round]);
+        }
+    }
+    cluster.run_until(Millis(4_000));
+    assert_eq!(cluster.delivered[0].len(), 60);
+    assert_eq!(cluster.delivered[0], cluster.delivered[1]);
+    assert_eq!(cluster.delivered[0], cluster.delivered[2]);
+    assert!(cluster.persisted.iter().all(|seq| *seq == ring.0.seq));
+}
+
+#[test]
+fn a_crashed_node_is_excluded_within_token_plus_consensus() {
+    let mut cluster = Cluster::new(3, 300);
+    cluster.run_until(Millis(2_000));
+    let config = Config::with_token(vec![NodeId(1), NodeId(2), NodeId(3)], 300, 0);
+    cluster.nodes[2] = None;
+    let bound = config.token_ms + config.consensus_ms + 2 * config.join_ms;
+    cluster.run_until(Millis(2_000 + bound));
+    for index in 0..2 {
+        let (_, members) = cluster.regular[index].clone().expect("a ring");
+        assert_eq!(
+            members,
+            vec![NodeId(1), NodeId(2)],
+            "node {} after {bound} ms",
+            index + 1
+        );
+        assert_eq!(
+            cluster.nodes[index].as_ref().map(Totem::state),
+            Some(State::Operational)
+        );
+    }
+}
+
+#[test]
+fn a_clean_leave_skips_the_consensus_wait() {
+    let mut cluster = Cluster::new(3, 300);
+    cluster.run_until(Millis(2_000));
+    if let Some(node) = cluster.nodes[2].as_mut() {
+        node.leave();
+    }
+    cluster.drain(2);
+    let config = Config::with_token(vec![NodeId(1), NodeId(2), NodeId(3)], 300, 0);
+    cluster.run_until(Millis(2_000 + config.consensus_ms / 2));
+    let (_, members) = cluster.regular[0].clone().expect("a ring");
+    assert_eq!(members, vec![NodeId(1), NodeId(2)]);
+}
+
+#[test]
+fn a_restarted_node_rejoins_with_a_higher_ring_id() {
+    let mut cluster = Cluster::new(2, 300);
+    cluster.run_until(Millis(1_000));
+    let (first, _) = cluster.regular[1].clone().expect("a ring");
+    let config = Config::with_token(vec![NodeId(1), NodeId(2)], 300, 0);
+    cluster.nodes[1] = Some(Totem::new(config, NodeId(2), cluster.persisted[1]));
+    cluster.regular[1] = None;
+    cluster.run_until(Millis(4_000));
+    let (second, members) = cluster.regular[1].clone().expect("rejoined");
+    assert_eq!(members, vec![NodeId(1), NodeId(2)]);
+    assert!(second > first);
+}
+
+#[test]
+fn oversized_and_excess_submissions_are_refused() {
+    let mut config = Config::with_token(vec![NodeId(1)], 300, 0);
+    config.submit_queue_max = 2;
+    let mut node = Totem::new(config.clone(), NodeId(1), 0);
+    assert!(node.submit(vec![0; config.payload_bytes_max + 1]).is_err());
+    assert!(node.submit(vec![1]).is_ok());
+    assert!(node.submit(vec![2]).is_ok());
+    assert!(node.submit(vec![3]).is_err());
+}
