@@ -49,6 +49,35 @@ pub struct LogSettings {
     pub subsystems: Vec<(String, Verbosity)>,
 }
 
+impl LogSettings {
+    /// What the cluster config's `logging` section asks of `daemon`, with
+    /// corosync's defaults for what it leaves unset: stderr and syslog on, no
+    /// file, no debug.
+    pub fn from_config(daemon: &str, logging: &baton_config::Logging) -> Self {
+        let file_wanted = logging.to_logfile.unwrap_or(false);
+        Self {
+            daemon: daemon.to_owned(),
+            to_stderr: logging.to_stderr.unwrap_or(true),
+            to_journal: logging.to_syslog.unwrap_or(true),
+            logfile: logging.logfile.clone().filter(|_| file_wanted),
+            verbosity: verbosity_of(logging.debug),
+            subsystems: logging
+                .logger_subsys
+                .iter()
+                .map(|s| (s.subsys.clone(), verbosity_of(s.debug)))
+                .collect(),
+        }
+    }
+}
+
+fn verbosity_of(debug: Option<baton_config::DebugLevel>) -> Verbosity {
+    match debug {
+        None | Some(baton_config::DebugLevel::Off) => Verbosity::Info,
+        Some(baton_config::DebugLevel::On) => Verbosity::Debug,
+        Some(baton_config::DebugLevel::Trace) => Verbosity::Trace,
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
     #[error("cannot open the log file {path}: {source}; fix its directory or set to_logfile: no")]
@@ -115,7 +144,9 @@ pub fn build_layers(
     if settings.to_journal
         && let Ok(journal) = tracing_journald::layer()
     {
-        layers.push(Box::new(journal.with_syslog_identifier(settings.daemon.clone())));
+        layers.push(Box::new(
+            journal.with_syslog_identifier(settings.daemon.clone()),
+        ));
         journal_active = true;
     }
     if settings.to_stderr && !(journal_active && stderr_is_journal) {

@@ -42,7 +42,10 @@ fn appends_and_survives_copytruncate() {
     tracing::subscriber::with_default(subscriber, || {
         tracing::info!("first message");
         let content = wait_for(&path, "first message");
-        assert!(content.starts_with("line from before the restart\n"), "{content}");
+        assert!(
+            content.starts_with("line from before the restart\n"),
+            "{content}"
+        );
         assert!(content.contains("first message"), "{content}");
 
         // What logrotate's copytruncate does to the live file.
@@ -53,7 +56,10 @@ fn appends_and_survives_copytruncate() {
             .expect("truncate");
         tracing::info!("after rotation");
         let content = wait_for(&path, "after rotation");
-        assert!(!content.contains('\0'), "hole of NUL bytes after truncation");
+        assert!(
+            !content.contains('\0'),
+            "hole of NUL bytes after truncation"
+        );
         assert!(!content.contains("first message"), "{content}");
         assert!(content.contains("after rotation"), "{content}");
     });
@@ -89,4 +95,46 @@ fn an_unwritable_log_file_is_a_clear_error() {
     let message = error.to_string();
     assert!(message.contains("missing-dir/baton.log"), "{message}");
     assert!(message.contains("to_logfile: no"), "{message}");
+}
+
+#[test]
+fn the_config_logging_section_decides_where_lines_go() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = dir.path().join("corosync.conf");
+    let logfile = dir.path().join("cluster.log");
+    std::fs::write(
+        &conf,
+        format!(
+            "totem {{\n transport: udpu\n}}\nnodelist {{\n node {{\n  ring0_addr: 127.0.0.1\n  nodeid: 1\n }}\n}}\n\
+             logging {{\n to_stderr: no\n to_logfile: yes\n logfile: {}\n debug: off\n \
+             logger_subsys {{\n  subsys: TOTEM\n  debug: on\n }}\n}}\n",
+            logfile.display()
+        ),
+    )
+    .expect("write config");
+    let loaded = baton_config::load_path(&conf).expect("load");
+    let settings = LogSettings::from_config("baton-ringd", &loaded.config.logging);
+    assert!(!settings.to_stderr);
+    assert!(
+        settings.to_journal,
+        "to_syslog defaults to yes, as in corosync"
+    );
+    assert_eq!(settings.logfile.as_deref(), Some(logfile.as_path()));
+    assert_eq!(settings.verbosity, Verbosity::Info);
+    assert_eq!(
+        settings.subsystems,
+        vec![("TOTEM".to_owned(), Verbosity::Debug)]
+    );
+
+    let (layers, guard) = build_layers(&settings, false).expect("layers");
+    let subscriber = Registry::default().with(layers.with_filter(filter_for(&settings)));
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::debug!(target: "baton_totem", "token debug reaches the file");
+    });
+    drop(guard);
+    assert!(
+        std::fs::read_to_string(&logfile)
+            .expect("log")
+            .contains("token debug reaches the file")
+    );
 }
