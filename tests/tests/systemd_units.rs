@@ -37,7 +37,13 @@ fn systemd_analyze_verify_reports_nothing() {
         let text = std::fs::read_to_string(&path)
             .expect("read unit")
             .lines()
-            .map(|l| if l.starts_with("ExecStart=") { "ExecStart=/bin/true" } else { l })
+            .map(|l| {
+                if l.starts_with("ExecStart=") {
+                    "ExecStart=/bin/true"
+                } else {
+                    l
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n");
         let copy = dir.path().join(&name);
@@ -56,7 +62,10 @@ fn systemd_analyze_verify_reports_nothing() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success(), "{report}");
-    assert!(report.trim().is_empty(), "systemd-analyze complained:\n{report}");
+    assert!(
+        report.trim().is_empty(),
+        "systemd-analyze complained:\n{report}"
+    );
 }
 
 #[test]
@@ -66,12 +75,20 @@ fn every_daemon_is_a_notify_service_that_is_not_respawned_after_fatal_errors() {
         assert_eq!(values(&text, "Type"), ["notify"], "{daemon}");
         assert_eq!(values(&text, "Restart"), ["on-failure"], "{daemon}");
         for code in ["2", "3", "100"] {
-            assert!(values(&text, "RestartPreventExitStatus").contains(&code), "{daemon}: {code}");
+            assert!(
+                values(&text, "RestartPreventExitStatus").contains(&code),
+                "{daemon}: {code}"
+            );
         }
         assert_eq!(values(&text, "RuntimeDirectory"), ["baton"], "{daemon}");
-        assert_eq!(values(&text, "RuntimeDirectoryPreserve"), ["yes"], "{daemon}");
+        assert_eq!(
+            values(&text, "RuntimeDirectoryPreserve"),
+            ["yes"],
+            "{daemon}"
+        );
         assert!(
-            values(&unit("baton.target"), "Wants").contains(&format!("baton-{daemon}.service").as_str()),
+            values(&unit("baton.target"), "Wants")
+                .contains(&format!("baton-{daemon}.service").as_str()),
             "baton.target does not pull in {daemon}"
         );
     }
@@ -82,8 +99,14 @@ fn crmd_starts_after_its_peers_and_is_never_cut_short() {
     let crmd = unit("baton-crmd.service");
     for peer in ["ringd", "lrmd", "fenced"] {
         let name = format!("baton-{peer}.service");
-        assert!(values(&crmd, "After").contains(&name.as_str()), "crmd not after {peer}");
-        assert!(values(&crmd, "Requires").contains(&name.as_str()), "crmd does not require {peer}");
+        assert!(
+            values(&crmd, "After").contains(&name.as_str()),
+            "crmd not after {peer}"
+        );
+        assert!(
+            values(&crmd, "Requires").contains(&name.as_str()),
+            "crmd does not require {peer}"
+        );
     }
     assert_eq!(values(&crmd, "SendSIGKILL"), ["no"]);
     assert_eq!(values(&crmd, "TimeoutStopSec"), ["30min"]);

@@ -26,13 +26,23 @@ pub struct KeyRequest {
 pub enum KeyError {
     #[error("cannot read random bytes from {device}: {source}")]
     RandomDevice { device: PathBuf, source: io::Error },
-    #[error("{device} gave only {got} of the {wanted} random bytes needed; use a device such as /dev/urandom")]
-    ShortRandom { device: PathBuf, got: usize, wanted: usize },
+    #[error(
+        "{device} gave only {got} of the {wanted} random bytes needed; use a device such as /dev/urandom"
+    )]
+    ShortRandom {
+        device: PathBuf,
+        got: usize,
+        wanted: usize,
+    },
     #[error("the kernel random generator failed: {0}")]
     Kernel(getrandom::Error),
-    #[error("{path} already exists; keep it, or pass --force to replace it (then copy the new key to every node)")]
+    #[error(
+        "{path} already exists; keep it, or pass --force to replace it (then copy the new key to every node)"
+    )]
     Exists { path: PathBuf },
-    #[error("the directory {dir} does not exist; create it (mkdir -p {dir}) or choose another file with -k")]
+    #[error(
+        "the directory {dir} does not exist; create it (mkdir -p {dir}) or choose another file with -k"
+    )]
     MissingDirectory { dir: PathBuf },
     #[error("permission denied writing {path}; run baton-keygen as root")]
     PermissionDenied { path: PathBuf },
@@ -101,7 +111,10 @@ fn random_bytes(request: &KeyRequest) -> Result<Zeroizing<Vec<u8>>, KeyError> {
 }
 
 fn staging_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.{}.new", std::process::id()))
 }
 

@@ -43,7 +43,11 @@ fn main() -> ExitCode {
         Err(error) => {
             let is_usage_error = error.use_stderr();
             let _ = error.print();
-            return if is_usage_error { ExitCode::from(1) } else { ExitCode::SUCCESS };
+            return if is_usage_error {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let request = KeyRequest {

@@ -28,10 +28,17 @@ fn writes_256_random_bytes_readable_by_owner_only() {
 
     let key = std::fs::read(&path).expect("key written");
     assert_eq!(key.len(), 256);
-    let mode = std::fs::metadata(&path).expect("metadata").permissions().mode() & 0o777;
+    let mode = std::fs::metadata(&path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o400, "mode {mode:o}");
     let distinct = key.iter().collect::<std::collections::BTreeSet<_>>().len();
-    assert!(distinct > 64, "256 random bytes with only {distinct} distinct values");
+    assert!(
+        distinct > 64,
+        "256 random bytes with only {distinct} distinct values"
+    );
     assert_eq!(
         std::fs::read_dir(dir.path()).expect("list").count(),
         1,
@@ -62,7 +69,11 @@ fn size_is_honoured_within_corosync_bounds() {
         let path = dir.path().join(size);
         let out = keygen(&["-k", &key_arg(&path), "-s", size]);
         assert_eq!(out.status.code(), Some(1), "size {size} accepted");
-        assert!(text(&out.stderr).contains("128..=4096") || size == "big", "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("128..=4096") || size == "big",
+            "{}",
+            text(&out.stderr)
+        );
         assert!(!path.exists());
     }
 }
@@ -76,15 +87,27 @@ fn an_existing_key_is_kept_unless_forced() {
 
     let refused = keygen(&["-k", &key_arg(&path)]);
     assert_eq!(refused.status.code(), Some(2));
-    assert!(text(&refused.stderr).contains("--force"), "{}", text(&refused.stderr));
-    assert_eq!(std::fs::read(&path).expect("key"), original, "key changed without --force");
+    assert!(
+        text(&refused.stderr).contains("--force"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&path).expect("key"),
+        original,
+        "key changed without --force"
+    );
 
     let forced = keygen(&["-k", &key_arg(&path), "--force"]);
     assert!(forced.status.success(), "{}", text(&forced.stderr));
     let replaced = std::fs::read(&path).expect("key");
     assert_eq!(replaced.len(), 256);
     assert_ne!(replaced, original);
-    let mode = std::fs::metadata(&path).expect("metadata").permissions().mode() & 0o777;
+    let mode = std::fs::metadata(&path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o400);
 }
 
@@ -95,7 +118,10 @@ fn a_missing_directory_is_named_with_the_fix() {
     let out = keygen(&["-k", &key_arg(&path)]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("does not exist") && stderr.contains("mkdir -p"), "{stderr}");
+    assert!(
+        stderr.contains("does not exist") && stderr.contains("mkdir -p"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -113,6 +139,10 @@ fn a_random_device_is_read_and_a_short_one_is_refused() {
     let short = dir.path().join("short-key");
     let out = keygen(&["-k", &key_arg(&short), "-s", "400", "-r", &key_arg(&source)]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("only 300 of the 400"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("only 300 of the 400"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(!short.exists(), "a short key was written");
 }

@@ -20,7 +20,9 @@ pub const SOCKET_MODE: u32 = 0o660;
 pub enum SocketError {
     #[error("cannot create the socket directory {dir}: {source}")]
     CreateDir { dir: PathBuf, source: io::Error },
-    #[error("another process is already serving on {path}; stop it first, or pass another --socket-dir")]
+    #[error(
+        "another process is already serving on {path}; stop it first, or pass another --socket-dir"
+    )]
     Busy { path: PathBuf },
     #[error("{path} exists and is not a socket; move it away, or pass another --socket-dir")]
     NotASocket { path: PathBuf },
@@ -94,7 +96,10 @@ impl UnixSocket {
 }
 
 fn staging_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.{}.staging", std::process::id()))
 }
 

@@ -47,7 +47,10 @@ async fn a_served_socket_answers_and_is_removed_on_shutdown() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("run/baton/ringd.sock");
     let socket = UnixSocket::bind(&path).expect("bind in a fresh directory");
-    let mode = std::fs::metadata(&path).expect("socket exists").permissions().mode();
+    let mode = std::fs::metadata(&path)
+        .expect("socket exists")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, SOCKET_MODE, "socket mode is {mode:o}");
 
     let (stop, task) = spawn_server(socket);
@@ -75,7 +78,11 @@ async fn a_live_socket_is_never_taken_over() {
     );
     let message = second.expect_err("busy").to_string();
     assert!(message.contains("already serving"), "{message}");
-    assert_eq!(ask_info(&path).await.daemon, "baton-test", "first server disturbed");
+    assert_eq!(
+        ask_info(&path).await.daemon,
+        "baton-test",
+        "first server disturbed"
+    );
 
     stop.send(()).expect("server still running");
     task.await.expect("server task");
@@ -101,16 +108,27 @@ async fn a_regular_file_in_the_way_is_refused_and_kept() {
     std::fs::write(&path, "precious").expect("write");
 
     let result = UnixSocket::bind(&path);
-    assert!(matches!(result, Err(SocketError::NotASocket { .. })), "{result:?}");
-    assert_eq!(std::fs::read_to_string(&path).expect("still there"), "precious");
+    assert!(
+        matches!(result, Err(SocketError::NotASocket { .. })),
+        "{result:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("still there"),
+        "precious"
+    );
 }
 
 #[tokio::test]
 async fn connecting_to_nothing_says_no_daemon_is_listening() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ringd.sock");
-    let error = connect(&path, CALL_TIMEOUT).await.expect_err("nothing there");
-    assert!(matches!(error, ConnectError::NotListening { .. }), "{error:?}");
+    let error = connect(&path, CALL_TIMEOUT)
+        .await
+        .expect_err("nothing there");
+    assert!(
+        matches!(error, ConnectError::NotListening { .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains(&path.display().to_string()));
 }
 
@@ -129,5 +147,8 @@ async fn a_wedged_daemon_turns_into_an_error_not_a_hang() {
     let outcome = tokio::time::timeout(Duration::from_secs(10), attempt)
         .await
         .expect("the call deadline did not fire: the client hung");
-    assert!(!matches!(outcome, Ok(true)), "a silent daemon cannot answer");
+    assert!(
+        !matches!(outcome, Ok(true)),
+        "a silent daemon cannot answer"
+    );
 }
