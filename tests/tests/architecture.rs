@@ -9,12 +9,14 @@ use serde_json::Value;
 
 /// Crates that hold protocol or policy logic: no I/O runtime, no RPC, no
 /// process control may reach them, even transitively.
-const PURE_CORES: [&str; 6] = [
+const PURE_CORES: [&str; 8] = [
     "baton-totem",
+    "baton-sim",
     "baton-quorum",
     "baton-cib",
     "baton-scheduler",
     "baton-config",
+    "baton-crmsh",
     "baton-configure",
 ];
 const IMPURE: [&str; 6] = ["tokio", "tonic", "prost", "nix", "hyper", "mio"];

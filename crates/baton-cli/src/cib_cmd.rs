@@ -69,10 +69,17 @@ pub fn save(path: &Path, cib: &Cib) -> anyhow::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let staging = dir.join(format!(".{name}.baton-{}", std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut file = fs::File::create(&staging)?;
+        // A CIB holds secrets (fence passwords): keep the old file's mode.
+        if let Ok(old) = fs::metadata(path) {
+            file.set_permissions(old.permissions())?;
+        }
         file.write_all(cib.to_xml(Style::Pretty).as_bytes())?;
         file.write_all(b"\n")?;
         file.sync_all()?;
@@ -109,9 +116,13 @@ pub fn run(command: &CibCommand) -> anyhow::Result<Code> {
 }
 
 fn import(args: &ImportArgs) -> anyhow::Result<Code> {
-    let text = fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+    let text =
+        fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let mut cib = Cib::parse_bytes(&text).with_context(|| {
-        format!("{} is not a CIB (expected a `cibadmin -Q` dump)", args.file.display())
+        format!(
+            "{} is not a CIB (expected a `cibadmin -Q` dump)",
+            args.file.display()
+        )
     })?;
     // A replacement must not look older than what it replaces.
     if let Ok(old) = open(&args.cib)
@@ -124,9 +135,7 @@ fn import(args: &ImportArgs) -> anyhow::Result<Code> {
         eprintln!("note: kept but not yet acted on by baton: {line}");
     }
     save(&args.cib, &cib)?;
-    let count = |section: &str| {
-        cib.section(section).map_or(0, |s| s.children().count())
-    };
+    let count = |section: &str| cib.section(section).map_or(0, |s| s.children().count());
     print_text(&format!(
         "imported {} into {}: {} nodes, {} resources, {} constraints",
         args.file.display(),
@@ -143,7 +152,9 @@ fn kept_not_acted_on(cib: &Cib) -> Vec<String> {
     let mut out = Vec::new();
     let states = cib.status().map_or(0, |s| s.children().count());
     if states > 0 {
-        out.push(format!("status section ({states} node states; the cluster rewrites it)"));
+        out.push(format!(
+            "status section ({states} node states; the cluster rewrites it)"
+        ));
     }
     if let Some(config) = cib.configuration() {
         for el in config.descendants() {

@@ -41,6 +41,13 @@ pub enum Command {
     /// Resource agents: classes, agents, parameters (like `crm ra`).
     #[command(subcommand)]
     Ra(crate::ra_cmd::RaCommand),
+    /// Edit the CIB in the crmsh configure language (like `crm configure`).
+    Configure(crate::configure_cmd::ConfigureArgs),
+    /// Check the CIB for errors (like `crm_verify -L`); exit 1 when there are errors.
+    Verify(crate::verify_cmd::VerifyArgs),
+    /// Read, import or replace a whole CIB (like `cibadmin -Q` / `--replace`).
+    #[command(subcommand)]
+    Cib(crate::cib_cmd::CibCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,10 +12,6 @@ use std::process::ExitCode;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     Success = 0,
-    #[allow(
-        dead_code,
-        reason = "returned by `baton verify`, arriving with the CIB"
-    )]
     Problems = 1,
     Failed = 2,
     Unreachable = 3,

@@ -4,12 +4,16 @@
 //! one sentence with its causes; the exit code tells scripts what happened
 //! (see [`exit`]).
 
+mod cib_cmd;
 mod cli;
 mod config_cmd;
+mod configure_cmd;
 mod exit;
 mod lrm_cmd;
 mod output;
 mod ra_cmd;
+mod shell;
+mod verify_cmd;
 
 use std::process::ExitCode;
 
@@ -32,6 +36,9 @@ fn run(args: &cli::Cli) -> anyhow::Result<exit::Code> {
         cli::Command::Config(command) => config_cmd::run(command, args.output),
         cli::Command::Lrm(command) => lrm_cmd::run(command, &args.socket_dir, args.output),
         cli::Command::Ra(command) => ra_cmd::run(command, &args.socket_dir, args.output),
+        cli::Command::Configure(command) => configure_cmd::run(command, args.output),
+        cli::Command::Verify(command) => verify_cmd::run(command, args.output),
+        cli::Command::Cib(command) => cib_cmd::run(command),
     }
 }
 

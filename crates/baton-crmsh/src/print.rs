@@ -29,9 +29,11 @@ pub fn command(command: &Command) -> String {
         Command::Primitive(p) => {
             lines.push(format!("primitive {} {}", p.id, agent_ref(&p.agent)));
             section(&mut lines, "params", &p.params);
-            section(&mut lines, "utilization", &p.utilization);
-            lines.extend(p.ops.iter().map(op));
             section(&mut lines, "meta", &p.meta);
+            section(&mut lines, "utilization", &p.utilization);
+            for o in &p.ops {
+                op(&mut lines, o);
+            }
         }
         Command::Group(g) => {
             lines.push(format!("group {} {}", g.id, g.members.join(" ")));
@@ -158,21 +160,20 @@ fn agent_ref(agent: &AgentRef) -> String {
     }
 }
 
-fn op(op: &Op) -> String {
+/// `op NAME …`, with its parameters and meta on continued lines of their
+/// own, as crmsh shows them.
+fn op(lines: &mut Vec<String>, op: &Op) {
     let mut line = format!("op {}", op.name);
     for pair in &op.attributes {
         let _ = write!(line, " {}", nvpair(pair));
     }
-    for pair in &op.params {
-        let _ = write!(line, " {}", nvpair(pair));
-    }
-    if !op.meta.is_empty() {
-        line.push_str(" op_meta");
-        for pair in &op.meta {
-            let _ = write!(line, " {}", nvpair(pair));
+    lines.push(line);
+    for (keyword, pairs) in [("op_params", &op.params), ("op_meta", &op.meta)] {
+        if !pairs.is_empty() {
+            let words: Vec<String> = pairs.iter().map(nvpair).collect();
+            lines.push(format!("{keyword} {}", words.join(" ")));
         }
     }
-    line
 }
 
 pub fn score(score: &Score) -> String {

@@ -129,14 +129,16 @@ fn the_web_tutorial_means_what_it_says() {
 }
 
 #[test]
+/// The layout crmsh 4.4.1 prints (checked with `crm configure show` on a
+/// CIB written by baton): params, meta, utilization, then each op.
 fn show_layout_matches_crm_configure_show() {
     let text = "primitive webstore ocf:heartbeat:Filesystem params device=\"192.168.192.196:/webdocs\" fstype=nfs \
                 op start timeout=60 interval=0 op monitor interval=60 timeout=60 on-fail=standby meta target-role=Started";
     assert_eq!(
         print::commands(&commands(text)),
         "primitive webstore Filesystem \\\n\tparams device=\"192.168.192.196:/webdocs\" fstype=nfs \\\n\
-         \top start timeout=60 interval=0 \\\n\top monitor interval=60 timeout=60 on-fail=standby \\\n\
-         \tmeta target-role=Started\n"
+         \tmeta target-role=Started \\\n\
+         \top start timeout=60 interval=0 \\\n\top monitor interval=60 timeout=60 on-fail=standby\n"
     );
     assert_eq!(
         print::commands(&commands(

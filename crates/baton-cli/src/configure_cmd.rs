@@ -1,0 +1,229 @@
+//! `baton configure`: the crmsh configure language on a CIB file, one
+//! command at a time, from a file (`load`), in $EDITOR (`edit`) or in an
+//! interactive shell (no command words).
+
+use std::path::Path;
+
+use anyhow::Context;
+use baton_cib::Cib;
+use baton_cib::xml::Style;
+use baton_configure::AgentLookup;
+use baton_crmsh::ast::{Agent, Command};
+use clap::Args;
+
+use crate::cib_cmd::{CibArg, open, save, target};
+use crate::exit::Code;
+use crate::output::{Format, print_json, print_text};
+
+#[derive(Debug, Args)]
+pub struct ConfigureArgs {
+    #[command(flatten)]
+    pub cib: CibArg,
+    /// A configure command (`primitive …`, `delete ID`, `show [xml] [ID…]`,
+    /// `load update|replace FILE`, `edit [ID]`, `verify`); none starts an
+    /// interactive shell.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub words: Vec<String>,
+}
+
+pub fn run(args: &ConfigureArgs, format: Format) -> anyhow::Result<Code> {
+    let Some(path) = target(&args.cib) else {
+        return Ok(Code::Unreachable);
+    };
+    let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        [] => crate::shell::run(path),
+        ["show", rest @ ..] => show(&open(path)?, rest, format),
+        ["verify"] => crate::verify_cmd::report(&baton_configure::verify(&open(path)?), format),
+        ["load", mode @ ("update" | "replace"), file] => load(path, mode, Path::new(file)),
+        ["load", ..] => anyhow::bail!("usage: load update|replace FILE"),
+        ["edit", ids @ ..] => edit(path, ids),
+        _ => {
+            let line = join(&args.words);
+            let commands = parse(&line, "command")?;
+            change(path, |cib| {
+                baton_configure::apply(cib, &commands, &SystemAgents)
+            })
+        }
+    }
+}
+
+/// Words from the shell back into one line. A single word is the whole
+/// command as typed; otherwise a `name=value` word the shell unquoted
+/// (`params x="a b"` arrives as `x=a b`) is quoted again.
+fn join(words: &[String]) -> String {
+    if let [line] = words {
+        return line.clone();
+    }
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|w| match w.split_once('=') {
+            Some((name, value))
+                if value.contains(char::is_whitespace)
+                    && !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-$#.".contains(c)) =>
+            {
+                format!(
+                    "{name}=\"{}\"",
+                    value.replace('\\', "\\\\").replace('"', "\\\"")
+                )
+            }
+            _ => w.clone(),
+        })
+        .collect();
+    quoted.join(" ")
+}
+
+/// Parses crmsh text; errors name `source`, line and column.
+pub fn parse(text: &str, source: &str) -> anyhow::Result<Vec<Command>> {
+    let located = baton_crmsh::parse(text)
+        .map_err(|e| anyhow::anyhow!("{source}: {e}; nothing was changed"))?;
+    Ok(located.into_iter().map(|l| l.command).collect())
+}
+
+/// Applies `edit` to the CIB file and saves it if the configuration changed.
+pub fn change(
+    path: &Path,
+    edit: impl FnOnce(&mut Cib) -> Result<Vec<baton_configure::Notice>, baton_configure::ApplyError>,
+) -> anyhow::Result<Code> {
+    let mut cib = open(path)?;
+    let before = cib.to_xml(Style::Compact);
+    let notices = edit(&mut cib).map_err(|e| anyhow::anyhow!("{e} (nothing was changed)"))?;
+    for notice in notices {
+        eprintln!("notice: {notice}");
+    }
+    if cib.to_xml(Style::Compact) != before || !path.exists() {
+        save(path, &cib)?;
+    }
+    Ok(Code::Success)
+}
+
+fn load(path: &Path, mode: &str, file: &Path) -> anyhow::Result<Code> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let commands = parse(&text, &file.display().to_string())?;
+    change(path, |cib| {
+        if mode == "replace" {
+            baton_configure::replace(cib, &commands, &SystemAgents)
+        } else {
+            baton_configure::apply(cib, &commands, &SystemAgents)
+        }
+    })
+}
+
+#[derive(serde::Serialize)]
+struct ShowJson {
+    commands: Vec<String>,
+    not_shown: Vec<String>,
+}
+
+fn show(cib: &Cib, words: &[&str], format: Format) -> anyhow::Result<Code> {
+    if let ["xml", ids @ ..] = words {
+        print_text(&show_xml(cib, ids)?)?;
+        return Ok(Code::Success);
+    }
+    let ids: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
+    match format {
+        Format::Text => print_text(&baton_configure::show_text(cib, &ids)?)?,
+        Format::Json => {
+            let shown = baton_configure::show(cib);
+            let commands = shown
+                .commands
+                .iter()
+                .filter(|c| ids.is_empty() || c.id().is_some_and(|id| ids.iter().any(|i| i == id)))
+                .map(baton_crmsh::print::command)
+                .collect();
+            print_json(&ShowJson {
+                commands,
+                not_shown: shown.not_shown,
+            })?;
+        }
+    }
+    Ok(Code::Success)
+}
+
+fn show_xml(cib: &Cib, ids: &[&str]) -> anyhow::Result<String> {
+    let Some(config) = cib.configuration() else {
+        return Ok(String::new());
+    };
+    let doc = cib.document();
+    if ids.is_empty() {
+        return Ok(doc.element_to_xml(config.id(), Style::Pretty));
+    }
+    let mut out = String::new();
+    for id in ids {
+        let el = config
+            .descendants()
+            .find(|e| e.attr("id") == Some(id) && e.name() != "resource_ref")
+            .with_context(|| format!("nothing has id `{id}`; `show` lists the objects"))?;
+        out.push_str(&doc.element_to_xml(el.id(), Style::Pretty));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `edit [ID…]`: the crmsh text in $EDITOR, applied when saved. Editing
+/// everything replaces the configuration; editing some ids updates them.
+fn edit(path: &Path, ids: &[&str]) -> anyhow::Result<Code> {
+    let cib = open(path)?;
+    let ids: Vec<String> = ids.iter().map(|w| (*w).to_owned()).collect();
+    let text = baton_configure::show_text(&cib, &ids)?;
+    let Some(edited) = crate::shell::run_editor(&text)? else {
+        eprintln!("no change");
+        return Ok(Code::Success);
+    };
+    let commands = parse(&edited, "the edited text")?;
+    change(path, |cib| {
+        if ids.is_empty() {
+            baton_configure::replace(cib, &commands, &SystemAgents)
+        } else {
+            baton_configure::apply(cib, &commands, &SystemAgents)
+        }
+    })
+}
+
+/// Agents as installed on this machine. A missing one is only a notice: a
+/// CIB is often written for other nodes.
+#[derive(Debug)]
+pub struct SystemAgents;
+
+impl AgentLookup for SystemAgents {
+    fn is_installed(&self, agent: &Agent) -> Option<bool> {
+        let kind = agent.kind.as_str();
+        if kind.contains('/') {
+            return Some(false);
+        }
+        let exists = |p: String| Path::new(&p).exists();
+        let unit = |k: &str| {
+            let name = if k.contains('.') {
+                k.to_owned()
+            } else {
+                format!("{k}.service")
+            };
+            [
+                "/etc/systemd/system",
+                "/usr/lib/systemd/system",
+                "/lib/systemd/system",
+            ]
+            .iter()
+            .any(|d| exists(format!("{d}/{name}")))
+        };
+        match agent.class.as_str() {
+            "ocf" => agent
+                .provider
+                .as_ref()
+                .map(|p| exists(format!("/usr/lib/ocf/resource.d/{p}/{kind}"))),
+            "lsb" => Some(exists(format!("/etc/init.d/{kind}"))),
+            "stonith" => Some(exists(format!("/usr/sbin/{kind}"))),
+            "systemd" => Some(unit(kind)),
+            "service" => Some(unit(kind) || exists(format!("/etc/init.d/{kind}"))),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The Transition Summary, read back from the action graph in the layout
+//! `crm_simulate` prints: fencing first, then one line per resource in
+//! configuration order, columns padded to the longest entry.
+
+use crate::actions::{Graph, Task};
+use crate::unpack::{Cluster, Role, RscIdx};
+
+/// One summary line before padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Line {
+    verb: String,
+    rsc: String,
+    details: String,
+    /// Already starts with two spaces when present.
+    tail: String,
+}
+
+fn role_word(role: Role) -> &'static str {
+    match role {
+        Role::Stopped => "Stopped",
+        Role::Started => "Started",
+        Role::Unpromoted => "Unpromoted",
+        Role::Promoted => "Promoted",
+    }
+}
+
+fn lines_for(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Vec<Line> {
+    let rsc = cluster.rsc(r);
+    let name = |n: crate::unpack::NodeIdx| cluster.node(n).uname.clone();
+    let acts: Vec<_> = graph.actions_of(r).collect();
+    let stops: Vec<_> = acts.iter().filter(|a| a.task == Task::Stop).collect();
+    let start = acts.iter().find(|a| a.task == Task::Start && !a.blocked);
+    let blocked = acts.iter().find(|a| a.task == Task::Start && a.blocked);
+    let promote = acts.iter().any(|a| a.task == Task::Promote);
+    let demote = acts.iter().any(|a| a.task == Task::Demote);
+    let cur_role = rsc.status.role();
+    let promotable = matches!(cur_role, Role::Promoted | Role::Unpromoted);
+    let next_role = if promote {
+        Role::Promoted
+    } else if promotable {
+        Role::Unpromoted
+    } else {
+        Role::Started
+    };
+    // Roles are printed for promotable instances only.
+    let role_prefix = |role: Role| match role {
+        Role::Promoted | Role::Unpromoted => format!("{} ", role_word(role)),
+        _ => String::new(),
+    };
+    let line = |verb: &str, details: String, tail: Option<&String>| Line {
+        verb: verb.to_owned(),
+        rsc: rsc.id.clone(),
+        details,
+        tail: tail.map_or(String::new(), |t| format!("  {t}")),
+    };
+    let mut out = Vec::new();
+    match (start, stops.as_slice()) {
+        (Some(s), []) => {
+            if promote {
+                out.push(line(
+                    "Promote",
+                    format!("Stopped -> Promoted {}", name(s.node)),
+                    None,
+                ));
+            } else {
+                out.push(line("Start", name(s.node), None));
+            }
+        }
+        (Some(s), [stop]) if stop.node == s.node => {
+            let verb = if rsc.status.failed {
+                "Recover"
+            } else {
+                "Restart"
+            };
+            // A role change in place reads `Unpromoted -> Promoted node`.
+            let details = if cur_role == next_role || !promotable {
+                format!("{}{}", role_prefix(cur_role), name(s.node))
+            } else {
+                format!(
+                    "{} -> {} {}",
+                    role_word(cur_role),
+                    role_word(next_role),
+                    name(s.node)
+                )
+            };
+            let reason = if rsc.status.failed {
+                None
+            } else {
+                s.reason.as_ref()
+            };
+            out.push(line(verb, details, reason));
+        }
+        (Some(s), [stop]) => {
+            // Fencing the old node ends the failed instance; what is left
+            // is an ordinary move.
+            let verb = if rsc.status.failed
+                && (!stop.pseudo || rsc.status.on_fail == crate::unpack::OnFail::Fence)
+            {
+                "Recover"
+            } else {
+                "Move"
+            };
+            out.push(line(
+                verb,
+                if cur_role == next_role || !promotable {
+                    format!(
+                        "{}{} -> {}",
+                        role_prefix(cur_role),
+                        name(stop.node),
+                        name(s.node)
+                    )
+                } else {
+                    format!(
+                        "{} {} -> {} {}",
+                        role_word(cur_role),
+                        name(stop.node),
+                        role_word(next_role),
+                        name(s.node)
+                    )
+                },
+                None,
+            ));
+        }
+        (Some(s), many) => {
+            for stop in many.iter().filter(|x| x.node != s.node) {
+                out.push(line("Stop", name(stop.node), None));
+            }
+            out.push(line("Restart", name(s.node), None));
+        }
+        (None, stops) => {
+            for stop in stops {
+                out.push(line(
+                    "Stop",
+                    format!("{}{}", role_prefix(cur_role), name(stop.node)),
+                    stop.reason.as_ref(),
+                ));
+            }
+            if stops.is_empty()
+                && let Some(n) = rsc.status.current_node()
+            {
+                if promote {
+                    out.push(line(
+                        "Promote",
+                        format!("Unpromoted -> Promoted {}", name(n)),
+                        None,
+                    ));
+                } else if demote {
+                    out.push(line(
+                        "Demote",
+                        format!("Promoted -> Unpromoted {}", name(n)),
+                        None,
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(b) = blocked.filter(|b| b.reason.as_ref().is_some_and(|r| !r.is_empty())) {
+        let why = b.reason.clone().unwrap_or_default();
+        out.push(Line {
+            verb: "Start".to_owned(),
+            rsc: rsc.id.clone(),
+            details: name(b.node),
+            tail: format!("  {why} (blocked)"),
+        });
+    }
+    out
+}
+
+/// The summary lines (without the `Transition Summary:` header).
+pub fn render(cluster: &Cluster, graph: &Graph) -> Vec<String> {
+    let mut out = Vec::new();
+    // crm_simulate lists fencing in reverse node order.
+    for (n, why) in graph.fence_reason.iter().rev() {
+        out.push(format!(
+            "  * Fence ({}) {} '{}'",
+            cluster.options.fencing_action,
+            cluster.node(*n).uname,
+            why
+        ));
+    }
+    let lines: Vec<Line> = cluster
+        .primitives()
+        .into_iter()
+        .flat_map(|r| lines_for(cluster, graph, r))
+        .collect();
+    let rsc_w = lines.iter().map(|l| l.rsc.len()).max().unwrap_or(0);
+    let det_w = lines.iter().map(|l| l.details.len()).max().unwrap_or(0);
+    for l in lines {
+        out.push(format!(
+            "  * {:<10} {:<rsc_w$}     ( {:>det_w$} ){}",
+            l.verb, l.rsc, l.details, l.tail
+        ));
+    }
+    out
+}

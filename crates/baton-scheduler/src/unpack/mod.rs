@@ -1,0 +1,181 @@
+//! Unpacking: the CIB's configuration and status turned into the plain,
+//! owned working set the later stages read. Nothing after this stage looks
+//! at XML again, so every later decision is a function of this data.
+
+mod history;
+mod nodes;
+mod options;
+mod resources;
+mod rules;
+
+pub use history::{OnFail, Role, RscStatus};
+pub use nodes::{NodeInfo, NodeState};
+pub use options::{NoQuorumPolicy, Options};
+pub use resources::{CloneInfo, Rsc, RscKind, RscMeta};
+
+use baton_cib::{Cib, Score};
+use std::collections::BTreeMap;
+
+use crate::SchedulerError;
+
+/// Index of a node in [`Cluster::nodes`] (configuration order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeIdx(pub usize);
+
+/// Index of a resource in [`Cluster::rscs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RscIdx(pub usize);
+
+/// A location preference, already resolved to one node.
+#[derive(Debug, Clone)]
+pub struct LocationPref {
+    pub rsc: RscIdx,
+    pub node: NodeIdx,
+    pub score: Score,
+    /// Applies only to the promoted role (`role="Promoted"`).
+    pub promoted_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ColocationCons {
+    pub id: String,
+    pub dependent: RscIdx,
+    pub primary: RscIdx,
+    pub score: Score,
+    pub dependent_role: Option<Role>,
+    pub primary_role: Option<Role>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderCons {
+    pub id: String,
+    pub first: RscIdx,
+    pub first_action: String,
+    pub then: RscIdx,
+    pub then_action: String,
+    /// Mandatory orders propagate restarts; optional ones only sequence.
+    pub mandatory: bool,
+    pub symmetrical: bool,
+}
+
+/// Everything the scheduler decides from.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub options: Options,
+    pub now_s: i64,
+    pub nodes: Vec<NodeInfo>,
+    pub rscs: Vec<Rsc>,
+    /// Top-level resources in configuration order.
+    pub top: Vec<RscIdx>,
+    pub locations: Vec<LocationPref>,
+    pub colocations: Vec<ColocationCons>,
+    pub orders: Vec<OrderCons>,
+    pub by_id: BTreeMap<String, RscIdx>,
+    /// Whether any fencing device is configured.
+    pub has_fence_device: bool,
+    /// Whether this partition has quorum (`have-quorum`).
+    pub have_quorum: bool,
+    /// The partition lost quorum it had (`no-quorum-panic` on `<cib>`).
+    pub no_quorum_panic: bool,
+}
+
+impl Cluster {
+    pub fn node_by_name(&self, name: &str) -> Option<NodeIdx> {
+        self.nodes.iter().position(|n| n.uname == name).map(NodeIdx)
+    }
+
+    pub fn node(&self, i: NodeIdx) -> &NodeInfo {
+        &self.nodes[i.0]
+    }
+
+    pub fn rsc(&self, i: RscIdx) -> &Rsc {
+        &self.rscs[i.0]
+    }
+
+    /// Every primitive (including clone instances) in configuration order.
+    pub fn primitives(&self) -> Vec<RscIdx> {
+        let mut out = Vec::new();
+        for &t in &self.top {
+            self.collect_primitives(t, &mut out);
+        }
+        out
+    }
+
+    pub fn collect_primitives(&self, i: RscIdx, out: &mut Vec<RscIdx>) {
+        match &self.rsc(i).kind {
+            RscKind::Primitive => out.push(i),
+            RscKind::Group { members } => {
+                for &m in members {
+                    self.collect_primitives(m, out);
+                }
+            }
+            RscKind::Clone(c) => {
+                for &m in &c.instances {
+                    self.collect_primitives(m, out);
+                }
+            }
+        }
+    }
+
+    /// no-quorum-policy=suicide applies: the partition lost the quorum it
+    /// had (the CIB's `no-quorum-panic` flag; never having had it is not a
+    /// loss), so every node in it fences itself.
+    pub fn suicide(&self) -> bool {
+        self.no_quorum_panic
+            && !self.have_quorum
+            && self.options.no_quorum_policy == NoQuorumPolicy::Suicide
+    }
+
+    /// The outermost resource containing `i`.
+    pub fn top_of(&self, mut i: RscIdx) -> RscIdx {
+        while let Some(p) = self.rsc(i).parent {
+            i = p;
+        }
+        i
+    }
+}
+
+/// Reads the whole working set. `now_s` overrides the CIB's
+/// `execution-date`; with neither, time-based expiry is off (now = 0 would
+/// expire everything, so we use the far future's opposite: never expire).
+pub fn unpack(cib: &Cib, now_s: Option<i64>) -> Result<Cluster, SchedulerError> {
+    let options = options::read(cib)?;
+    let now_s = match now_s {
+        Some(n) => n,
+        None => cib.execution_date()?.unwrap_or(i64::MAX / 2),
+    };
+    let have_quorum = cib.have_quorum()?.unwrap_or(false);
+    let nodes = nodes::read(cib, &options)?;
+    let mut cluster = Cluster {
+        options,
+        now_s,
+        nodes,
+        rscs: Vec::new(),
+        top: Vec::new(),
+        locations: Vec::new(),
+        colocations: Vec::new(),
+        orders: Vec::new(),
+        by_id: BTreeMap::new(),
+        has_fence_device: false,
+        have_quorum,
+        no_quorum_panic: cib
+            .attr("no-quorum-panic")
+            .and_then(baton_cib::model::parse_bool)
+            .unwrap_or(false),
+    };
+    if cluster.suicide() {
+        for n in &mut cluster.nodes {
+            if n.is_online() {
+                n.state = NodeState::Unclean("cluster does not have quorum".to_owned());
+            }
+        }
+    }
+    resources::read(cib, &mut cluster)?;
+    cluster.has_fence_device = cluster
+        .rscs
+        .iter()
+        .any(|r| matches!(r.kind, RscKind::Primitive) && r.class == "stonith");
+    history::read(cib, &mut cluster)?;
+    resources::read_constraints(cib, &mut cluster)?;
+    Ok(cluster)
+}

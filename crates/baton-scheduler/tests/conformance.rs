@@ -1,0 +1,63 @@
+//! Conformance against Pacemaker's scheduler regression corpus: the pass
+//! rate is reported, the failing cases are written under target/, and the
+//! core-tier pass count may never fall below the floor kept in
+//! `conformance-floor.txt` (raise the floor when the count goes up).
+
+use std::path::Path;
+
+use baton_scheduler::conformance::{default_cases_dir, run_all};
+
+#[test]
+fn core_tier_pass_count_never_drops_below_the_floor() {
+    let dir = default_cases_dir();
+    assert!(
+        dir.join("xml").is_dir(),
+        "scheduler corpus missing at {}; it is required for this test",
+        dir.display()
+    );
+    let report = run_all(&dir, false).expect("the corpus is readable");
+    assert_eq!(report.results.len(), report.corpus.names.len());
+    println!("{}", report.render());
+
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        Into::into,
+    );
+    let out = Path::new(&target).join("conformance-failing.txt");
+    if std::fs::create_dir_all(&target).is_ok()
+        && std::fs::write(&out, report.failing_list()).is_ok()
+    {
+        println!("failing cases written to {}", out.display());
+    }
+
+    let floor_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance-floor.txt");
+    let floor: usize = std::fs::read_to_string(&floor_path)
+        .expect("conformance-floor.txt exists")
+        .trim()
+        .parse()
+        .expect("conformance-floor.txt holds a number");
+    let core = report.core_passed();
+    assert!(
+        core >= floor,
+        "core-tier conformance fell to {core}, below the floor of {floor}; run \
+         `cargo run -p baton-scheduler --bin baton-conformance -- --tier core` to see which cases"
+    );
+}
+
+#[test]
+fn scheduling_is_deterministic() {
+    let dir = default_cases_dir();
+    for name in ["1484", "594", "662"] {
+        let path = dir.join("xml").join(format!("{name}.xml"));
+        let xml = std::fs::read_to_string(&path).expect("case readable");
+        let cib = baton_cib::Cib::parse(&xml).expect("case parses");
+        let a = baton_scheduler::schedule(&cib, None).expect("schedules");
+        let b = baton_scheduler::schedule(&cib, None).expect("schedules");
+        assert_eq!(a.summary, b.summary, "{name}");
+        assert_eq!(format!("{:?}", a.graph), format!("{:?}", b.graph), "{name}");
+        assert!(
+            a.graph.topological_order().is_some(),
+            "{name}: graph has a cycle"
+        );
+    }
+}
