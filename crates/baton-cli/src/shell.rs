@@ -57,6 +57,7 @@ A line ending in \\ continues on the next line.";
 
 struct Completion {
     ids: Vec<String>,
+    agents: Vec<String>,
 }
 
 impl Completer for Completion {
@@ -72,6 +73,7 @@ impl Completer for Completion {
         let start = head.rfind(char::is_whitespace).map_or(0, |i| i + 1);
         let word = &head[start..];
         let first = head.split_whitespace().next().unwrap_or_default();
+        let word_index = head[..start].split_whitespace().count();
         let pool: Vec<&str> = if start == 0 {
             baton_crmsh::COMMANDS
                 .iter()
@@ -80,6 +82,8 @@ impl Completer for Completion {
                 .collect()
         } else if matches!(first, "property") {
             PROPERTIES.to_vec()
+        } else if first == "primitive" && word_index == 2 {
+            self.agents.iter().map(String::as_str).collect()
         } else {
             self.ids.iter().map(String::as_str).collect()
         };
@@ -102,6 +106,35 @@ impl Highlighter for Completion {}
 impl Validator for Completion {}
 impl Helper for Completion {}
 
+/// The agents installed on this machine, as crmsh writes them: the OCF
+/// agents under /usr/lib/ocf, LSB init scripts and fence agents.
+fn installed_agents() -> Vec<String> {
+    let names = |dir: &str| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut agents = Vec::new();
+    for provider in names("/usr/lib/ocf/resource.d") {
+        for kind in names(&format!("/usr/lib/ocf/resource.d/{provider}")) {
+            agents.push(format!("ocf:{provider}:{kind}"));
+        }
+    }
+    agents.extend(names("/etc/init.d").into_iter().map(|n| format!("lsb:{n}")));
+    agents.extend(
+        names("/usr/sbin")
+            .into_iter()
+            .filter(|n| n.starts_with("fence_"))
+            .map(|n| format!("stonith:{n}")),
+    );
+    agents.sort();
+    agents
+}
+
 fn ids(cib: &Cib) -> Vec<String> {
     baton_configure::show(cib)
         .commands
@@ -116,7 +149,10 @@ pub fn run(path: &Path) -> anyhow::Result<Code> {
     let mut saved = committed.to_xml(Style::Compact);
     let mut editor: Editor<Completion, DefaultHistory> =
         Editor::new().context("cannot start the interactive shell")?;
-    editor.set_helper(Some(Completion { ids: ids(&work) }));
+    editor.set_helper(Some(Completion {
+        ids: ids(&work),
+        agents: installed_agents(),
+    }));
     let mut pending = String::new();
     loop {
         let prompt = if pending.is_empty() {
