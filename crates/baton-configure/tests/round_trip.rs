@@ -39,7 +39,12 @@ fn config(cib: &Cib) -> String {
             "resources" | "constraints" => {
                 let mut children: Vec<(String, String)> = section
                     .children()
-                    .map(|e| (e.xml_id().to_owned(), doc.element_to_xml(e.id(), Style::Pretty)))
+                    .map(|e| {
+                        (
+                            e.xml_id().to_owned(),
+                            doc.element_to_xml(e.id(), Style::Pretty),
+                        )
+                    })
                     .collect();
                 children.sort();
                 text.push_str(section.name());
