@@ -28,6 +28,13 @@ fn baton_with_input(args: &[&str], input: &str) -> Output {
     child.wait_with_output().expect("wait")
 }
 
+/// `baton configure --cib CIB ARGS…`
+fn configure(cib: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["configure", "--cib", s(cib)];
+    all.extend_from_slice(args);
+    baton(&all)
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -109,16 +116,9 @@ fn examples_load_and_show_as_crm_configure_show_does() {
         ("web-ha-constraints.crm", CONSTRAINTS_SHOW),
     ] {
         let cib = dir.path().join(format!("{file}.xml"));
-        let load = baton(&[
-            "configure",
-            "--cib",
-            s(&cib),
-            "load",
-            "update",
-            s(&example(file)),
-        ]);
+        let load = configure(&cib, &["load", "update", s(&example(file))]);
         ok(&load);
-        let show = baton(&["configure", "--cib", s(&cib), "show"]);
+        let show = configure(&cib, &["show"]);
         ok(&show);
         assert_eq!(stdout(&show), expected, "{file}");
     }
@@ -128,14 +128,7 @@ fn examples_load_and_show_as_crm_configure_show_does() {
 fn legacy_stickiness_property_becomes_rsc_defaults_with_a_notice() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cib = dir.path().join("cib.xml");
-    let load = baton(&[
-        "configure",
-        "--cib",
-        s(&cib),
-        "load",
-        "update",
-        s(&example("web-ha-group.crm")),
-    ]);
+    let load = configure(&cib, &["load", "update", s(&example("web-ha-group.crm"))]);
     ok(&load);
     assert!(stderr(&load).contains("default-resource-stickiness was dropped in Pacemaker 2.0"));
     assert!(!configuration(&cib).contains("default-resource-stickiness"));
@@ -169,17 +162,10 @@ fn examples_pasted_line_by_line_give_the_same_cib_as_load() {
     for file in ["web-ha-group.crm", "web-ha-constraints.crm"] {
         let loaded = dir.path().join(format!("{file}.loaded.xml"));
         let pasted = dir.path().join(format!("{file}.pasted.xml"));
-        ok(&baton(&[
-            "configure",
-            "--cib",
-            s(&loaded),
-            "load",
-            "update",
-            s(&example(file)),
-        ]));
+        ok(&configure(&loaded, &["load", "update", s(&example(file))]));
         let text = std::fs::read_to_string(example(file)).expect("read example");
         for command in commands_of(&text) {
-            ok(&baton(&["configure", "--cib", s(&pasted), &command]));
+            ok(&configure(&pasted, &[&command]));
         }
         assert_eq!(configuration(&loaded), configuration(&pasted), "{file}");
     }
@@ -192,28 +178,14 @@ fn shown_text_loads_back_to_the_same_configuration() {
         let first = dir.path().join("first.xml");
         let second = dir.path().join("second.xml");
         let shown = dir.path().join("shown.crm");
-        ok(&baton(&[
-            "configure",
-            "--cib",
-            s(&first),
-            "load",
-            "replace",
-            s(&example(file)),
-        ]));
-        let show = baton(&["configure", "--cib", s(&first), "show"]);
+        ok(&configure(&first, &["load", "replace", s(&example(file))]));
+        let show = configure(&first, &["show"]);
         ok(&show);
         std::fs::write(&shown, stdout(&show)).expect("write");
-        ok(&baton(&[
-            "configure",
-            "--cib",
-            s(&second),
-            "load",
-            "replace",
-            s(&shown),
-        ]));
+        ok(&configure(&second, &["load", "replace", s(&shown)]));
         // The shown text lists objects sorted as crmsh does, so the reloaded
         // CIB may hold them in another order: compare what they say.
-        let show_again = baton(&["configure", "--cib", s(&second), "show"]);
+        let show_again = configure(&second, &["show"]);
         ok(&show_again);
         assert_eq!(stdout(&show), stdout(&show_again), "{file}");
         let elements = |path: &Path| configuration(path).matches('<').count();
@@ -225,14 +197,10 @@ fn shown_text_loads_back_to_the_same_configuration() {
 fn verify_of_example_without_stonith_is_clean() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cib = dir.path().join("cib.xml");
-    ok(&baton(&[
-        "configure",
-        "--cib",
-        s(&cib),
-        "load",
-        "update",
-        s(&example("web-ha-group.crm")),
-    ]));
+    ok(&configure(
+        &cib,
+        &["load", "update", s(&example("web-ha-group.crm"))],
+    ));
     let verify = baton(&["verify", "--cib", s(&cib)]);
     ok(&verify);
     assert_eq!(stdout(&verify), "");
@@ -242,16 +210,10 @@ fn verify_of_example_without_stonith_is_clean() {
 fn verify_reports_missing_stonith_and_exits_1() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cib = dir.path().join("cib.xml");
-    ok(&baton(&[
-        "configure",
-        "--cib",
-        s(&cib),
-        "primitive",
-        "vip",
-        "IPaddr2",
-        "params",
-        "ip=10.0.0.9",
-    ]));
+    ok(&configure(
+        &cib,
+        &["primitive", "vip", "IPaddr2", "params", "ip=10.0.0.9"],
+    ));
     let verify = baton(&["verify", "--cib", s(&cib)]);
     assert_eq!(verify.status.code(), Some(1));
     let text = stdout(&verify);
@@ -276,16 +238,12 @@ fn verify_reports_missing_stonith_and_exits_1() {
 fn delete_of_a_referenced_resource_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cib = dir.path().join("cib.xml");
-    ok(&baton(&[
-        "configure",
-        "--cib",
-        s(&cib),
-        "load",
-        "update",
-        s(&example("web-ha-constraints.crm")),
-    ]));
+    ok(&configure(
+        &cib,
+        &["load", "update", s(&example("web-ha-constraints.crm"))],
+    ));
     let before = std::fs::read(&cib).expect("read");
-    let delete = baton(&["configure", "--cib", s(&cib), "delete", "webip"]);
+    let delete = configure(&cib, &["delete", "webip"]);
     assert_eq!(delete.status.code(), Some(2));
     assert!(
         stderr(&delete).contains("`webip` is still referenced by rsc_colocation"),
@@ -294,15 +252,15 @@ fn delete_of_a_referenced_resource_is_refused_and_changes_nothing() {
     );
     assert_eq!(std::fs::read(&cib).expect("read"), before);
     // Deleting the constraints first makes it possible.
-    ok(&baton(&[
-        "configure",
-        "--cib",
-        s(&cib),
-        "delete",
-        "webservice_with_webstore_with_webip",
-        "webip_before_webstore_before_httpd",
-    ]));
-    ok(&baton(&["configure", "--cib", s(&cib), "delete", "webip"]));
+    ok(&configure(
+        &cib,
+        &[
+            "delete",
+            "webservice_with_webstore_with_webip",
+            "webip_before_webstore_before_httpd",
+        ],
+    ));
+    ok(&configure(&cib, &["delete", "webip"]));
     assert!(!configuration(&cib).contains("\"webip\""));
 }
 
@@ -316,7 +274,7 @@ fn syntax_errors_exit_2_naming_line_and_column() {
         "primitive a Dummy\nprimitive b Dummy op monitor interval=10s (\n",
     )
     .expect("write");
-    let load = baton(&["configure", "--cib", s(&cib), "load", "update", s(&bad)]);
+    let load = configure(&cib, &["load", "update", s(&bad)]);
     assert_eq!(load.status.code(), Some(2));
     assert!(
         stderr(&load).contains("line 2, column"),
@@ -330,14 +288,10 @@ fn syntax_errors_exit_2_naming_line_and_column() {
 fn failed_commands_leave_the_cib_file_byte_identical() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cib = dir.path().join("cib.xml");
-    ok(&baton(&[
-        "configure",
-        "--cib",
-        s(&cib),
-        "load",
-        "update",
-        s(&example("web-ha-group.crm")),
-    ]));
+    ok(&configure(
+        &cib,
+        &["load", "update", s(&example("web-ha-group.crm"))],
+    ));
     let before = std::fs::read(&cib).expect("read");
     let bad = dir.path().join("half.crm");
     // The first command is fine, the second fails: nothing of the file lands.
@@ -363,25 +317,13 @@ fn failed_commands_leave_the_cib_file_byte_identical() {
 fn a_change_bumps_the_epoch_and_a_no_op_does_not_write() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cib = dir.path().join("cib.xml");
-    ok(&baton(&[
-        "configure",
-        "--cib",
-        s(&cib),
-        "property",
-        "stonith-enabled=false",
-    ]));
+    ok(&configure(&cib, &["property", "stonith-enabled=false"]));
     assert!(
         std::fs::read_to_string(&cib)
             .expect("read")
             .contains("epoch=\"1\"")
     );
-    ok(&baton(&[
-        "configure",
-        "--cib",
-        s(&cib),
-        "property",
-        "stonith-enabled=false",
-    ]));
+    ok(&configure(&cib, &["property", "stonith-enabled=false"]));
     assert!(
         std::fs::read_to_string(&cib)
             .expect("read")
@@ -389,14 +331,7 @@ fn a_change_bumps_the_epoch_and_a_no_op_does_not_write() {
     );
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&cib, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    ok(&baton(&[
-        "configure",
-        "--cib",
-        s(&cib),
-        "primitive",
-        "d",
-        "ocf:pacemaker:Dummy",
-    ]));
+    ok(&configure(&cib, &["primitive", "d", "ocf:pacemaker:Dummy"]));
     assert!(
         std::fs::read_to_string(&cib)
             .expect("read")
@@ -412,15 +347,11 @@ fn a_change_bumps_the_epoch_and_a_no_op_does_not_write() {
 fn show_xml_and_json() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cib = dir.path().join("cib.xml");
-    ok(&baton(&[
-        "configure",
-        "--cib",
-        s(&cib),
-        "load",
-        "update",
-        s(&example("web-ha-group.crm")),
-    ]));
-    let xml = baton(&["configure", "--cib", s(&cib), "show", "xml", "webip"]);
+    ok(&configure(
+        &cib,
+        &["load", "update", s(&example("web-ha-group.crm"))],
+    ));
+    let xml = configure(&cib, &["show", "xml", "webip"]);
     ok(&xml);
     let head = r#"<primitive id="webip" class="ocf" provider="heartbeat" type="IPaddr">"#;
     assert!(stdout(&xml).starts_with(head), "{}", stdout(&xml));
@@ -475,7 +406,7 @@ fn cib_import_lists_what_baton_keeps_but_does_not_use() {
     assert!(stdout(&query).contains("<bundle id=\"b1\">"));
     // A replacement never goes back in version.
     assert!(stdout(&query).contains("epoch=\"8\""), "{}", stdout(&query));
-    let show = baton(&["configure", "--cib", s(&target), "show"]);
+    let show = configure(&target, &["show"]);
     ok(&show);
     assert!(
         stdout(&show).contains("# not shown: bundle b1"),
@@ -533,14 +464,7 @@ fn the_shell_applies_staged_changes_only_on_commit() {
 fn edit_applies_the_saved_text_and_refuses_text_that_does_not_parse() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cib = dir.path().join("cib.xml");
-    ok(&baton(&[
-        "configure",
-        "--cib",
-        s(&cib),
-        "primitive",
-        "a",
-        "ocf:pacemaker:Dummy",
-    ]));
+    ok(&configure(&cib, &["primitive", "a", "ocf:pacemaker:Dummy"]));
     let edit = |editor: &str, args: &[&str]| {
         let mut full = vec!["configure", "--cib", s(&cib), "edit"];
         full.extend(args);
