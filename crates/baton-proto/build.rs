@@ -3,7 +3,11 @@
 
 use std::path::PathBuf;
 
-const PROTO_FILES: &[&str] = &["baton/daemon/v1/daemon.proto", "baton/lrmd/v1/lrmd.proto"];
+const PROTO_FILES: &[&str] = &[
+    "baton/daemon/v1/daemon.proto",
+    "baton/lrmd/v1/lrmd.proto",
+    "baton/ring/v1/ring.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");

@@ -41,6 +41,12 @@ pub enum Command {
     /// Resource agents: classes, agents, parameters (like `crm ra`).
     #[command(subcommand)]
     Ra(crate::ra_cmd::RaCommand),
+    /// This node's Totem ring: id, members, packet drops (like `corosync-cfgtool -s`).
+    #[command(subcommand)]
+    Ring(crate::ring_cmd::RingCommand),
+    /// votequorum: votes, quorum, flags, members (like `corosync-quorumtool -s`).
+    #[command(subcommand)]
+    Quorum(crate::quorum_cmd::QuorumCommand),
     /// Edit the CIB in the crmsh configure language (like `crm configure`).
     Configure(crate::configure_cmd::ConfigureArgs),
     /// Check the CIB for errors (like `crm_verify -L`); exit 1 when there are errors.

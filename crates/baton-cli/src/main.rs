@@ -11,7 +11,9 @@ mod configure_cmd;
 mod exit;
 mod lrm_cmd;
 mod output;
+mod quorum_cmd;
 mod ra_cmd;
+mod ring_cmd;
 mod shell;
 mod verify_cmd;
 
@@ -36,6 +38,8 @@ fn run(args: &cli::Cli) -> anyhow::Result<exit::Code> {
         cli::Command::Config(command) => config_cmd::run(command, args.output),
         cli::Command::Lrm(command) => lrm_cmd::run(command, &args.socket_dir, args.output),
         cli::Command::Ra(command) => ra_cmd::run(command, &args.socket_dir, args.output),
+        cli::Command::Ring(command) => ring_cmd::run(command, &args.socket_dir, args.output),
+        cli::Command::Quorum(command) => quorum_cmd::run(command, &args.socket_dir, args.output),
         cli::Command::Configure(command) => configure_cmd::run(command, args.output),
         cli::Command::Verify(command) => verify_cmd::run(command, args.output),
         cli::Command::Cib(command) => cib_cmd::run(command),

@@ -20,3 +20,9 @@ pub mod lrmd {
     #![allow(missing_debug_implementations, clippy::unwrap_used)]
     tonic::include_proto!("baton.lrmd.v1");
 }
+
+/// `baton.ring.v1`: the `Ring` service of baton-ringd (Totem membership).
+pub mod ring {
+    #![allow(missing_debug_implementations, clippy::unwrap_used)]
+    tonic::include_proto!("baton.ring.v1");
+}

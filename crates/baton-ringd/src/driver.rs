@@ -1,0 +1,343 @@
+//! The tokio shell around the Totem core: sealed UDP in and out, real
+//! timers, ring sequence persistence, and per-peer drop counters.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use baton_ring::local::Member;
+use baton_ring::seal::{OpenError, Sealer};
+use baton_totem::{ConfigKind, Destination, Millis, NodeId, Output, Totem};
+use tokio::net::UdpSocket;
+
+use baton_proto::ring::{Peer, QuorumMember, QuorumStatusReply, RingStatusReply};
+use baton_quorum::Quorum;
+
+use crate::ringseq;
+use crate::status::{QuorumSnapshot, Snapshot};
+
+/// Largest datagram we accept; Totem packets stay well below it.
+const RECV_BUFFER_BYTES: usize = 65_536;
+/// At most one drop warning per peer in this window, so a flood cannot
+/// flood the log too.
+const DROP_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Why packets from one address were dropped.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DropCounters {
+    pub auth_failures: u64,
+    pub decode_failures: u64,
+    last_logged: Option<Instant>,
+}
+
+pub struct Driver {
+    pub totem: Totem,
+    quorum: Quorum,
+    quorum_snapshot: QuorumSnapshot,
+    socket: UdpSocket,
+    sealer: Sealer,
+    peers: Vec<Member>,
+    by_addr: HashMap<SocketAddr, NodeId>,
+    pub drops: HashMap<SocketAddr, DropCounters>,
+    seq_file: PathBuf,
+    epoch: Instant,
+    snapshot: Snapshot,
+    /// Set when something the snapshot shows has changed.
+    dirty: bool,
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("node", &self.totem.node_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Driver {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        totem: Totem,
+        quorum: Quorum,
+        quorum_snapshot: QuorumSnapshot,
+        socket: UdpSocket,
+        sealer: Sealer,
+        peers: Vec<Member>,
+        seq_file: PathBuf,
+        snapshot: Snapshot,
+    ) -> Driver {
+        let by_addr = peers.iter().map(|m| (m.addr, NodeId(m.node_id))).collect();
+        Driver {
+            totem,
+            quorum,
+            quorum_snapshot,
+            socket,
+            sealer,
+            peers,
+            by_addr,
+            drops: HashMap::new(),
+            seq_file,
+            epoch: Instant::now(),
+            snapshot,
+            dirty: true,
+        }
+    }
+
+    fn now(&self) -> Millis {
+        Millis(self.epoch.elapsed().as_millis() as u64)
+    }
+
+    /// Runs until `shutdown` completes or persisting the ring seq fails.
+    pub async fn run(&mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        tokio::pin!(shutdown);
+        let mut buf = vec![0u8; RECV_BUFFER_BYTES];
+        let watchdog_period = sd_notify::watchdog_enabled().map(|p| p / 2);
+        let mut watchdog =
+            tokio::time::interval(watchdog_period.unwrap_or(Duration::from_secs(3600)));
+        self.totem.handle_timer(self.now());
+        let mut shown = (self.totem.state(), self.totem.ring_id());
+        loop {
+            self.carry_out().await?;
+            let now_shown = (self.totem.state(), self.totem.ring_id());
+            if self.dirty || now_shown != shown {
+                shown = now_shown;
+                self.publish();
+            }
+            let quorum_at = self.quorum.next_deadline().map(|at| Millis(at.0));
+            let next = match (self.totem.next_deadline(), quorum_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let sleep = match next {
+                Some(at) => {
+                    let wait = at.0.saturating_sub(self.now().0);
+                    Duration::from_millis(wait)
+                }
+                None => Duration::from_secs(3600),
+            };
+            tokio::select! {
+                () = &mut shutdown => break,
+                received = self.socket.recv_from(&mut buf) => match received {
+                    Ok((len, from)) => self.receive(from, &buf[..len]),
+                    Err(error) => tracing::warn!(%error, "UDP receive failed"),
+                },
+                () = tokio::time::sleep(sleep) => {
+                    let now = self.now();
+                    self.totem.handle_timer(now);
+                    self.quorum.handle_timer(baton_quorum::Millis(now.0));
+                    self.quorum_changed();
+                }
+                _ = watchdog.tick(), if watchdog_period.is_some() => {
+                    let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+                }
+            }
+        }
+        self.totem.leave();
+        self.carry_out().await
+    }
+
+    fn receive(&mut self, from: SocketAddr, packet: &[u8]) {
+        let Some(&node) = self.by_addr.get(&from) else {
+            self.count_drop(from, "not in the nodelist", |c| &mut c.auth_failures);
+            return;
+        };
+        match self.sealer.open(packet) {
+            Ok(plain) => {
+                // The core drops undecodable packets silently; decode here
+                // too so the drop is counted against the sender.
+                if baton_totem::codec::decode(&plain).is_err() {
+                    self.count_drop(from, "undecodable", |c| &mut c.decode_failures);
+                    return;
+                }
+                self.totem.handle_packet(self.now(), node, &plain);
+            }
+            Err(OpenError::BadCiphertext) => {
+                self.count_drop(from, "malformed ciphertext", |c| &mut c.decode_failures)
+            }
+            Err(error) => {
+                let why = if matches!(error, OpenError::Truncated) {
+                    "truncated"
+                } else {
+                    "failed authentication"
+                };
+                self.count_drop(from, why, |c| &mut c.auth_failures)
+            }
+        }
+    }
+
+    fn count_drop(
+        &mut self,
+        from: SocketAddr,
+        why: &str,
+        counter: fn(&mut DropCounters) -> &mut u64,
+    ) {
+        // Unknown senders are keyed too, but the map cannot grow without
+        // bound: one entry per distinct source, capped.
+        const MAX_TRACKED_SOURCES: usize = 1024;
+        if !self.drops.contains_key(&from) && self.drops.len() >= MAX_TRACKED_SOURCES {
+            return;
+        }
+        self.dirty = true;
+        let entry = self.drops.entry(from).or_default();
+        *counter(entry) += 1;
+        let now = Instant::now();
+        if entry
+            .last_logged
+            .is_none_or(|at| now.duration_since(at) >= DROP_LOG_INTERVAL)
+        {
+            entry.last_logged = Some(now);
+            tracing::warn!(peer = %from, why, auth_failures = entry.auth_failures, decode_failures = entry.decode_failures, "dropped packet");
+        }
+    }
+
+    /// After every quorum input: multicast its NodeInfo in agreed order,
+    /// log its events and refresh the status snapshot.
+    fn quorum_changed(&mut self) {
+        while let Some(info) = self.quorum.poll_transmit() {
+            if let Err(error) = self.totem.submit(baton_ring::quorum::encode(&info)) {
+                // Peers learn our view at the next membership change instead.
+                tracing::warn!(%error, "cannot queue the quorum announcement");
+            }
+        }
+        while let Some(event) = self.quorum.poll_event() {
+            tracing::info!(?event, "quorum");
+        }
+        let status = self.quorum.status();
+        let reply = QuorumStatusReply {
+            quorate: status.quorate,
+            expected_votes: status.expected_votes.0,
+            highest_expected: status.highest_expected.0,
+            total_votes: status.total_votes.0,
+            quorum: status.quorum.0,
+            flags: status.flags.names().map(str::to_owned).collect(),
+            wait_for_all_status: status.wait_for_all_status,
+            ring_id: status.ring_id.map(|r| r.to_string()).unwrap_or_default(),
+            members: status
+                .members
+                .iter()
+                .map(|m| QuorumMember {
+                    node_id: m.node_id.0,
+                    name: m.name.clone().unwrap_or_default(),
+                    votes: m.votes.0,
+                })
+                .collect(),
+        };
+        match self.quorum_snapshot.lock() {
+            Ok(mut guard) => *guard = reply,
+            Err(poisoned) => *poisoned.into_inner() = reply,
+        }
+    }
+
+    fn publish(&mut self) {
+        self.dirty = false;
+        let drops = |addr: &SocketAddr| self.drops.get(addr).copied().unwrap_or_default();
+        let mut peers: Vec<Peer> = self
+            .peers
+            .iter()
+            .map(|m| (m.node_id, m.addr))
+            .chain(
+                self.drops
+                    .keys()
+                    .filter(|a| !self.by_addr.contains_key(a))
+                    .map(|a| (0, *a)),
+            )
+            .map(|(node_id, addr)| Peer {
+                node_id,
+                address: addr.to_string(),
+                auth_failures: drops(&addr).auth_failures,
+                decode_failures: drops(&addr).decode_failures,
+            })
+            .collect();
+        peers.sort_by(|a, b| {
+            (a.node_id == 0, a.node_id, &a.address).cmp(&(b.node_id == 0, b.node_id, &b.address))
+        });
+        let reply = RingStatusReply {
+            node_id: self.totem.node_id().0,
+            ring_id: self.totem.ring_id().to_string(),
+            state: format!("{:?}", self.totem.state()).to_lowercase(),
+            members: self.totem.members().iter().map(|n| n.0).collect(),
+            peers,
+        };
+        // A poisoned lock only means a reader panicked; the data is ours.
+        match self.snapshot.lock() {
+            Ok(mut guard) => *guard = reply,
+            Err(poisoned) => *poisoned.into_inner() = reply,
+        }
+    }
+
+    async fn carry_out(&mut self) -> anyhow::Result<()> {
+        while let Some(output) = self.totem.poll_output() {
+            match output {
+                Output::Send { to, packet } => self.send(to, &packet).await,
+                Output::PersistRingSeq(seq) => {
+                    // Blocking fsync on purpose: nothing may go out before it.
+                    ringseq::store(&self.seq_file, seq)?;
+                }
+                Output::ConfigChange {
+                    kind,
+                    ring_id,
+                    members,
+                    left,
+                    joined,
+                } => {
+                    tracing::info!(?kind, %ring_id, ?members, ?left, ?joined, "configuration change");
+                    if kind == ConfigKind::Regular {
+                        let ids: Vec<_> =
+                            members.iter().map(|m| baton_quorum::NodeId(m.0)).collect();
+                        let ring = baton_quorum::RingId {
+                            rep: baton_quorum::NodeId(ring_id.rep.0),
+                            seq: ring_id.seq,
+                        };
+                        self.quorum.membership_changed(
+                            baton_quorum::Millis(self.now().0),
+                            ring,
+                            &ids,
+                        );
+                        self.quorum_changed();
+                    }
+                }
+                Output::Deliver { sender, payload } => {
+                    if let Some(info) = baton_ring::quorum::decode(&payload) {
+                        self.quorum
+                            .handle_node_info(baton_quorum::NodeId(sender.0), info);
+                        self.quorum_changed();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&self, to: Destination, packet: &[u8]) {
+        let sealed = match self.sealer.seal(packet) {
+            Ok(sealed) => sealed,
+            Err(error) => {
+                tracing::error!(%error, "cannot seal a packet");
+                return;
+            }
+        };
+        let me = self.totem.node_id();
+        let targets = self.peers.iter().filter(|m| match &to {
+            Destination::Node(node) => node.0 == m.node_id,
+            Destination::Broadcast => m.node_id != me.0,
+        });
+        for peer in targets {
+            // UDP is lossy anyway; Totem retransmits what a failed send lost.
+            if let Err(error) = self.socket.send_to(&sealed, peer.addr).await {
+                tracing::debug!(peer = %peer.addr, %error, "send failed");
+            }
+        }
+    }
+}
+
+/// Binds the local node's ring0 address and port.
+pub async fn bind(local: &Member) -> anyhow::Result<UdpSocket> {
+    UdpSocket::bind(local.addr).await.with_context(|| {
+        format!(
+            "cannot bind UDP {}; is another ringd running or the address missing?",
+            local.addr
+        )
+    })
+}

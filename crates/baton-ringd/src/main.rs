@@ -1,0 +1,224 @@
+//! `baton-ringd`: Totem membership and totally ordered delivery between the
+//! cluster's nodes (corosync), over UDP sealed with the cluster authkey.
+//!
+//! A thin shell: the protocol is baton-totem's, sealing and node selection
+//! are baton-ring's; this binary owns the socket, the clock and the files.
+
+mod driver;
+mod ringseq;
+mod status;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use baton_proto::ring::ring_server::RingServer;
+use baton_proto::socket::{SocketError, UnixSocket};
+use baton_ring::local::{self, Member};
+use baton_ring::seal::Sealer;
+use baton_totem::{Config, NodeId, Totem};
+use clap::Parser;
+
+use crate::driver::Driver;
+use crate::status::{QuorumSnapshot, RingService, Snapshot};
+
+/// Runs the Totem ring for this node.
+///
+/// Exit codes: 0 stopped cleanly; 2 bad arguments, configuration or authkey;
+/// 3 another ringd serves the socket; 1 any other failure.
+#[derive(Debug, Parser)]
+#[command(name = "baton-ringd", version)]
+struct Args {
+    /// cluster.toml, or corosync.conf syntax for any other extension.
+    #[arg(long, value_name = "FILE", default_value = "/etc/baton/cluster.toml")]
+    config: PathBuf,
+    /// This node's name or node id (default: the hostname, then a nodelist
+    /// address present on this host).
+    #[arg(long, value_name = "NAME")]
+    node: Option<String>,
+    /// Directory for the socket (ringd.sock).
+    #[arg(long, value_name = "DIR", default_value = "/run/baton")]
+    socket_dir: PathBuf,
+    /// Directory for the persisted ring sequence (ringid_<nodeid>).
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/baton")]
+    state_dir: PathBuf,
+}
+
+/// Everything checked before any socket is opened; failing here is exit 2.
+#[derive(Debug)]
+struct Setup {
+    totem: Config,
+    local: Member,
+    members: Vec<Member>,
+    sealer: Sealer,
+    quorum: baton_quorum::Quorum,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let _log = match baton_log::init(&baton_log::LogSettings {
+        daemon: "baton-ringd".into(),
+        to_stderr: true,
+        to_journal: false,
+        logfile: None,
+        verbosity: baton_log::Verbosity::Info,
+        subsystems: Vec::new(),
+    }) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("baton-ringd: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let setup = match setup(&args) {
+        Ok(setup) => setup,
+        Err(error) => {
+            eprintln!("baton-ringd: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("baton-ringd: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args, setup)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("baton-ringd: {error:#}");
+            let busy = error
+                .chain()
+                .any(|c| matches!(c.downcast_ref(), Some(SocketError::Busy { .. })));
+            ExitCode::from(if busy { 3 } else { 1 })
+        }
+    }
+}
+
+fn setup(args: &Args) -> anyhow::Result<Setup> {
+    let loaded = baton_config::load_path(&args.config)?;
+    if !loaded.is_usable() {
+        let first = loaded
+            .diagnostics
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        anyhow::bail!(
+            "{} has errors ({first}); run baton config check {}",
+            args.config.display(),
+            args.config.display()
+        );
+    }
+    let config = &loaded.config;
+    let members = local::members(config)?;
+    let local_ips: Vec<_> = members
+        .iter()
+        .map(|m| m.addr.ip())
+        .filter(|ip| std::net::UdpSocket::bind((*ip, 0)).is_ok())
+        .collect();
+    let local = local::select(&members, args.node.as_deref(), &hostname(), &local_ips)?.clone();
+    let (cipher, hash) = config.totem.effective_crypto();
+    let keyfile = config.totem.effective_keyfile();
+    let sealer =
+        if cipher == baton_config::CryptoCipher::None && hash == baton_config::CryptoHash::None {
+            Sealer::new(cipher, hash, &[])?
+        } else {
+            let key = baton_ring::authkey::load(&keyfile)?;
+            Sealer::new(cipher, hash, &key)?
+        };
+    let quorum = baton_quorum::Quorum::new(&baton_ring::quorum::config(config, &members))?;
+    Ok(Setup {
+        quorum,
+        totem: totem_config(config, &members),
+        local,
+        members,
+        sealer,
+    })
+}
+
+/// The core's config from the cluster's derived timers (already scaled by
+/// the node count, so no coefficient is applied again).
+fn totem_config(config: &baton_config::ClusterConfig, members: &[Member]) -> Config {
+    let t = config.timers();
+    let nodes = members.iter().map(|m| NodeId(m.node_id)).collect();
+    Config {
+        token_retransmit_ms: t.token_retransmit_ms,
+        hold_ms: t.hold_ms,
+        join_ms: t.join_ms,
+        consensus_ms: t.consensus_ms,
+        merge_ms: t.merge_ms,
+        fail_recv_const: t.fail_recv_const,
+        seqno_unchanged_const: t.seqno_unchanged_const,
+        miss_count_const: t.miss_count_const,
+        window_size: t.window_size,
+        max_messages: t.max_messages,
+        ..Config::with_token(nodes, t.token_ms, 0)
+    }
+}
+
+async fn serve(args: Args, setup: Setup) -> anyhow::Result<()> {
+    let socket = UnixSocket::bind(&args.socket_dir.join("ringd.sock"))?;
+    let node_id = setup.local.node_id;
+    let seq_file = ringseq::path(&args.state_dir, node_id);
+    let persisted = ringseq::load(&seq_file)?;
+    let udp = driver::bind(&setup.local).await?;
+    let totem = Totem::new(setup.totem, NodeId(node_id), persisted);
+    let snapshot = Snapshot::default();
+    let quorum_snapshot = QuorumSnapshot::default();
+    let mut driver = Driver::new(
+        totem,
+        setup.quorum,
+        quorum_snapshot.clone(),
+        udp,
+        setup.sealer,
+        setup.members,
+        seq_file,
+        snapshot.clone(),
+    );
+    let info = baton_proto::daemon_info::DaemonInfo::new(
+        "baton-ringd",
+        env!("CARGO_PKG_VERSION"),
+        &setup.local.name,
+    );
+    let router = tonic::transport::Server::builder()
+        .add_service(RingServer::new(RingService::new(snapshot, quorum_snapshot)))
+        .add_service(info);
+    tracing::info!(node_id, name = %setup.local.name, addr = %setup.local.addr, socket = %socket.path().display(), "serving");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(socket.serve(router, async move {
+        let mut stop_rx = stop_rx;
+        let _ = stop_rx.wait_for(|stop| *stop).await;
+    }));
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    let result = driver.run(shutdown_signal()).await;
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    let _ = stop_tx.send(true);
+    let served = server.await.context("the socket server panicked")?;
+    result.and(served.context("serving ringd.sock failed"))
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot watch SIGTERM/SIGINT; stop the daemon with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!("stopping");
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string(Path::new("/proc/sys/kernel/hostname"))
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_default()
+}

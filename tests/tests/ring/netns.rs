@@ -1,0 +1,157 @@
+//! A throwaway cluster network: one bridge namespace and one namespace per
+//! node, joined by veth pairs. Names and subnets carry the test's pid and a
+//! per-process counter so parallel tests and runs never collide; Drop kills
+//! what it started (by PID) and deletes every namespace, even on panic.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static NEXT_NET: AtomicU32 = AtomicU32::new(0);
+
+fn run(args: &[&str]) {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run ip {args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "ip {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+pub struct Net {
+    tag: String,
+    subnet: String,
+    nodes: usize,
+    namespaces: Vec<String>,
+    children: Vec<(String, Child)>,
+    pub logs: Vec<PathBuf>,
+}
+
+impl Net {
+    pub fn new(nodes: usize) -> Net {
+        let pid = std::process::id();
+        let k = NEXT_NET.fetch_add(1, Ordering::Relaxed);
+        let tag = format!("bt{pid}x{k}");
+        // 10.(200+k).(pid mod 250).0/24: exists only inside these namespaces.
+        let subnet = format!("10.{}.{}", 200 + (k % 50), pid % 250);
+        let mut net = Net {
+            tag,
+            subnet,
+            nodes,
+            namespaces: Vec::new(),
+            children: Vec::new(),
+            logs: Vec::new(),
+        };
+        let bridge = net.add_ns("br");
+        run(&["-n", &bridge, "link", "add", "br0", "type", "bridge"]);
+        run(&["-n", &bridge, "link", "set", "br0", "up"]);
+        for i in 1..=nodes {
+            let ns = net.add_ns(&format!("n{i}"));
+            let (inner, outer) = (format!("v{i}"), format!("w{i}"));
+            run(&[
+                "link", "add", &inner, "netns", &ns, "type", "veth", "peer", "name", &outer,
+                "netns", &bridge,
+            ]);
+            run(&[
+                "-n",
+                &ns,
+                "addr",
+                "add",
+                &format!("{}/24", net.addr(i)),
+                "dev",
+                &inner,
+            ]);
+            run(&["-n", &ns, "link", "set", &inner, "up"]);
+            run(&["-n", &ns, "link", "set", "lo", "up"]);
+            run(&["-n", &bridge, "link", "set", &outer, "master", "br0"]);
+            run(&["-n", &bridge, "link", "set", &outer, "up"]);
+        }
+        net
+    }
+
+    fn add_ns(&mut self, suffix: &str) -> String {
+        let name = format!("{}{suffix}", self.tag);
+        run(&["netns", "add", &name]);
+        self.namespaces.push(name.clone());
+        name
+    }
+
+    pub fn addr(&self, node: usize) -> String {
+        format!("{}.{node}", self.subnet)
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes
+    }
+
+    /// Starts `program args` inside node `node`'s namespace; returns its PID.
+    pub fn spawn(&mut self, node: usize, program: &Path, args: &[&str], log: PathBuf) -> u32 {
+        let ns = format!("{}n{node}", self.tag);
+        let out = File::create(&log).expect("create log");
+        let err = out.try_clone().expect("clone log");
+        // `ip netns exec` execs the program in place, so the PID is its own.
+        let child = Command::new("ip")
+            .args(["netns", "exec", &ns])
+            .arg(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("spawn in namespace");
+        let pid = child.id();
+        self.logs.push(log);
+        self.children.push((ns, child));
+        pid
+    }
+
+    /// Runs a short command inside node `node`'s namespace to completion.
+    pub fn run_in(&self, node: usize, command: &[&str]) {
+        let ns = format!("{}n{node}", self.tag);
+        let status = Command::new("ip")
+            .args(["netns", "exec", &ns])
+            .args(command)
+            .status()
+            .expect("run in namespace");
+        assert!(status.success(), "{command:?} failed in {ns}");
+    }
+
+    /// SIGKILL one child we started, by its PID, and reap it.
+    pub fn kill9(&mut self, pid: u32) {
+        if let Some(i) = self.children.iter().position(|(_, c)| c.id() == pid) {
+            let (_, mut child) = self.children.remove(i);
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Whether the child with this PID is still running.
+    pub fn alive(&mut self, pid: u32) -> bool {
+        self.children
+            .iter_mut()
+            .find(|(_, c)| c.id() == pid)
+            .is_some_and(|(_, c)| c.try_wait().is_ok_and(|s| s.is_none()))
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if std::thread::panicking() {
+            for log in &self.logs {
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                eprintln!("==== {} ====\n{text}", log.display());
+            }
+        }
+        for ns in self.namespaces.iter().rev() {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
