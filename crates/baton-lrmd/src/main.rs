@@ -109,7 +109,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     let watchdog = tokio::spawn(watchdog());
     let result = socket
-        .serve(router, shutdown_signal())
+        .serve(router, baton_proto::socket::shutdown_signal())
         .await
         .context("serving lrmd.sock failed");
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
@@ -127,22 +127,6 @@ async fn watchdog() {
         ticks.tick().await;
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
     }
-}
-
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot watch SIGTERM/SIGINT; stop the daemon with SIGKILL");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    tracing::info!("stopping");
 }
 
 /// The kernel's host name: what the DaemonInfo service reports until the

@@ -194,27 +194,11 @@ async fn serve(args: Args, setup: Setup) -> anyhow::Result<()> {
         let _ = stop_rx.wait_for(|stop| *stop).await;
     }));
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-    let result = driver.run(shutdown_signal()).await;
+    let result = driver.run(baton_proto::socket::shutdown_signal()).await;
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let _ = stop_tx.send(true);
     let served = server.await.context("the socket server panicked")?;
     result.and(served.context("serving ringd.sock failed"))
-}
-
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot watch SIGTERM/SIGINT; stop the daemon with SIGKILL");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    tracing::info!("stopping");
 }
 
 fn hostname() -> String {
