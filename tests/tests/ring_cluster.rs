@@ -1,132 +1,15 @@
 //! Real `baton-ringd` processes in network namespaces: the ring forms, a
 //! killed node is noticed in time, and a node with the wrong key never joins.
 
+#[path = "ring/cluster.rs"]
+mod cluster;
 #[path = "ring/netns.rs"]
 mod netns;
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use cluster::*;
 use netns::Net;
-
-/// A short token keeps the tests fast. With three configured nodes the
-/// effective token is token + token_coefficient (650), consensus 1.2× that.
-const TOKEN_MS: u64 = 1000;
-const EFFECTIVE_TOKEN_MS: u64 = TOKEN_MS + 650;
-const CONSENSUS_MS: u64 = EFFECTIVE_TOKEN_MS * 12 / 10;
-
-/// `baton-ringd` sits in the target dir next to `deps/`, where this test
-/// executable lives; it is built by `cargo build -p baton-ringd`.
-fn ringd() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let bin = exe.parent()?.parent()?.join("baton-ringd");
-    let found = bin.is_file();
-    baton_tests::prerequisite(found, || {
-        format!(
-            "{} is missing; run cargo build -p baton-ringd first",
-            bin.display()
-        )
-    })
-    .then_some(bin)
-}
-
-/// `baton ring status --output json` for node `node`, parsed.
-fn ring_status(bin: &Path, dir: &Path, node: usize) -> serde_json::Value {
-    baton_json(bin, dir, node, "ring")
-}
-
-/// `baton quorum status --output json` for node `node`, parsed.
-fn quorum_status(bin: &Path, dir: &Path, node: usize) -> serde_json::Value {
-    baton_json(bin, dir, node, "quorum")
-}
-
-fn baton_json(bin: &Path, dir: &Path, node: usize, what: &str) -> serde_json::Value {
-    let baton = bin.with_file_name("baton");
-    let found = baton.is_file();
-    assert!(
-        baton_tests::prerequisite(found, || format!(
-            "{} is missing; run cargo build -p baton-cli first",
-            baton.display()
-        )),
-        "cannot ask for status without the baton CLI"
-    );
-    let out = std::process::Command::new(&baton)
-        .arg("--socket-dir")
-        .arg(dir.join(format!("sock{node}")))
-        .args(["--output", "json", what, "status"])
-        .output()
-        .expect("run baton status");
-    // quorum status exits 1 when not quorate; its json is printed either way.
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "baton {what} status failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("status json")
-}
-
-fn prerequisites() -> Option<PathBuf> {
-    if !baton_tests::require_root("create network namespaces")
-        || !baton_tests::require_tool("ip", "create network namespaces (iproute2)")
-    {
-        return None;
-    }
-    ringd()
-}
-
-fn write_key(path: &Path, byte: u8) {
-    std::fs::write(path, vec![byte; 256]).expect("write authkey");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o400)).expect("chmod authkey");
-}
-
-fn write_config(net: &Net, keyfile: &Path) -> PathBuf {
-    let mut nodes = String::new();
-    for i in 1..=net.node_count() {
-        nodes += &format!(
-            "  node {{\n    ring0_addr: {}\n    nodeid: {i}\n    name: n{i}\n  }}\n",
-            net.addr(i)
-        );
-    }
-    let text = format!(
-        "totem {{\n  version: 2\n  cluster_name: t\n  transport: knet\n  token: {TOKEN_MS}\n  crypto_cipher: aes256\n  crypto_hash: sha256\n  keyfile: {}\n}}\nnodelist {{\n{nodes}}}\nquorum {{\n  provider: corosync_votequorum\n}}\n",
-        keyfile.display()
-    );
-    let path = keyfile.with_extension("conf");
-    std::fs::write(&path, text).expect("write config");
-    path
-}
-
-/// Starts ringd on `node` with the given config; returns its PID.
-fn start(net: &mut Net, bin: &Path, dir: &Path, node: usize, config: &Path) -> u32 {
-    let sock = dir.join(format!("sock{node}"));
-    let state = dir.join(format!("state{node}"));
-    let args = [
-        "--config",
-        config.to_str().expect("utf-8 path"),
-        "--node",
-        &format!("n{node}"),
-        "--socket-dir",
-        sock.to_str().expect("utf-8 path"),
-        "--state-dir",
-        state.to_str().expect("utf-8 path"),
-    ];
-    net.spawn(node, bin, &args, dir.join(format!("ringd{node}.log")))
-}
-
-/// Polls a node's log until a regular configuration line matches `members`.
-fn wait_for_ring(log: &Path, members: &str, timeout: Duration) -> Option<Duration> {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        let last = text.lines().rfind(|l| l.contains("kind=Regular ring_id="));
-        if last.is_some_and(|l| l.contains(&format!("members={members} "))) {
-            return Some(start.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
-}
 
 const ALL3: &str = "[NodeId(1), NodeId(2), NodeId(3)]";
 

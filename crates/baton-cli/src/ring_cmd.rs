@@ -1,13 +1,15 @@
 //! `baton ring status`: this node's Totem ring as baton-ringd sees it, in
-//! the spirit of `corosync-cfgtool -s`.
+//! the spirit of `corosync-cfgtool -s`; `baton ring groups`: its process
+//! groups, like `corosync-cpgtool`.
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
+use baton_proto::ring::process_groups_client::ProcessGroupsClient;
 use baton_proto::ring::ring_client::RingClient;
-use baton_proto::ring::{RingStatusReply, RingStatusRequest};
+use baton_proto::ring::{ListGroupsReply, ListGroupsRequest, RingStatusReply, RingStatusRequest};
 use clap::Subcommand;
 use serde::Serialize;
 
@@ -21,6 +23,11 @@ pub enum RingCommand {
     ///
     /// Exits 0 when shown, 3 when baton-ringd cannot be reached.
     Status,
+    /// List the process groups and their members (node id, pid), like
+    /// `corosync-cpgtool`.
+    ///
+    /// Exits 0 when shown, 3 when baton-ringd cannot be reached.
+    Groups,
 }
 
 /// A status call answers from a snapshot; this bounds a hung daemon.
@@ -47,7 +54,63 @@ struct PeerJson<'a> {
 }
 
 pub fn run(command: &RingCommand, socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
-    let RingCommand::Status = command;
+    match command {
+        RingCommand::Status => status(socket_dir, format),
+        RingCommand::Groups => groups(socket_dir, format),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct GroupJson<'a> {
+    name: &'a str,
+    members: Vec<MemberJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct MemberJson {
+    node_id: u32,
+    pid: u32,
+}
+
+fn groups(socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
+    let reply = block_on(async {
+        let channel = baton_proto::client::connect(&socket_dir.join("ringd.sock"), CALL_TIMEOUT)
+            .await
+            .context("cannot reach baton-ringd")?;
+        ProcessGroupsClient::new(channel)
+            .list_groups(ListGroupsRequest {})
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|status| anyhow::anyhow!("baton-ringd refused: {}", status.message()))
+    })?;
+    match format {
+        Format::Json => print_json(&serde_json::json!({
+            "groups": reply.groups.iter().map(|g| GroupJson {
+                name: &g.name,
+                members: g.members.iter().map(|m| MemberJson { node_id: m.node_id, pid: m.pid }).collect(),
+            }).collect::<Vec<_>>()
+        }))?,
+        Format::Text => print_text(&render_groups(&reply))?,
+    }
+    Ok(Code::Success)
+}
+
+fn render_groups(reply: &ListGroupsReply) -> String {
+    let mut text = format!("{:<24}  {:>10}  {:>8}\n", "Group Name", "PID", "Node ID");
+    for group in &reply.groups {
+        let _ = writeln!(text, "{}", group.name);
+        for member in &group.members {
+            let _ = writeln!(
+                text,
+                "{:<24}  {:>10}  {:>8}",
+                "", member.pid, member.node_id
+            );
+        }
+    }
+    text
+}
+
+fn status(socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
     let reply = block_on(async {
         let channel = baton_proto::client::connect(&socket_dir.join("ringd.sock"), CALL_TIMEOUT)
             .await
@@ -113,9 +176,35 @@ fn render(reply: &RingStatusReply) -> String {
 
 #[cfg(test)]
 mod tests {
-    use baton_proto::ring::Peer;
+    use baton_proto::ring::{GroupInfo, GroupMember, Peer};
 
     use super::*;
+
+    #[test]
+    fn renders_groups_with_their_members() {
+        let reply = ListGroupsReply {
+            groups: vec![GroupInfo {
+                name: "crmd".into(),
+                members: vec![
+                    GroupMember {
+                        node_id: 1,
+                        pid: 812,
+                    },
+                    GroupMember {
+                        node_id: 2,
+                        pid: 799,
+                    },
+                ],
+            }],
+        };
+        assert_eq!(
+            render_groups(&reply),
+            "Group Name                       PID   Node ID\n\
+             crmd\n\
+             \x20                                812         1\n\
+             \x20                                799         2\n"
+        );
+    }
 
     #[test]
     fn renders_members_and_counters() {

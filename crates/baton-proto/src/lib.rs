@@ -21,7 +21,8 @@ pub mod lrmd {
     tonic::include_proto!("baton.lrmd.v1");
 }
 
-/// `baton.ring.v1`: the `Ring` service of baton-ringd (Totem membership).
+/// `baton.ring.v1`: the `Ring` service of baton-ringd (Totem membership) and
+/// its `ProcessGroups` service (CPG).
 pub mod ring {
     #![allow(missing_debug_implementations, clippy::unwrap_used)]
     tonic::include_proto!("baton.ring.v1");

@@ -1,20 +1,24 @@
 //! The tokio shell around the Totem core: sealed UDP in and out, real
 //! timers, ring sequence persistence, and per-peer drop counters.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use baton_cpg::{Action, ClientId, Groups, Reason};
 use baton_ring::local::Member;
 use baton_ring::seal::{OpenError, Sealer};
 use baton_totem::{ConfigKind, Destination, Millis, NodeId, Output, Totem};
 use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
 
 use baton_proto::ring::{Peer, QuorumMember, QuorumStatusReply, RingStatusReply};
 use baton_quorum::Quorum;
 
+use crate::groups::{ClientSink, GroupCommand};
 use crate::ringseq;
 use crate::status::{QuorumSnapshot, Snapshot};
 
@@ -35,6 +39,13 @@ pub struct DropCounters {
 pub struct Driver {
     pub totem: Totem,
     quorum: Quorum,
+    groups: Groups,
+    commands: mpsc::Receiver<GroupCommand>,
+    sinks: HashMap<ClientId, ClientSink>,
+    /// Payloads for the ring, in order, while its submit queue is full.
+    /// While any wait here, no new client request is taken.
+    backlog: VecDeque<Vec<u8>>,
+    submit_queue_max: usize,
     quorum_snapshot: QuorumSnapshot,
     socket: UdpSocket,
     sealer: Sealer,
@@ -60,8 +71,10 @@ impl Driver {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         totem: Totem,
+        submit_queue_max: usize,
         quorum: Quorum,
         quorum_snapshot: QuorumSnapshot,
+        commands: mpsc::Receiver<GroupCommand>,
         socket: UdpSocket,
         sealer: Sealer,
         peers: Vec<Member>,
@@ -70,8 +83,13 @@ impl Driver {
     ) -> Driver {
         let by_addr = peers.iter().map(|m| (m.addr, NodeId(m.node_id))).collect();
         Driver {
+            groups: Groups::new(totem.node_id()),
+            submit_queue_max,
             totem,
             quorum,
+            commands,
+            sinks: HashMap::new(),
+            backlog: VecDeque::new(),
             quorum_snapshot,
             socket,
             sealer,
@@ -100,6 +118,7 @@ impl Driver {
         let mut shown = (self.totem.state(), self.totem.ring_id());
         loop {
             self.carry_out().await?;
+            self.flush_backlog();
             let now_shown = (self.totem.state(), self.totem.ring_id());
             if self.dirty || now_shown != shown {
                 shown = now_shown;
@@ -119,6 +138,9 @@ impl Driver {
             };
             tokio::select! {
                 () = &mut shutdown => break,
+                Some(command) = self.commands.recv(), if self.backlog.is_empty() => {
+                    self.group_command(command);
+                }
                 received = self.socket.recv_from(&mut buf) => match received {
                     Ok((len, from)) => self.receive(from, &buf[..len]),
                     Err(error) => tracing::warn!(%error, "UDP receive failed"),
@@ -196,10 +218,7 @@ impl Driver {
     /// log its events and refresh the status snapshot.
     fn quorum_changed(&mut self) {
         while let Some(info) = self.quorum.poll_transmit() {
-            if let Err(error) = self.totem.submit(baton_ring::quorum::encode(&info)) {
-                // Peers learn our view at the next membership change instead.
-                tracing::warn!(%error, "cannot queue the quorum announcement");
-            }
+            self.submit(baton_ring::quorum::encode(&info));
         }
         while let Some(event) = self.quorum.poll_event() {
             tracing::info!(?event, "quorum");
@@ -283,6 +302,11 @@ impl Driver {
                     joined,
                 } => {
                     tracing::info!(?kind, %ring_id, ?members, ?left, ?joined, "configuration change");
+                    match kind {
+                        ConfigKind::Transitional => self.groups.transitional(&members),
+                        ConfigKind::Regular => self.groups.regular(ring_id, &members, &joined),
+                    }
+                    self.group_actions();
                     if kind == ConfigKind::Regular {
                         let ids: Vec<_> =
                             members.iter().map(|m| baton_quorum::NodeId(m.0)).collect();
@@ -299,6 +323,8 @@ impl Driver {
                     }
                 }
                 Output::Deliver { sender, payload } => {
+                    self.groups.delivered(sender, &payload);
+                    self.group_actions();
                     if let Some(info) = baton_ring::quorum::decode(&payload) {
                         self.quorum
                             .handle_node_info(baton_quorum::NodeId(sender.0), info);
@@ -308,6 +334,104 @@ impl Driver {
             }
         }
         Ok(())
+    }
+
+    /// Hands a payload to the ring, behind any that wait for room.
+    fn submit(&mut self, payload: Vec<u8>) {
+        if self.backlog.is_empty() && self.totem.submit_queue_len() < self.submit_queue_max {
+            if let Err(error) = self.totem.submit(payload) {
+                tracing::error!(%error, "the ring refused a payload");
+            }
+        } else {
+            self.backlog.push_back(payload);
+        }
+    }
+
+    fn flush_backlog(&mut self) {
+        while self.totem.submit_queue_len() < self.submit_queue_max {
+            let Some(payload) = self.backlog.pop_front() else {
+                return;
+            };
+            if let Err(error) = self.totem.submit(payload) {
+                tracing::error!(%error, "the ring refused a payload");
+            }
+        }
+    }
+
+    fn group_command(&mut self, command: GroupCommand) {
+        match command {
+            GroupCommand::Join {
+                client,
+                group,
+                pid,
+                sink,
+                reply,
+            } => {
+                let joined = self.groups.local_join(client, &group, pid);
+                if joined.is_ok() {
+                    self.sinks.insert(client, sink);
+                }
+                let _ = reply.send(joined);
+            }
+            GroupCommand::Send { client, payload } => {
+                if let Err(error) = self.groups.local_send(client, &payload) {
+                    tracing::warn!(client = client.0, %error, "group message refused");
+                }
+            }
+            GroupCommand::Leave { client, reason } => self.drop_client(client, reason),
+            GroupCommand::List { reply } => {
+                let groups = self
+                    .groups
+                    .groups()
+                    .map(|(name, members)| baton_proto::ring::GroupInfo {
+                        name: name.to_owned(),
+                        members: members.iter().map(|m| crate::groups::member(*m)).collect(),
+                    })
+                    .collect();
+                let _ = reply.send(baton_proto::ring::ListGroupsReply { groups });
+            }
+        }
+        self.group_actions();
+    }
+
+    fn drop_client(&mut self, client: ClientId, reason: Reason) {
+        if self.sinks.remove(&client).is_some() {
+            tracing::info!(
+                client = client.0,
+                reason = reason.as_str(),
+                "process left its group"
+            );
+        }
+        self.groups.local_leave(client, reason);
+    }
+
+    /// Carries out what the group machine asked for. A client whose event
+    /// queue is full or closed is dropped as process down.
+    fn group_actions(&mut self) {
+        while let Some(action) = self.groups.poll_action() {
+            match action {
+                Action::Submit(payload) => self.submit(payload),
+                Action::Notify { client, event } => {
+                    let Some(sink) = self.sinks.get(&client) else {
+                        continue;
+                    };
+                    match sink.events.try_send(crate::groups::to_proto(event)) {
+                        Ok(()) => {}
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            tracing::warn!(
+                                client = client.0,
+                                "group member fell too far behind; removing it"
+                            );
+                            sink.evicted.store(true, Ordering::Relaxed);
+                            self.drop_client(client, Reason::ProcDown);
+                        }
+                        Err(mpsc::error::TrySendError::Closed(_)) => {
+                            self.drop_client(client, Reason::ProcDown);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     async fn send(&self, to: Destination, packet: &[u8]) {

@@ -5,6 +5,7 @@
 //! are baton-ring's; this binary owns the socket, the clock and the files.
 
 mod driver;
+mod groups;
 mod ringseq;
 mod status;
 
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use baton_proto::ring::process_groups_server::ProcessGroupsServer;
 use baton_proto::ring::ring_server::RingServer;
 use baton_proto::socket::{SocketError, UnixSocket};
 use baton_ring::local::{self, Member};
@@ -20,6 +22,7 @@ use baton_totem::{Config, NodeId, Totem};
 use clap::Parser;
 
 use crate::driver::Driver;
+use crate::groups::GroupService;
 use crate::status::{QuorumSnapshot, RingService, Snapshot};
 
 /// Runs the Totem ring for this node.
@@ -166,13 +169,17 @@ async fn serve(args: Args, setup: Setup) -> anyhow::Result<()> {
     let seq_file = ringseq::path(&args.state_dir, node_id);
     let persisted = ringseq::load(&seq_file)?;
     let udp = driver::bind(&setup.local).await?;
+    let submit_queue_max = setup.totem.submit_queue_max;
     let totem = Totem::new(setup.totem, NodeId(node_id), persisted);
     let snapshot = Snapshot::default();
     let quorum_snapshot = QuorumSnapshot::default();
+    let (commands_tx, commands) = tokio::sync::mpsc::channel(groups::COMMAND_QUEUE);
     let mut driver = Driver::new(
         totem,
+        submit_queue_max,
         setup.quorum,
         quorum_snapshot.clone(),
+        commands,
         udp,
         setup.sealer,
         setup.members,
@@ -186,6 +193,7 @@ async fn serve(args: Args, setup: Setup) -> anyhow::Result<()> {
     );
     let router = tonic::transport::Server::builder()
         .add_service(RingServer::new(RingService::new(snapshot, quorum_snapshot)))
+        .add_service(ProcessGroupsServer::new(GroupService::new(commands_tx)))
         .add_service(info);
     tracing::info!(node_id, name = %setup.local.name, addr = %setup.local.addr, socket = %socket.path().display(), "serving");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -3,6 +3,9 @@
 //! per-process counter so parallel tests and runs never collide; Drop kills
 //! what it started (by PID) and deletes every namespace, even on panic.
 
+// Each test file uses its own subset of these helpers.
+#![allow(dead_code)]
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
