@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use baton_cpg::{Action, ClientId, Groups, Reason};
+use baton_ring::bundle;
 use baton_ring::local::Member;
 use baton_ring::seal::{OpenError, Sealer};
 use baton_totem::{ConfigKind, Destination, Millis, NodeId, Output, Totem};
@@ -22,6 +23,13 @@ use crate::groups::{ClientSink, GroupCommand};
 use crate::ringseq;
 use crate::status::{QuorumSnapshot, Snapshot};
 
+/// Ring messages kept queued in the core for the next token visits: about
+/// two visits' worth (max_messages is 17), so every visit is full while the
+/// rest wait here to be packed into bundles.
+const CORE_QUEUE_TARGET: usize = 32;
+/// Client sends wait while this many payloads wait to be packed: under
+/// saturation a message spends milliseconds, not seconds, in queues.
+const OUTGOING_HIGH_WATER: usize = 1024;
 /// Largest datagram we accept; Totem packets stay well below it.
 const RECV_BUFFER_BYTES: usize = 65_536;
 /// At most one drop warning per peer in this window, so a flood cannot
@@ -42,10 +50,8 @@ pub struct Driver {
     groups: Groups,
     commands: mpsc::Receiver<GroupCommand>,
     sinks: HashMap<ClientId, ClientSink>,
-    /// Payloads for the ring, in order, while its submit queue is full.
-    /// While any wait here, no new client request is taken.
-    backlog: VecDeque<Vec<u8>>,
-    submit_queue_max: usize,
+    /// Payloads for the ring, in order, not yet handed to the core.
+    outgoing: VecDeque<Vec<u8>>,
     quorum_snapshot: QuorumSnapshot,
     socket: UdpSocket,
     sealer: Sealer,
@@ -71,7 +77,6 @@ impl Driver {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         totem: Totem,
-        submit_queue_max: usize,
         quorum: Quorum,
         quorum_snapshot: QuorumSnapshot,
         commands: mpsc::Receiver<GroupCommand>,
@@ -84,12 +89,11 @@ impl Driver {
         let by_addr = peers.iter().map(|m| (m.addr, NodeId(m.node_id))).collect();
         Driver {
             groups: Groups::new(totem.node_id()),
-            submit_queue_max,
             totem,
             quorum,
             commands,
             sinks: HashMap::new(),
-            backlog: VecDeque::new(),
+            outgoing: VecDeque::new(),
             quorum_snapshot,
             socket,
             sealer,
@@ -118,7 +122,7 @@ impl Driver {
         let mut shown = (self.totem.state(), self.totem.ring_id());
         loop {
             self.carry_out().await?;
-            self.flush_backlog();
+            self.pump();
             let now_shown = (self.totem.state(), self.totem.ring_id());
             if self.dirty || now_shown != shown {
                 shown = now_shown;
@@ -138,7 +142,7 @@ impl Driver {
             };
             tokio::select! {
                 () = &mut shutdown => break,
-                Some(command) = self.commands.recv(), if self.backlog.is_empty() => {
+                Some(command) = self.commands.recv(), if self.accepting_clients() => {
                     self.group_command(command);
                 }
                 received = self.socket.recv_from(&mut buf) => match received {
@@ -323,12 +327,12 @@ impl Driver {
                     }
                 }
                 Output::Deliver { sender, payload } => {
-                    self.groups.delivered(sender, &payload);
-                    self.group_actions();
-                    if let Some(info) = baton_ring::quorum::decode(&payload) {
-                        self.quorum
-                            .handle_node_info(baton_quorum::NodeId(sender.0), info);
-                        self.quorum_changed();
+                    let Some(parts) = bundle::unpack(&payload) else {
+                        tracing::warn!(node = sender.0, "dropped a malformed bundle");
+                        continue;
+                    };
+                    for part in parts {
+                        self.deliver(sender, part);
                     }
                 }
             }
@@ -336,23 +340,36 @@ impl Driver {
         Ok(())
     }
 
-    /// Hands a payload to the ring, behind any that wait for room.
-    fn submit(&mut self, payload: Vec<u8>) {
-        if self.backlog.is_empty() && self.totem.submit_queue_len() < self.submit_queue_max {
-            if let Err(error) = self.totem.submit(payload) {
-                tracing::error!(%error, "the ring refused a payload");
-            }
+    /// One payload in agreed order, to the service it is for.
+    fn deliver(&mut self, sender: NodeId, payload: &[u8]) {
+        if let Some(info) = baton_ring::quorum::decode(payload) {
+            self.quorum
+                .handle_node_info(baton_quorum::NodeId(sender.0), info);
+            self.quorum_changed();
         } else {
-            self.backlog.push_back(payload);
+            self.groups.delivered(sender, payload);
+            self.group_actions();
         }
     }
 
-    fn flush_backlog(&mut self) {
-        while self.totem.submit_queue_len() < self.submit_queue_max {
-            let Some(payload) = self.backlog.pop_front() else {
+    fn accepting_clients(&self) -> bool {
+        self.outgoing.len() < OUTGOING_HIGH_WATER
+    }
+
+    /// Queues a payload for the ring, after every payload queued before it.
+    fn submit(&mut self, payload: Vec<u8>) {
+        self.outgoing.push_back(payload);
+        self.pump();
+    }
+
+    /// Moves waiting payloads into the core, packed into bundles when more
+    /// than one waits.
+    fn pump(&mut self) {
+        while self.totem.submit_queue_len() < CORE_QUEUE_TARGET {
+            let Some(message) = bundle::pack(&mut self.outgoing) else {
                 return;
             };
-            if let Err(error) = self.totem.submit(payload) {
+            if let Err(error) = self.totem.submit(message) {
                 tracing::error!(%error, "the ring refused a payload");
             }
         }

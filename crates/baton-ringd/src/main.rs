@@ -169,14 +169,12 @@ async fn serve(args: Args, setup: Setup) -> anyhow::Result<()> {
     let seq_file = ringseq::path(&args.state_dir, node_id);
     let persisted = ringseq::load(&seq_file)?;
     let udp = driver::bind(&setup.local).await?;
-    let submit_queue_max = setup.totem.submit_queue_max;
     let totem = Totem::new(setup.totem, NodeId(node_id), persisted);
     let snapshot = Snapshot::default();
     let quorum_snapshot = QuorumSnapshot::default();
     let (commands_tx, commands) = tokio::sync::mpsc::channel(groups::COMMAND_QUEUE);
     let mut driver = Driver::new(
         totem,
-        submit_queue_max,
         setup.quorum,
         quorum_snapshot.clone(),
         commands,

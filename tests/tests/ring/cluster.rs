@@ -81,7 +81,34 @@ pub fn write_key(path: &Path, byte: u8) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o400)).expect("chmod authkey");
 }
 
+/// What a test varies in a generated corosync.conf.
+pub struct ConfigOptions<'a> {
+    /// `None` keeps corosync's default token (3000 ms).
+    pub token_ms: Option<u64>,
+    /// aes256 + sha256 with the key, or no crypto at all.
+    pub crypto: bool,
+    /// Extra lines for the quorum section, e.g. "two_node: 1".
+    pub quorum: &'a str,
+    /// The config file is the keyfile's path with this extension.
+    pub extension: &'a str,
+}
+
+impl Default for ConfigOptions<'_> {
+    fn default() -> Self {
+        ConfigOptions {
+            token_ms: Some(TOKEN_MS),
+            crypto: true,
+            quorum: "",
+            extension: "conf",
+        }
+    }
+}
+
 pub fn write_config(net: &Net, keyfile: &Path) -> PathBuf {
+    write_config_with(net, keyfile, &ConfigOptions::default())
+}
+
+pub fn write_config_with(net: &Net, keyfile: &Path, options: &ConfigOptions) -> PathBuf {
     let mut nodes = String::new();
     for i in 1..=net.node_count() {
         nodes += &format!(
@@ -89,11 +116,23 @@ pub fn write_config(net: &Net, keyfile: &Path) -> PathBuf {
             net.addr(i)
         );
     }
+    let token = options
+        .token_ms
+        .map(|ms| format!("  token: {ms}\n"))
+        .unwrap_or_default();
+    let crypto = if options.crypto {
+        format!(
+            "  crypto_cipher: aes256\n  crypto_hash: sha256\n  keyfile: {}\n",
+            keyfile.display()
+        )
+    } else {
+        "  crypto_cipher: none\n  crypto_hash: none\n".to_owned()
+    };
     let text = format!(
-        "totem {{\n  version: 2\n  cluster_name: t\n  transport: knet\n  token: {TOKEN_MS}\n  crypto_cipher: aes256\n  crypto_hash: sha256\n  keyfile: {}\n}}\nnodelist {{\n{nodes}}}\nquorum {{\n  provider: corosync_votequorum\n}}\n",
-        keyfile.display()
+        "totem {{\n  version: 2\n  cluster_name: t\n  transport: knet\n{token}{crypto}}}\nnodelist {{\n{nodes}}}\nquorum {{\n  provider: corosync_votequorum\n{}\n}}\n",
+        options.quorum
     );
-    let path = keyfile.with_extension("conf");
+    let path = keyfile.with_extension(options.extension);
     std::fs::write(&path, text).expect("write config");
     path
 }
@@ -127,4 +166,29 @@ pub fn wait_for_ring(log: &Path, members: &str, timeout: Duration) -> Option<Dur
         std::thread::sleep(Duration::from_millis(20));
     }
     None
+}
+
+/// Polls `baton quorum status` on `node` until `quorate` matches; returns
+/// the last status seen.
+pub fn wait_for_quorate(
+    bin: &Path,
+    dir: &Path,
+    node: usize,
+    quorate: bool,
+    timeout: Duration,
+) -> serde_json::Value {
+    let start = Instant::now();
+    loop {
+        let status = quorum_status(bin, dir, node);
+        if status["quorate"] == quorate || start.elapsed() > timeout {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The log's members list for nodes `ids`, as ringd writes it.
+pub fn members(ids: &[u32]) -> String {
+    let inner: Vec<String> = ids.iter().map(|i| format!("NodeId({i})")).collect();
+    format!("[{}]", inner.join(", "))
 }

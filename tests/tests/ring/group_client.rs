@@ -1,5 +1,7 @@
 //! A process-group member talking to one node's ringd over its socket, as
 //! crmd will: join, send, read events with a deadline, leave or vanish.
+// Each test file uses its own subset of these helpers.
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::time::Duration;
@@ -40,6 +42,12 @@ impl Member {
             .unwrap_or_else(|status| panic!("join {group} refused: {status}"))
             .into_inner();
         Member { requests, events }
+    }
+
+    /// The request sender and the event stream, to drive them from two
+    /// tasks.
+    pub fn split(self) -> (mpsc::Sender<GroupRequest>, Streaming<GroupEvent>) {
+        (self.requests, self.events)
     }
 
     pub async fn send(&self, payload: Vec<u8>) {

@@ -1,0 +1,140 @@
+//! Membership and quorum scenarios on real `baton-ringd` processes in
+//! network namespaces: five nodes, losing a majority, restarting, a link
+//! going down and up, and a two-node cluster.
+
+#[path = "ring/cluster.rs"]
+mod cluster;
+#[path = "ring/netns.rs"]
+mod netns;
+
+use std::path::Path;
+use std::time::Duration;
+
+use cluster::*;
+use netns::Net;
+
+const FORM: Duration = Duration::from_secs(15);
+
+fn wait_all(net: &Net, nodes: &[usize], ids: &[u32]) {
+    for &node in nodes {
+        let log = &net.logs[node - 1];
+        assert!(
+            wait_for_ring(log, &members(ids), FORM).is_some(),
+            "node {node} never saw ring {ids:?}:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+    }
+}
+
+fn setup(nodes: usize, quorum: &str) -> (Net, tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let net = Net::new(nodes);
+    let key = dir.path().join("authkey");
+    write_key(&key, 1);
+    let config = write_config_with(
+        &net,
+        &key,
+        &ConfigOptions {
+            quorum,
+            ..ConfigOptions::default()
+        },
+    );
+    (net, dir, config)
+}
+
+fn start_all(net: &mut Net, bin: &Path, dir: &Path, config: &Path) -> Vec<u32> {
+    (1..=net.node_count())
+        .map(|n| start(net, bin, dir, n, config))
+        .collect()
+}
+
+#[test]
+fn five_nodes_form_one_quorate_ring() {
+    let Some(bin) = prerequisites() else { return };
+    let (mut net, dir, config) = setup(5, "");
+    start_all(&mut net, &bin, dir.path(), &config);
+    wait_all(&net, &[1, 2, 3, 4, 5], &[1, 2, 3, 4, 5]);
+    let quorum = wait_for_quorate(&bin, dir.path(), 5, true, FORM);
+    assert_eq!(quorum["quorate"], true, "{quorum}");
+    assert_eq!(quorum["expected_votes"], 5, "{quorum}");
+    assert_eq!(quorum["quorum"], 3, "{quorum}");
+}
+
+#[test]
+fn a_lone_survivor_is_inquorate_until_a_killed_node_restarts_and_rejoins() {
+    let Some(bin) = prerequisites() else { return };
+    let (mut net, dir, config) = setup(3, "");
+    let pids = start_all(&mut net, &bin, dir.path(), &config);
+    wait_all(&net, &[1, 2, 3], &[1, 2, 3]);
+    let first_ring = ring_status(&bin, dir.path(), 1)["ring_id"].clone();
+    net.kill9(pids[1]);
+    net.kill9(pids[2]);
+    wait_all(&net, &[1], &[1]);
+    let alone = wait_for_quorate(&bin, dir.path(), 1, false, FORM);
+    assert_eq!(alone["quorate"], false, "{alone}");
+    assert_eq!(alone["total_votes"], 1, "{alone}");
+    assert_eq!(alone["quorum"], 2, "{alone}");
+
+    // Node 2 comes back with its persisted ring seq and rejoins.
+    start(&mut net, &bin, dir.path(), 2, &config);
+    let restarted_log = net.logs.last().expect("log").clone();
+    assert!(
+        wait_for_ring(&restarted_log, &members(&[1, 2]), FORM).is_some(),
+        "the restarted node never rejoined"
+    );
+    wait_all(&net, &[1], &[1, 2]);
+    let back = wait_for_quorate(&bin, dir.path(), 1, true, FORM);
+    assert_eq!(back["quorate"], true, "{back}");
+    let ring = ring_status(&bin, dir.path(), 2);
+    assert_eq!(ring["members"], serde_json::json!([1, 2]), "{ring}");
+    assert_ne!(ring["ring_id"], first_ring, "ring ids must move on");
+}
+
+#[test]
+fn a_link_down_partitions_the_ring_and_link_up_merges_it() {
+    let Some(bin) = prerequisites() else { return };
+    let (mut net, dir, config) = setup(3, "");
+    start_all(&mut net, &bin, dir.path(), &config);
+    wait_all(&net, &[1, 2, 3], &[1, 2, 3]);
+    net.run_in(3, &["ip", "link", "set", "v3", "down"]);
+    wait_all(&net, &[1, 2], &[1, 2]);
+    wait_all(&net, &[3], &[3]);
+    let majority = wait_for_quorate(&bin, dir.path(), 1, true, FORM);
+    assert_eq!(majority["quorate"], true, "{majority}");
+    let minority = wait_for_quorate(&bin, dir.path(), 3, false, FORM);
+    assert_eq!(minority["quorate"], false, "{minority}");
+
+    net.run_in(3, &["ip", "link", "set", "v3", "up"]);
+    wait_all(&net, &[1, 2, 3], &[1, 2, 3]);
+    let merged = wait_for_quorate(&bin, dir.path(), 3, true, FORM);
+    assert_eq!(merged["quorate"], true, "{merged}");
+}
+
+#[test]
+fn two_node_waits_for_both_at_start_then_survives_losing_one() {
+    let Some(bin) = prerequisites() else { return };
+    let (mut net, dir, config) = setup(2, "  two_node: 1");
+    start(&mut net, &bin, dir.path(), 1, &config);
+    wait_all(&net, &[1], &[1]);
+    // wait_for_all (implied by two_node): no quorum before both were seen.
+    std::thread::sleep(Duration::from_millis(2 * EFFECTIVE_TOKEN_MS));
+    let waiting = quorum_status(&bin, dir.path(), 1);
+    assert_eq!(waiting["quorate"], false, "{waiting}");
+    let flags = waiting["flags"].to_string();
+    assert!(
+        flags.contains("2Node") && flags.contains("WaitForAll"),
+        "{waiting}"
+    );
+
+    let second = start(&mut net, &bin, dir.path(), 2, &config);
+    wait_all(&net, &[1, 2], &[1, 2]);
+    let both = wait_for_quorate(&bin, dir.path(), 1, true, FORM);
+    assert_eq!(both["quorate"], true, "{both}");
+
+    net.kill9(second);
+    wait_all(&net, &[1], &[1]);
+    std::thread::sleep(Duration::from_millis(500));
+    let survivor = quorum_status(&bin, dir.path(), 1);
+    assert_eq!(survivor["quorate"], true, "{survivor}");
+    assert_eq!(survivor["quorum"], 1, "{survivor}");
+}
