@@ -140,3 +140,92 @@ fn garbage_and_truncated_packets_are_dropped_and_counted() {
     // Eleven packets sent; UDP on a veth does not lose them.
     assert_eq!(peer3["auth_failures"], 11, "{status}");
 }
+
+/// Captures node 1's traffic from the bridge (frames on its port `w1`).
+const CAPTURE: &str = r#"
+import socket, struct, sys
+# ETH_P_ALL: a bridge port hands frames of one protocol to the bridge only.
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
+s.bind(("w1", 0))
+s.settimeout(10)
+packets = []
+while len(packets) < int(sys.argv[2]):
+    frame = s.recv(65535)
+    ip = frame[14:]
+    if frame[12:14] != b"\x08\x00" or ip[9] != 17 or struct.unpack("!H", ip[6:8])[0] & 0x3FFF:
+        continue
+    udp = ip[(ip[0] & 15) * 4:]
+    if struct.unpack("!H", udp[2:4])[0] == 5405:
+        packets.append(udp[8:])
+with open(sys.argv[1], "wb") as f:
+    for p in packets:
+        f.write(struct.pack("!I", len(p)) + p)
+"#;
+
+/// Sends captured packets again, several times, from node 3's address.
+const REPLAY: &str = r#"
+import socket, struct, sys
+data = open(sys.argv[1], "rb").read()
+packets, i = [], 0
+while i < len(data):
+    n = struct.unpack("!I", data[i:i + 4])[0]
+    packets.append(data[i + 4:i + 4 + n])
+    i += 4 + n
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[2], 5405))
+for _ in range(3):
+    for p in packets:
+        s.sendto(p, (sys.argv[3], 5405))
+"#;
+
+#[test]
+fn replayed_packets_do_not_break_the_ring() {
+    let Some(bin) = prerequisites() else { return };
+    if !baton_tests::require_tool("python3", "capture and replay UDP packets") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut net = Net::new(3);
+    let key = dir.path().join("authkey");
+    write_key(&key, 1);
+    let config = write_config(&net, &key);
+    let capture_file = dir.path().join("captured");
+    let capture_path = capture_file.to_str().expect("utf-8 path");
+    // Capture from before the ring forms: joins, commit tokens, tokens.
+    let mut capture = net.spawn_in_bridge(&["python3", "-c", CAPTURE, capture_path, "200"]);
+    std::thread::sleep(Duration::from_millis(200));
+    let first = start(&mut net, &bin, dir.path(), 1, &config);
+    let second = start(&mut net, &bin, dir.path(), 2, &config);
+    let logs = net.logs.clone();
+    let pair = "[NodeId(1), NodeId(2)]";
+    assert!(wait_for_ring(&logs[0], pair, Duration::from_secs(10)).is_some());
+    assert!(capture.wait().expect("capture").success(), "capture failed");
+    let captured = std::fs::metadata(&capture_file).map_or(0, |m| m.len());
+    assert!(
+        captured > 200 * 32,
+        "only {captured} bytes of packets captured"
+    );
+    net.run_in(
+        3,
+        &[
+            "python3",
+            "-c",
+            REPLAY,
+            capture_path,
+            &net.addr(3),
+            &net.addr(1),
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(EFFECTIVE_TOKEN_MS + CONSENSUS_MS));
+    assert!(
+        net.alive(first) && net.alive(second),
+        "a ringd crashed on replayed packets"
+    );
+    assert!(
+        wait_for_ring(&logs[0], pair, Duration::from_secs(10)).is_some(),
+        "node 1 did not settle back into the ring with node 2"
+    );
+    let status = ring_status(&bin, dir.path(), 1);
+    assert_eq!(status["members"], serde_json::json!([1, 2]), "{status}");
+    assert_eq!(status["state"], "operational", "{status}");
+}

@@ -138,3 +138,26 @@ fn two_node_waits_for_both_at_start_then_survives_losing_one() {
     assert_eq!(survivor["quorate"], true, "{survivor}");
     assert_eq!(survivor["quorum"], 1, "{survivor}");
 }
+
+#[test]
+fn a_paused_node_says_it_was_not_scheduled_and_rejoins() {
+    let Some(bin) = prerequisites() else { return };
+    let (mut net, dir, config) = setup(3, "");
+    let pids = start_all(&mut net, &bin, dir.path(), &config);
+    wait_all(&net, &[1, 2, 3], &[1, 2, 3]);
+    net.pause(
+        pids[2],
+        Duration::from_millis(2 * (EFFECTIVE_TOKEN_MS + CONSENSUS_MS)),
+    );
+    wait_all(&net, &[1, 2, 3], &[1, 2, 3]);
+    let log = std::fs::read_to_string(&net.logs[2]).unwrap_or_default();
+    assert!(
+        log.contains("was not scheduled"),
+        "node 3 did not notice its pause:\n{log}"
+    );
+    let first = std::fs::read_to_string(&net.logs[0]).unwrap_or_default();
+    assert!(
+        first.contains(&format!("members={} ", members(&[1, 2]))),
+        "nodes 1 and 2 never formed a ring without the paused node"
+    );
+}

@@ -22,6 +22,7 @@ use baton_quorum::Quorum;
 use crate::groups::{ClientSink, GroupCommand};
 use crate::ringseq;
 use crate::status::{QuorumSnapshot, Snapshot};
+use crate::timeliness::PauseDetector;
 
 /// Ring messages kept queued in the core for the next token visits: about
 /// two visits' worth (max_messages is 17), so every visit is full while the
@@ -60,6 +61,7 @@ pub struct Driver {
     pub drops: HashMap<SocketAddr, DropCounters>,
     seq_file: PathBuf,
     epoch: Instant,
+    pauses: PauseDetector,
     snapshot: Snapshot,
     /// Set when something the snapshot shows has changed.
     dirty: bool,
@@ -85,6 +87,7 @@ impl Driver {
         peers: Vec<Member>,
         seq_file: PathBuf,
         snapshot: Snapshot,
+        token: Duration,
     ) -> Driver {
         let by_addr = peers.iter().map(|m| (m.addr, NodeId(m.node_id))).collect();
         Driver {
@@ -102,6 +105,7 @@ impl Driver {
             drops: HashMap::new(),
             seq_file,
             epoch: Instant::now(),
+            pauses: PauseDetector::new(token),
             snapshot,
             dirty: true,
         }
@@ -118,6 +122,8 @@ impl Driver {
         let watchdog_period = sd_notify::watchdog_enabled().map(|p| p / 2);
         let mut watchdog =
             tokio::time::interval(watchdog_period.unwrap_or(Duration::from_secs(3600)));
+        let mut pause_check = tokio::time::interval(self.pauses.period());
+        pause_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.totem.handle_timer(self.now());
         let mut shown = (self.totem.state(), self.totem.ring_id());
         loop {
@@ -154,6 +160,17 @@ impl Driver {
                     self.totem.handle_timer(now);
                     self.quorum.handle_timer(baton_quorum::Millis(now.0));
                     self.quorum_changed();
+                }
+                _ = pause_check.tick() => {
+                    if let Some(gap) = self.pauses.tick(Instant::now()) {
+                        tracing::warn!(
+                            not_scheduled_ms = gap.as_millis() as u64,
+                            threshold_ms = self.pauses.threshold().as_millis() as u64,
+                            "ringd was not scheduled for longer than 80% of the token timeout; \
+                             peers may have declared this node failed (raise token, or find \
+                             what stalls the machine)"
+                        );
+                    }
                 }
                 _ = watchdog.tick(), if watchdog_period.is_some() => {
                     let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);

@@ -8,6 +8,7 @@ mod driver;
 mod groups;
 mod ringseq;
 mod status;
+mod timeliness;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -169,6 +170,8 @@ async fn serve(args: Args, setup: Setup) -> anyhow::Result<()> {
     let seq_file = ringseq::path(&args.state_dir, node_id);
     let persisted = ringseq::load(&seq_file)?;
     let udp = driver::bind(&setup.local).await?;
+    timeliness::lock_memory();
+    let token = std::time::Duration::from_millis(setup.totem.token_ms);
     let totem = Totem::new(setup.totem, NodeId(node_id), persisted);
     let snapshot = Snapshot::default();
     let quorum_snapshot = QuorumSnapshot::default();
@@ -183,6 +186,7 @@ async fn serve(args: Args, setup: Setup) -> anyhow::Result<()> {
         setup.members,
         seq_file,
         snapshot.clone(),
+        token,
     );
     let info = baton_proto::daemon_info::DaemonInfo::new(
         "baton-ringd",

@@ -123,6 +123,16 @@ impl Net {
         assert!(status.success(), "{command:?} failed in {ns}");
     }
 
+    /// Starts a command in the bridge namespace, where it can see the
+    /// frames of every node's port; the caller waits for it.
+    pub fn spawn_in_bridge(&self, command: &[&str]) -> Child {
+        Command::new("ip")
+            .args(["netns", "exec", &format!("{}br", self.tag)])
+            .args(command)
+            .spawn()
+            .expect("spawn in the bridge namespace")
+    }
+
     /// SIGKILL one child we started, by its PID, and reap it.
     pub fn kill9(&mut self, pid: u32) {
         if let Some(i) = self.children.iter().position(|(_, c)| c.id() == pid) {
@@ -130,6 +140,25 @@ impl Net {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Stops one child we started (SIGSTOP, by its PID) for `pause`, then
+    /// lets it continue: a process that was not scheduled.
+    pub fn pause(&self, pid: u32, pause: std::time::Duration) {
+        assert!(
+            self.children.iter().any(|(_, c)| c.id() == pid),
+            "pid {pid} is not ours"
+        );
+        let signal = |name: &str| {
+            let status = Command::new("kill")
+                .args([name, &pid.to_string()])
+                .status()
+                .expect("run kill");
+            assert!(status.success(), "kill {name} {pid} failed");
+        };
+        signal("-STOP");
+        std::thread::sleep(pause);
+        signal("-CONT");
     }
 
     /// Whether the child with this PID is still running.
