@@ -150,6 +150,12 @@ impl Driver {
                 () = &mut shutdown => break,
                 Some(command) = self.commands.recv(), if self.accepting_clients() => {
                     self.group_command(command);
+                    // Take what else has arrived, so the sends pack into
+                    // bundles before the next pump.
+                    while self.accepting_clients() {
+                        let Ok(command) = self.commands.try_recv() else { break };
+                        self.group_command(command);
+                    }
                 }
                 received = self.socket.recv_from(&mut buf) => match received {
                     Ok((len, from)) => self.receive(from, &buf[..len]),
@@ -373,10 +379,10 @@ impl Driver {
         self.outgoing.len() < OUTGOING_HIGH_WATER
     }
 
-    /// Queues a payload for the ring, after every payload queued before it.
+    /// Queues a payload for the ring, after every payload queued before it;
+    /// the loop pumps it into the core before it waits again.
     fn submit(&mut self, payload: Vec<u8>) {
         self.outgoing.push_back(payload);
-        self.pump();
     }
 
     /// Moves waiting payloads into the core, packed into bundles when more
