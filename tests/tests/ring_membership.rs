@@ -161,3 +161,71 @@ fn a_paused_node_says_it_was_not_scheduled_and_rejoins() {
         "nodes 1 and 2 never formed a ring without the paused node"
     );
 }
+
+/// Node 1's view of node `peer`'s links, as (link, connected).
+fn links_seen(bin: &Path, dir: &Path, peer: u64) -> Vec<(u64, bool)> {
+    let status = ring_status(bin, dir, 1);
+    status["peers"]
+        .as_array()
+        .and_then(|peers| peers.iter().find(|p| p["node_id"] == peer))
+        .and_then(|p| p["links"].as_array())
+        .map(|links| {
+            links
+                .iter()
+                .map(|l| {
+                    (
+                        l["link"].as_u64().unwrap_or(99),
+                        l["connected"].as_bool().unwrap_or(false),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn wait_for_links(bin: &Path, dir: &Path, peer: u64, expected: &[(u64, bool)]) {
+    let start = std::time::Instant::now();
+    while links_seen(bin, dir, peer) != expected {
+        assert!(
+            start.elapsed() < FORM,
+            "node 1 saw node {peer}'s links as {:?}, not {expected:?}",
+            links_seen(bin, dir, peer)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_failed_link_is_routed_around_and_only_losing_every_link_splits_the_ring() {
+    let Some(bin) = prerequisites() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut net = Net::with_links(3, 2);
+    let key = dir.path().join("authkey");
+    write_key(&key, 1);
+    let config = write_config(&net, &key);
+    start_all(&mut net, &bin, dir.path(), &config);
+    wait_all(&net, &[1, 2, 3], &[1, 2, 3]);
+    wait_for_links(&bin, dir.path(), 3, &[(0, true), (1, true)]);
+    let ring_before = ring_status(&bin, dir.path(), 1)["ring_id"].clone();
+
+    net.run_in(3, &["ip", "link", "set", &Net::device(3, 0), "down"]);
+    wait_for_links(&bin, dir.path(), 3, &[(0, false), (1, true)]);
+    std::thread::sleep(Duration::from_millis(
+        2 * (EFFECTIVE_TOKEN_MS + CONSENSUS_MS),
+    ));
+    let ring = ring_status(&bin, dir.path(), 1);
+    assert_eq!(
+        ring["ring_id"], ring_before,
+        "link 0 alone failing changed the ring: {ring}"
+    );
+    assert_eq!(ring["members"], serde_json::json!([1, 2, 3]), "{ring}");
+
+    net.run_in(3, &["ip", "link", "set", &Net::device(3, 1), "down"]);
+    wait_all(&net, &[1, 2], &[1, 2]);
+    wait_all(&net, &[3], &[3]);
+
+    net.run_in(3, &["ip", "link", "set", &Net::device(3, 0), "up"]);
+    net.run_in(3, &["ip", "link", "set", &Net::device(3, 1), "up"]);
+    wait_all(&net, &[1, 2, 3], &[1, 2, 3]);
+    wait_for_links(&bin, dir.path(), 3, &[(0, true), (1, true)]);
+}

@@ -51,6 +51,16 @@ struct PeerJson<'a> {
     connected: bool,
     auth_failures: u64,
     decode_failures: u64,
+    links: Vec<LinkJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct LinkJson<'a> {
+    link: u32,
+    address: &'a str,
+    /// Heartbeats answered within half a token timeout.
+    connected: bool,
+    rtt_us: u64,
 }
 
 pub fn run(command: &RingCommand, socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
@@ -136,6 +146,16 @@ fn status(socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
                     connected: reply.members.contains(&p.node_id),
                     auth_failures: p.auth_failures,
                     decode_failures: p.decode_failures,
+                    links: p
+                        .links
+                        .iter()
+                        .map(|l| LinkJson {
+                            link: l.link,
+                            address: &l.address,
+                            connected: l.connected,
+                            rtt_us: l.rtt_us,
+                        })
+                        .collect(),
                 })
                 .collect(),
         })?,
@@ -147,7 +167,7 @@ fn status(socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
 fn render(reply: &RingStatusReply) -> String {
     let members: Vec<String> = reply.members.iter().map(u32::to_string).collect();
     let mut text = format!(
-        "Local node ID {}, ring {} ({})\nMembers: {}\n\n{:>6}  {:<22}  {:<12}  {:>13}  {:>15}\n",
+        "Local node ID {}, ring {} ({})\nMembers: {}\n\n{:>6}  {:<22}  {:<12}  {:>13}  {:>15}  Links\n",
         reply.node_id,
         reply.ring_id,
         reply.state,
@@ -165,10 +185,22 @@ fn render(reply: &RingStatusReply) -> String {
             id if reply.members.contains(&id) => (id.to_string(), "connected"),
             id => (id.to_string(), "disconnected"),
         };
+        let links: Vec<String> = peer
+            .links
+            .iter()
+            .map(|l| match (l.connected, peer.node_id == reply.node_id) {
+                (_, true) => format!("{}:local", l.link),
+                (true, false) => format!("{}:up", l.link),
+                (false, false) => format!("{}:down", l.link),
+            })
+            .collect();
         let _ = writeln!(
             text,
-            "{node:>6}  {:<22}  {status:<12}  {:>13}  {:>15}",
-            peer.address, peer.auth_failures, peer.decode_failures
+            "{node:>6}  {:<22}  {status:<12}  {:>13}  {:>15}  {}",
+            peer.address,
+            peer.auth_failures,
+            peer.decode_failures,
+            links.join(" ")
         );
     }
     text
@@ -176,7 +208,7 @@ fn render(reply: &RingStatusReply) -> String {
 
 #[cfg(test)]
 mod tests {
-    use baton_proto::ring::{GroupInfo, GroupMember, Peer};
+    use baton_proto::ring::{GroupInfo, GroupMember, Peer, PeerLink};
 
     use super::*;
 
@@ -206,6 +238,15 @@ mod tests {
         );
     }
 
+    fn link(link: u32, connected: bool) -> PeerLink {
+        PeerLink {
+            link,
+            address: format!("10.{link}.0.3:5405"),
+            connected,
+            rtt_us: if connected { 120 } else { 0 },
+        }
+    }
+
     #[test]
     fn renders_members_and_counters() {
         let reply = RingStatusReply {
@@ -219,12 +260,14 @@ mod tests {
                     address: "10.0.0.1:5405".into(),
                     auth_failures: 0,
                     decode_failures: 0,
+                    links: vec![link(0, true)],
                 },
                 Peer {
                     node_id: 3,
                     address: "10.0.0.3:5405".into(),
                     auth_failures: 7,
                     decode_failures: 1,
+                    links: vec![link(0, false), link(1, true)],
                 },
             ],
         };
@@ -232,7 +275,7 @@ mod tests {
         assert!(text.starts_with("Local node ID 1, ring 1.9 (operational)\nMembers: 1 2\n"));
         assert!(text.contains("     1  10.0.0.1:5405           localhost"));
         assert!(text.contains(
-            "     3  10.0.0.3:5405           disconnected              7                1"
+            "     3  10.0.0.3:5405           disconnected              7                1  0:down 1:up"
         ));
     }
 }

@@ -10,7 +10,16 @@ pub struct Member {
     pub node_id: u32,
     pub name: String,
     pub votes: u32,
-    /// ring0_addr:port, where its ringd listens.
+    /// Its lowest-numbered link's address (normally ring0_addr:port).
+    pub addr: SocketAddr,
+    /// Every link (ringN_addr), ascending by link number.
+    pub links: Vec<Link>,
+}
+
+/// One network path to a member: knet's link N, corosync's ringN_addr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    pub number: u8,
     pub addr: SocketAddr,
 }
 
@@ -20,20 +29,26 @@ pub enum LocalError {
     MissingNodeId { index: usize },
     #[error("node {node_id} has no ring0_addr that is an IP address; set ring0_addr to an address")]
     NoAddress { node_id: u32 },
+    #[error("node {node_id}'s ring{link}_addr is not an IP address; write the address, not a name")]
+    LinkNotAnAddress { node_id: u32, link: u8 },
     #[error("no node named or numbered {0:?} in the nodelist; check --node")]
     UnknownNode(String),
     #[error("this host matches no nodelist entry by hostname or address; pass --node NAME")]
     NotInNodelist,
 }
 
-/// Every nodelist entry with its id, name, votes and UDP address.
+/// Every nodelist entry with its id, name, votes and UDP addresses.
 pub fn members(config: &ClusterConfig) -> Result<Vec<Member>, LocalError> {
-    let port = config
-        .totem
-        .interfaces
-        .iter()
-        .find(|i| i.effective_link().get() == 0)
-        .map_or(baton_config::BASE_PORT, |i| i.effective_mcastport());
+    let port = |link: u8| {
+        config
+            .totem
+            .interfaces
+            .iter()
+            .find(|i| i.effective_link().get() == link)
+            .map_or(baton_config::BASE_PORT + u16::from(link), |i| {
+                i.effective_mcastport()
+            })
+    };
     config
         .nodelist
         .nodes
@@ -43,23 +58,42 @@ pub fn members(config: &ClusterConfig) -> Result<Vec<Member>, LocalError> {
         .collect()
 }
 
-fn member(index: usize, node: &Node, port: u16) -> Result<Member, LocalError> {
+fn member(index: usize, node: &Node, port: impl Fn(u8) -> u16) -> Result<Member, LocalError> {
     let node_id = node
         .nodeid
         .ok_or(LocalError::MissingNodeId { index })?
         .get();
-    let ip = node
+    let links = node
         .addrs
         .iter()
-        .find(|(link, _)| link.get() == 0)
-        .and_then(|(_, addr)| addr.ip())
-        .ok_or(LocalError::NoAddress { node_id })?;
-    let name = node.name.clone().unwrap_or_else(|| ip.to_string());
+        .map(|(link, addr)| {
+            let number = link.get();
+            addr.ip()
+                .map(|ip| Link {
+                    number,
+                    addr: SocketAddr::new(ip, port(number)),
+                })
+                .ok_or(if number == 0 {
+                    LocalError::NoAddress { node_id }
+                } else {
+                    LocalError::LinkNotAnAddress {
+                        node_id,
+                        link: number,
+                    }
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let first = *links.first().ok_or(LocalError::NoAddress { node_id })?;
+    let name = node
+        .name
+        .clone()
+        .unwrap_or_else(|| first.addr.ip().to_string());
     Ok(Member {
         node_id,
         name,
         votes: node.effective_votes(),
-        addr: SocketAddr::new(ip, port),
+        addr: first.addr,
+        links,
     })
 }
 
@@ -90,11 +124,13 @@ mod tests {
     use super::*;
 
     fn m(node_id: u32, name: &str, ip: &str) -> Member {
+        let addr = SocketAddr::new(ip.parse().expect("ip"), 5405);
         Member {
             node_id,
             name: name.into(),
             votes: 1,
-            addr: SocketAddr::new(ip.parse().expect("ip"), 5405),
+            addr,
+            links: vec![Link { number: 0, addr }],
         }
     }
 

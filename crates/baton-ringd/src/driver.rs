@@ -1,5 +1,6 @@
-//! The tokio shell around the Totem core: sealed UDP in and out, real
-//! timers, ring sequence persistence, and per-peer drop counters.
+//! The tokio shell around the Totem core: real timers, ring sequence
+//! persistence, votequorum and process groups fed in agreed order; the
+//! network is [`Transport`]'s.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -7,22 +8,19 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use baton_cpg::{Action, ClientId, Groups, Reason};
 use baton_ring::bundle;
-use baton_ring::local::Member;
-use baton_ring::seal::{OpenError, Sealer};
-use baton_totem::{ConfigKind, Destination, Millis, NodeId, Output, Totem};
-use tokio::net::UdpSocket;
+use baton_totem::{ConfigKind, Millis, NodeId, Output, Totem};
 use tokio::sync::mpsc;
 
-use baton_proto::ring::{Peer, QuorumMember, QuorumStatusReply, RingStatusReply};
+use baton_proto::ring::{QuorumMember, QuorumStatusReply, RingStatusReply};
 use baton_quorum::Quorum;
 
 use crate::groups::{ClientSink, GroupCommand};
 use crate::ringseq;
 use crate::status::{QuorumSnapshot, Snapshot};
 use crate::timeliness::PauseDetector;
+use crate::transport::{Received, Transport};
 
 /// Ring messages kept queued in the core for the next token visits: about
 /// two visits' worth (max_messages is 17), so every visit is full while the
@@ -33,18 +31,6 @@ const CORE_QUEUE_TARGET: usize = 32;
 const OUTGOING_HIGH_WATER: usize = 1024;
 /// Largest datagram we accept; Totem packets stay well below it.
 const RECV_BUFFER_BYTES: usize = 65_536;
-/// At most one drop warning per peer in this window, so a flood cannot
-/// flood the log too.
-const DROP_LOG_INTERVAL: Duration = Duration::from_secs(10);
-
-/// Why packets from one address were dropped.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct DropCounters {
-    pub auth_failures: u64,
-    pub decode_failures: u64,
-    last_logged: Option<Instant>,
-}
-
 pub struct Driver {
     pub totem: Totem,
     quorum: Quorum,
@@ -54,11 +40,7 @@ pub struct Driver {
     /// Payloads for the ring, in order, not yet handed to the core.
     outgoing: VecDeque<Vec<u8>>,
     quorum_snapshot: QuorumSnapshot,
-    socket: UdpSocket,
-    sealer: Sealer,
-    peers: Vec<Member>,
-    by_addr: HashMap<SocketAddr, NodeId>,
-    pub drops: HashMap<SocketAddr, DropCounters>,
+    transport: Transport,
     seq_file: PathBuf,
     epoch: Instant,
     pauses: PauseDetector,
@@ -82,14 +64,11 @@ impl Driver {
         quorum: Quorum,
         quorum_snapshot: QuorumSnapshot,
         commands: mpsc::Receiver<GroupCommand>,
-        socket: UdpSocket,
-        sealer: Sealer,
-        peers: Vec<Member>,
+        transport: Transport,
         seq_file: PathBuf,
         snapshot: Snapshot,
         token: Duration,
     ) -> Driver {
-        let by_addr = peers.iter().map(|m| (m.addr, NodeId(m.node_id))).collect();
         Driver {
             groups: Groups::new(totem.node_id()),
             totem,
@@ -98,11 +77,7 @@ impl Driver {
             sinks: HashMap::new(),
             outgoing: VecDeque::new(),
             quorum_snapshot,
-            socket,
-            sealer,
-            peers,
-            by_addr,
-            drops: HashMap::new(),
+            transport,
             seq_file,
             epoch: Instant::now(),
             pauses: PauseDetector::new(token),
@@ -122,6 +97,8 @@ impl Driver {
         let watchdog_period = sd_notify::watchdog_enabled().map(|p| p / 2);
         let mut watchdog =
             tokio::time::interval(watchdog_period.unwrap_or(Duration::from_secs(3600)));
+        let mut ping = tokio::time::interval(self.transport.ping_period());
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut pause_check = tokio::time::interval(self.pauses.period());
         pause_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.totem.handle_timer(self.now());
@@ -157,8 +134,8 @@ impl Driver {
                         self.group_command(command);
                     }
                 }
-                received = self.socket.recv_from(&mut buf) => match received {
-                    Ok((len, from)) => self.receive(from, &buf[..len]),
+                received = self.transport.recv(&mut buf) => match received {
+                    Ok((index, len, from)) => self.receive(index, from, &buf[..len]),
                     Err(error) => tracing::warn!(%error, "UDP receive failed"),
                 },
                 () = tokio::time::sleep(sleep) => {
@@ -166,6 +143,11 @@ impl Driver {
                     self.totem.handle_timer(now);
                     self.quorum.handle_timer(baton_quorum::Millis(now.0));
                     self.quorum_changed();
+                }
+                _ = ping.tick() => {
+                    self.transport.ping_all();
+                    // Link states age even when nothing else changes.
+                    self.dirty = true;
                 }
                 _ = pause_check.tick() => {
                     if let Some(gap) = self.pauses.tick(Instant::now()) {
@@ -187,57 +169,11 @@ impl Driver {
         self.carry_out().await
     }
 
-    fn receive(&mut self, from: SocketAddr, packet: &[u8]) {
-        let Some(&node) = self.by_addr.get(&from) else {
-            self.count_drop(from, "not in the nodelist", |c| &mut c.auth_failures);
-            return;
-        };
-        match self.sealer.open(packet) {
-            Ok(plain) => {
-                // The core drops undecodable packets silently; decode here
-                // too so the drop is counted against the sender.
-                if baton_totem::codec::decode(&plain).is_err() {
-                    self.count_drop(from, "undecodable", |c| &mut c.decode_failures);
-                    return;
-                }
-                self.totem.handle_packet(self.now(), node, &plain);
-            }
-            Err(OpenError::BadCiphertext) => {
-                self.count_drop(from, "malformed ciphertext", |c| &mut c.decode_failures)
-            }
-            Err(error) => {
-                let why = if matches!(error, OpenError::Truncated) {
-                    "truncated"
-                } else {
-                    "failed authentication"
-                };
-                self.count_drop(from, why, |c| &mut c.auth_failures)
-            }
-        }
-    }
-
-    fn count_drop(
-        &mut self,
-        from: SocketAddr,
-        why: &str,
-        counter: fn(&mut DropCounters) -> &mut u64,
-    ) {
-        // Unknown senders are keyed too, but the map cannot grow without
-        // bound: one entry per distinct source, capped.
-        const MAX_TRACKED_SOURCES: usize = 1024;
-        if !self.drops.contains_key(&from) && self.drops.len() >= MAX_TRACKED_SOURCES {
-            return;
-        }
-        self.dirty = true;
-        let entry = self.drops.entry(from).or_default();
-        *counter(entry) += 1;
-        let now = Instant::now();
-        if entry
-            .last_logged
-            .is_none_or(|at| now.duration_since(at) >= DROP_LOG_INTERVAL)
-        {
-            entry.last_logged = Some(now);
-            tracing::warn!(peer = %from, why, auth_failures = entry.auth_failures, decode_failures = entry.decode_failures, "dropped packet");
+    fn receive(&mut self, index: usize, from: SocketAddr, packet: &[u8]) {
+        let (received, counted) = self.transport.open(index, from, packet);
+        self.dirty |= counted;
+        if let Received::Totem { from, plain } = received {
+            self.totem.handle_packet(self.now(), from, &plain);
         }
     }
 
@@ -278,27 +214,7 @@ impl Driver {
 
     fn publish(&mut self) {
         self.dirty = false;
-        let drops = |addr: &SocketAddr| self.drops.get(addr).copied().unwrap_or_default();
-        let mut peers: Vec<Peer> = self
-            .peers
-            .iter()
-            .map(|m| (m.node_id, m.addr))
-            .chain(
-                self.drops
-                    .keys()
-                    .filter(|a| !self.by_addr.contains_key(a))
-                    .map(|a| (0, *a)),
-            )
-            .map(|(node_id, addr)| Peer {
-                node_id,
-                address: addr.to_string(),
-                auth_failures: drops(&addr).auth_failures,
-                decode_failures: drops(&addr).decode_failures,
-            })
-            .collect();
-        peers.sort_by(|a, b| {
-            (a.node_id == 0, a.node_id, &a.address).cmp(&(b.node_id == 0, b.node_id, &b.address))
-        });
+        let peers = self.transport.peer_status();
         let reply = RingStatusReply {
             node_id: self.totem.node_id().0,
             ring_id: self.totem.ring_id().to_string(),
@@ -316,7 +232,7 @@ impl Driver {
     async fn carry_out(&mut self) -> anyhow::Result<()> {
         while let Some(output) = self.totem.poll_output() {
             match output {
-                Output::Send { to, packet } => self.send(to, &packet).await,
+                Output::Send { to, packet } => self.transport.send(to, &packet).await,
                 Output::PersistRingSeq(seq) => {
                     // Blocking fsync on purpose: nothing may go out before it.
                     ringseq::store(&self.seq_file, seq)?;
@@ -473,35 +389,4 @@ impl Driver {
             }
         }
     }
-
-    async fn send(&self, to: Destination, packet: &[u8]) {
-        let sealed = match self.sealer.seal(packet) {
-            Ok(sealed) => sealed,
-            Err(error) => {
-                tracing::error!(%error, "cannot seal a packet");
-                return;
-            }
-        };
-        let me = self.totem.node_id();
-        let targets = self.peers.iter().filter(|m| match &to {
-            Destination::Node(node) => node.0 == m.node_id,
-            Destination::Broadcast => m.node_id != me.0,
-        });
-        for peer in targets {
-            // UDP is lossy anyway; Totem retransmits what a failed send lost.
-            if let Err(error) = self.socket.send_to(&sealed, peer.addr).await {
-                tracing::debug!(peer = %peer.addr, %error, "send failed");
-            }
-        }
-    }
-}
-
-/// Binds the local node's ring0 address and port.
-pub async fn bind(local: &Member) -> anyhow::Result<UdpSocket> {
-    UdpSocket::bind(local.addr).await.with_context(|| {
-        format!(
-            "cannot bind UDP {}; is another ringd running or the address missing?",
-            local.addr
-        )
-    })
 }

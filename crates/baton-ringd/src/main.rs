@@ -6,9 +6,11 @@
 
 mod driver;
 mod groups;
+mod links;
 mod ringseq;
 mod status;
 mod timeliness;
+mod transport;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -25,6 +27,7 @@ use clap::Parser;
 use crate::driver::Driver;
 use crate::groups::GroupService;
 use crate::status::{QuorumSnapshot, RingService, Snapshot};
+use crate::transport::Transport;
 
 /// Runs the Totem ring for this node.
 ///
@@ -169,9 +172,9 @@ async fn serve(args: Args, setup: Setup) -> anyhow::Result<()> {
     let node_id = setup.local.node_id;
     let seq_file = ringseq::path(&args.state_dir, node_id);
     let persisted = ringseq::load(&seq_file)?;
-    let udp = driver::bind(&setup.local).await?;
-    timeliness::lock_memory();
     let token = std::time::Duration::from_millis(setup.totem.token_ms);
+    let transport = Transport::bind(&setup.local, setup.members, setup.sealer, token).await?;
+    timeliness::lock_memory();
     let totem = Totem::new(setup.totem, NodeId(node_id), persisted);
     let snapshot = Snapshot::default();
     let quorum_snapshot = QuorumSnapshot::default();
@@ -181,9 +184,7 @@ async fn serve(args: Args, setup: Setup) -> anyhow::Result<()> {
         setup.quorum,
         quorum_snapshot.clone(),
         commands,
-        udp,
-        setup.sealer,
-        setup.members,
+        transport,
         seq_file,
         snapshot.clone(),
         token,

@@ -27,6 +27,10 @@
 //!   cleared when a ring is committed.
 //! - Data, joins and merge probes use `Destination::Broadcast` (every node
 //!   the transport reaches), so foreign rings always hear each other.
+//! - An OPERATIONAL ring ignores a join from a node outside it that is still
+//!   on an older ring and names one of its members failed (corosync ignores
+//!   it only when it names the receiver). The verdict predates the ring;
+//!   following it made two groups fail each other every round, forever.
 //! - Not implemented: the pause-detection tick (FACTS §1.6), `send_join`
 //!   random delay, `cancel_token_hold_on_retransmit: no`, SAFE delivery.
 

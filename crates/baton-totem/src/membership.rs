@@ -72,9 +72,28 @@ impl Totem {
         match self.state {
             State::Operational => {
                 // A join naming us failed, or a stale one from the gather
-                // that built this ring, changes nothing.
+                // that built this ring, changes nothing (as in corosync).
+                //
+                // Nor, unlike corosync, does a join from a node outside the
+                // ring, still on an older ring than ours, that names one of
+                // our members failed. While the ring runs its members send
+                // no joins (one that starts gathering takes the ring down),
+                // so that verdict predates the ring. Following it pulls the
+                // whole ring into a gather in which the named members fail
+                // the sender in turn, and the sender, hearing that, fails
+                // them in its next round: two groups kept re-forming apart
+                // this way forever (seeds 3486 and 87). Ignored, the
+                // sender's gather ends without us and merges with our ring
+                // afterwards, its failed list cleared. The "older ring"
+                // condition keeps this narrow: ignoring every such join
+                // also held back senders whose ring is newer than ours, and
+                // slowed 16-node clusters past the bound.
+                let sender_behind_fails_our_ring = !is_member
+                    && join.ring_seq < self.ring_id.seq
+                    && join.failed_list.iter().any(|n| self.members.contains(n));
                 if join.failed_list.contains(&self.me)
                     || (is_member && join.ring_seq < self.ring_id.seq)
+                    || sender_behind_fails_our_ring
                 {
                     return;
                 }

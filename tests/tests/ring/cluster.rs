@@ -111,10 +111,10 @@ pub fn write_config(net: &Net, keyfile: &Path) -> PathBuf {
 pub fn write_config_with(net: &Net, keyfile: &Path, options: &ConfigOptions) -> PathBuf {
     let mut nodes = String::new();
     for i in 1..=net.node_count() {
-        nodes += &format!(
-            "  node {{\n    ring0_addr: {}\n    nodeid: {i}\n    name: n{i}\n  }}\n",
-            net.addr(i)
-        );
+        let addrs: String = (0..net.link_count())
+            .map(|l| format!("    ring{l}_addr: {}\n", net.addr_on(i, l)))
+            .collect();
+        nodes += &format!("  node {{\n{addrs}    nodeid: {i}\n    name: n{i}\n  }}\n");
     }
     let token = options
         .token_ms

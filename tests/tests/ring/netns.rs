@@ -13,6 +13,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 static NEXT_NET: AtomicU32 = AtomicU32::new(0);
 
+/// Link 0 keeps the plain names (v1, w1); link 1 adds "b", and so on.
+fn link_suffix(link: usize) -> String {
+    match link {
+        0 => String::new(),
+        l => char::from(b'a' + l as u8).to_string(),
+    }
+}
+
 fn run(args: &[&str]) {
     let out = Command::new("ip")
         .args(args)
@@ -27,7 +35,8 @@ fn run(args: &[&str]) {
 
 pub struct Net {
     tag: String,
-    subnet: String,
+    /// The /24 of each link, as "10.a.b".
+    subnets: Vec<String>,
     nodes: usize,
     namespaces: Vec<String>,
     children: Vec<(String, Child)>,
@@ -36,44 +45,72 @@ pub struct Net {
 
 impl Net {
     pub fn new(nodes: usize) -> Net {
+        Net::with_links(nodes, 1)
+    }
+
+    /// `links` separate networks (knet links), each its own bridge and
+    /// subnet; node i's device on link l is [`Net::device`]`(i, l)`.
+    pub fn with_links(nodes: usize, links: usize) -> Net {
         let pid = std::process::id();
         let k = NEXT_NET.fetch_add(1, Ordering::Relaxed);
         let tag = format!("bt{pid}x{k}");
-        // 10.(200+k).(pid mod 250).0/24: exists only inside these namespaces.
-        let subnet = format!("10.{}.{}", 200 + (k % 50), pid % 250);
+        // 10.(200+k).(pid mod 250).0/24 for link 0, 10.(150+k)… for link 1:
+        // they exist only inside these namespaces.
+        let subnets = (0..links)
+            .map(|l| format!("10.{}.{}", 200 - 50 * l as u32 + (k % 50), pid % 250))
+            .collect();
         let mut net = Net {
             tag,
-            subnet,
+            subnets,
             nodes,
             namespaces: Vec::new(),
             children: Vec::new(),
             logs: Vec::new(),
         };
         let bridge = net.add_ns("br");
-        run(&["-n", &bridge, "link", "add", "br0", "type", "bridge"]);
-        run(&["-n", &bridge, "link", "set", "br0", "up"]);
-        for i in 1..=nodes {
-            let ns = net.add_ns(&format!("n{i}"));
-            let (inner, outer) = (format!("v{i}"), format!("w{i}"));
-            run(&[
-                "link", "add", &inner, "netns", &ns, "type", "veth", "peer", "name", &outer,
-                "netns", &bridge,
-            ]);
-            run(&[
-                "-n",
-                &ns,
-                "addr",
-                "add",
-                &format!("{}/24", net.addr(i)),
-                "dev",
-                &inner,
-            ]);
-            run(&["-n", &ns, "link", "set", &inner, "up"]);
-            run(&["-n", &ns, "link", "set", "lo", "up"]);
-            run(&["-n", &bridge, "link", "set", &outer, "master", "br0"]);
-            run(&["-n", &bridge, "link", "set", &outer, "up"]);
+        let node_namespaces: Vec<String> =
+            (1..=nodes).map(|i| net.add_ns(&format!("n{i}"))).collect();
+        for link in 0..links {
+            let br = format!("br{link}");
+            run(&["-n", &bridge, "link", "add", &br, "type", "bridge"]);
+            run(&["-n", &bridge, "link", "set", &br, "up"]);
+            for (i, ns) in (1..=nodes).zip(&node_namespaces) {
+                let inner = Net::device(i, link);
+                let outer = format!("w{i}{}", link_suffix(link));
+                run(&[
+                    "link", "add", &inner, "netns", ns, "type", "veth", "peer", "name", &outer,
+                    "netns", &bridge,
+                ]);
+                run(&[
+                    "-n",
+                    ns,
+                    "addr",
+                    "add",
+                    &format!("{}/24", net.addr_on(i, link)),
+                    "dev",
+                    &inner,
+                ]);
+                run(&["-n", ns, "link", "set", &inner, "up"]);
+                run(&["-n", ns, "link", "set", "lo", "up"]);
+                run(&["-n", &bridge, "link", "set", &outer, "master", &br]);
+                run(&["-n", &bridge, "link", "set", &outer, "up"]);
+            }
         }
         net
+    }
+
+    /// Node `node`'s network device on `link`, inside its namespace.
+    pub fn device(node: usize, link: usize) -> String {
+        format!("v{node}{}", link_suffix(link))
+    }
+
+    pub fn link_count(&self) -> usize {
+        self.subnets.len()
+    }
+
+    /// Node `node`'s address on `link`.
+    pub fn addr_on(&self, node: usize, link: usize) -> String {
+        format!("{}.{node}", self.subnets[link])
     }
 
     fn add_ns(&mut self, suffix: &str) -> String {
@@ -83,8 +120,9 @@ impl Net {
         name
     }
 
+    /// Node `node`'s address on link 0.
     pub fn addr(&self, node: usize) -> String {
-        format!("{}.{node}", self.subnet)
+        self.addr_on(node, 0)
     }
 
     pub fn node_count(&self) -> usize {

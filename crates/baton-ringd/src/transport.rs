@@ -1,0 +1,333 @@
+//! The network side of ringd: one UDP socket per configured link, every
+//! datagram sealed with the authkey, per-source drop counters, and link
+//! heartbeats that choose which link carries ring traffic to each peer.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use baton_proto::ring::{Peer, PeerLink};
+use baton_ring::local::{Link, Member};
+use baton_ring::seal::{OpenError, Sealer};
+use baton_totem::{Destination, NodeId};
+use tokio::io::ReadBuf;
+use tokio::net::UdpSocket;
+
+use crate::links::{Heartbeat, LinkTable};
+
+/// At most one drop warning per source in this window, so a flood cannot
+/// flood the log too.
+const DROP_LOG_INTERVAL: Duration = Duration::from_secs(10);
+/// Unknown sources are counted too, but the table cannot grow without bound.
+const TRACKED_SOURCES_MAX: usize = 1024;
+
+/// Why packets from one address were dropped.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DropCounters {
+    pub auth_failures: u64,
+    pub decode_failures: u64,
+    last_logged: Option<Instant>,
+}
+
+#[derive(Debug)]
+struct LinkSocket {
+    number: u8,
+    socket: UdpSocket,
+}
+
+pub struct Transport {
+    me: u32,
+    sockets: Vec<LinkSocket>,
+    sealer: Sealer,
+    peers: Vec<Member>,
+    /// Every configured address: whose it is and on which link.
+    by_addr: HashMap<SocketAddr, (NodeId, u8)>,
+    drops: HashMap<SocketAddr, DropCounters>,
+    links: LinkTable,
+    epoch: Instant,
+    /// Which socket to poll first, rotated so no link starves another.
+    next_poll: usize,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("me", &self.me)
+            .field("links", &self.sockets.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a datagram turned out to be.
+pub enum Received {
+    /// An authenticated packet for the Totem core.
+    Totem { from: NodeId, plain: Vec<u8> },
+    /// A heartbeat (handled) or a dropped packet (counted).
+    Handled,
+}
+
+impl Transport {
+    /// Binds the local node's address on each of its links.
+    pub async fn bind(
+        local: &Member,
+        peers: Vec<Member>,
+        sealer: Sealer,
+        token: Duration,
+    ) -> anyhow::Result<Transport> {
+        let mut sockets = Vec::new();
+        for link in &local.links {
+            let socket = UdpSocket::bind(link.addr).await.with_context(|| {
+                format!(
+                    "cannot bind UDP {} for link {}; is another ringd running or the address missing?",
+                    link.addr, link.number
+                )
+            })?;
+            sockets.push(LinkSocket {
+                number: link.number,
+                socket,
+            });
+        }
+        let by_addr = peers
+            .iter()
+            .flat_map(|m| {
+                m.links
+                    .iter()
+                    .map(|l| (l.addr, (NodeId(m.node_id), l.number)))
+            })
+            .collect();
+        Ok(Transport {
+            me: local.node_id,
+            sockets,
+            sealer,
+            peers,
+            by_addr,
+            drops: HashMap::new(),
+            links: LinkTable::new(token),
+            epoch: Instant::now(),
+            next_poll: 0,
+        })
+    }
+
+    pub fn ping_period(&self) -> Duration {
+        self.links.ping_period()
+    }
+
+    /// The next datagram from any link: (socket index, length, source).
+    pub async fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<(usize, usize, SocketAddr)> {
+        let start = self.next_poll;
+        self.next_poll = (start + 1) % self.sockets.len().max(1);
+        let sockets = &self.sockets;
+        std::future::poll_fn(|cx| {
+            for offset in 0..sockets.len() {
+                let index = (start + offset) % sockets.len();
+                let mut read = ReadBuf::new(&mut *buf);
+                match sockets[index].socket.poll_recv_from(cx, &mut read) {
+                    Poll::Ready(Ok(from)) => {
+                        return Poll::Ready(Ok((index, read.filled().len(), from)));
+                    }
+                    Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                    Poll::Pending => {}
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Opens a datagram that arrived on socket `index`. Returns whether the
+    /// drop counters changed, with what the datagram was.
+    pub fn open(&mut self, index: usize, from: SocketAddr, packet: &[u8]) -> (Received, bool) {
+        let Some(&(node, _)) = self.by_addr.get(&from) else {
+            return (
+                Received::Handled,
+                self.count_drop(from, "not in the nodelist", |c| &mut c.auth_failures),
+            );
+        };
+        let plain = match self.sealer.open(packet) {
+            Ok(plain) => plain,
+            Err(OpenError::BadCiphertext) => {
+                return (
+                    Received::Handled,
+                    self.count_drop(from, "malformed ciphertext", |c| &mut c.decode_failures),
+                );
+            }
+            Err(error) => {
+                let why = if matches!(error, OpenError::Truncated) {
+                    "truncated"
+                } else {
+                    "failed authentication"
+                };
+                return (
+                    Received::Handled,
+                    self.count_drop(from, why, |c| &mut c.auth_failures),
+                );
+            }
+        };
+        if let Some(heartbeat) = Heartbeat::decode(&plain) {
+            self.heartbeat(index, node, from, heartbeat);
+            return (Received::Handled, false);
+        }
+        // The core drops undecodable packets silently; decode here too so
+        // the drop is counted against the sender.
+        if baton_totem::codec::decode(&plain).is_err() {
+            return (
+                Received::Handled,
+                self.count_drop(from, "undecodable", |c| &mut c.decode_failures),
+            );
+        }
+        (Received::Totem { from: node, plain }, false)
+    }
+
+    fn heartbeat(&mut self, index: usize, node: NodeId, from: SocketAddr, heartbeat: Heartbeat) {
+        match heartbeat {
+            Heartbeat::Ping { link, stamp_us } => {
+                let pong = Heartbeat::Pong { link, stamp_us }.encode();
+                self.send_sealed_on(index, &pong, from);
+            }
+            Heartbeat::Pong { link, stamp_us } => {
+                let now_us = self.epoch.elapsed().as_micros() as u64;
+                let rtt = Duration::from_micros(now_us.saturating_sub(stamp_us));
+                self.links.pong(node.0, link, Instant::now(), rtt);
+            }
+        }
+    }
+
+    /// Pings every peer on every link both ends have.
+    pub fn ping_all(&mut self) {
+        let stamp_us = self.epoch.elapsed().as_micros() as u64;
+        for peer in self.peers.iter().filter(|p| p.node_id != self.me) {
+            for link in &peer.links {
+                let Some(index) = self.sockets.iter().position(|s| s.number == link.number) else {
+                    continue;
+                };
+                let ping = Heartbeat::Ping {
+                    link: link.number,
+                    stamp_us,
+                }
+                .encode();
+                self.send_sealed_on(index, &ping, link.addr);
+            }
+        }
+    }
+
+    fn send_sealed_on(&self, index: usize, plain: &[u8], to: SocketAddr) {
+        match self.sealer.seal(plain) {
+            // A heartbeat that does not fit the socket buffer now is simply
+            // lost, as on the wire.
+            Ok(sealed) => drop(self.sockets[index].socket.try_send_to(&sealed, to)),
+            Err(error) => tracing::error!(%error, "cannot seal a heartbeat"),
+        }
+    }
+
+    /// Seals a Totem packet once and sends it to each target on the link
+    /// its route takes.
+    pub async fn send(&self, to: Destination, packet: &[u8]) {
+        let sealed = match self.sealer.seal(packet) {
+            Ok(sealed) => sealed,
+            Err(error) => {
+                tracing::error!(%error, "cannot seal a packet");
+                return;
+            }
+        };
+        let now = Instant::now();
+        let targets = self.peers.iter().filter(|m| match &to {
+            Destination::Node(node) => node.0 == m.node_id,
+            Destination::Broadcast => m.node_id != self.me,
+        });
+        for peer in targets {
+            for link in self.links.route(peer.node_id, &peer.links, now) {
+                let Some(socket) = self.socket_for(link) else {
+                    continue;
+                };
+                // UDP is lossy anyway; Totem retransmits what a failed send lost.
+                if let Err(error) = socket.send_to(&sealed, link.addr).await {
+                    tracing::debug!(peer = %link.addr, %error, "send failed");
+                }
+            }
+        }
+    }
+
+    fn socket_for(&self, link: &Link) -> Option<&UdpSocket> {
+        self.sockets
+            .iter()
+            .find(|s| s.number == link.number)
+            .map(|s| &s.socket)
+    }
+
+    fn count_drop(
+        &mut self,
+        from: SocketAddr,
+        why: &str,
+        counter: fn(&mut DropCounters) -> &mut u64,
+    ) -> bool {
+        if !self.drops.contains_key(&from) && self.drops.len() >= TRACKED_SOURCES_MAX {
+            return false;
+        }
+        let entry = self.drops.entry(from).or_default();
+        *counter(entry) += 1;
+        let now = Instant::now();
+        if entry
+            .last_logged
+            .is_none_or(|at| now.duration_since(at) >= DROP_LOG_INTERVAL)
+        {
+            entry.last_logged = Some(now);
+            tracing::warn!(peer = %from, why, auth_failures = entry.auth_failures, decode_failures = entry.decode_failures, "dropped packet");
+        }
+        true
+    }
+
+    /// Every configured peer, then unknown sources that sent packets, with
+    /// drop counters and link status.
+    pub fn peer_status(&self) -> Vec<Peer> {
+        let now = Instant::now();
+        let drops = |addr: &SocketAddr| self.drops.get(addr).copied().unwrap_or_default();
+        let mut peers: Vec<Peer> = self
+            .peers
+            .iter()
+            .map(|m| {
+                let mut counters = DropCounters::default();
+                for link in &m.links {
+                    counters.auth_failures += drops(&link.addr).auth_failures;
+                    counters.decode_failures += drops(&link.addr).decode_failures;
+                }
+                Peer {
+                    node_id: m.node_id,
+                    address: m.addr.to_string(),
+                    auth_failures: counters.auth_failures,
+                    decode_failures: counters.decode_failures,
+                    links: m
+                        .links
+                        .iter()
+                        .map(|l| {
+                            let rtt = self.links.up(m.node_id, l.number, now);
+                            PeerLink {
+                                link: u32::from(l.number),
+                                address: l.addr.to_string(),
+                                connected: m.node_id == self.me || rtt.is_some(),
+                                rtt_us: rtt.map_or(0, |r| r.as_micros() as u64),
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .chain(
+                self.drops
+                    .iter()
+                    .filter(|(a, _)| !self.by_addr.contains_key(a))
+                    .map(|(addr, d)| Peer {
+                        node_id: 0,
+                        address: addr.to_string(),
+                        auth_failures: d.auth_failures,
+                        decode_failures: d.decode_failures,
+                        links: Vec::new(),
+                    }),
+            )
+            .collect();
+        peers.sort_by(|a, b| {
+            (a.node_id == 0, a.node_id, &a.address).cmp(&(b.node_id == 0, b.node_id, &b.address))
+        });
+        peers
+    }
+}
