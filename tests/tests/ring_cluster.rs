@@ -228,4 +228,14 @@ fn replayed_packets_do_not_break_the_ring() {
     let status = ring_status(&bin, dir.path(), 1);
     assert_eq!(status["members"], serde_json::json!([1, 2]), "{status}");
     assert_eq!(status["state"], "operational", "{status}");
+    // They authenticate (same key) but claim senders other than node 3,
+    // whose address they came from: counted, never acted on.
+    let peer3 = status["peers"]
+        .as_array()
+        .and_then(|peers| peers.iter().find(|p| p["node_id"] == 3))
+        .unwrap_or_else(|| panic!("node 3 missing from {status}"));
+    assert!(
+        peer3["decode_failures"].as_u64().unwrap_or(0) > 0,
+        "the replayed packets were not counted: {status}"
+    );
 }

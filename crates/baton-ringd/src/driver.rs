@@ -172,8 +172,10 @@ impl Driver {
     fn receive(&mut self, index: usize, from: SocketAddr, packet: &[u8]) {
         let (received, counted) = self.transport.open(index, from, packet);
         self.dirty |= counted;
-        if let Received::Totem { from, plain } = received {
-            self.totem.handle_packet(self.now(), from, &plain);
+        if let Received::Totem { from: node, plain } = received
+            && let Err(rejected) = self.totem.handle_packet(self.now(), node, &plain)
+        {
+            self.dirty |= self.transport.count_rejected(from, &rejected);
         }
     }
 

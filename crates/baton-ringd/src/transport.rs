@@ -62,7 +62,7 @@ impl std::fmt::Debug for Transport {
 
 /// What a datagram turned out to be.
 pub enum Received {
-    /// An authenticated packet for the Totem core.
+    /// An authenticated packet for the Totem core, which decodes it.
     Totem { from: NodeId, plain: Vec<u8> },
     /// A heartbeat (handled) or a dropped packet (counted).
     Handled,
@@ -169,14 +169,6 @@ impl Transport {
             self.heartbeat(index, node, from, heartbeat);
             return (Received::Handled, false);
         }
-        // The core drops undecodable packets silently; decode here too so
-        // the drop is counted against the sender.
-        if baton_totem::codec::decode(&plain).is_err() {
-            return (
-                Received::Handled,
-                self.count_drop(from, "undecodable", |c| &mut c.decode_failures),
-            );
-        }
         (Received::Totem { from: node, plain }, false)
     }
 
@@ -254,6 +246,12 @@ impl Transport {
             .iter()
             .find(|s| s.number == link.number)
             .map(|s| &s.socket)
+    }
+
+    /// Counts a packet the core rejected against its source.
+    pub fn count_rejected(&mut self, from: SocketAddr, rejected: &baton_totem::Rejected) -> bool {
+        let why = rejected.to_string();
+        self.count_drop(from, &why, |c| &mut c.decode_failures)
     }
 
     fn count_drop(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::codec::{self, Body, CommitToken, OrfToken, Packet};
 use crate::config::Config;
 use crate::ids::{Millis, NodeId, RingId, Seq};
-use crate::output::{Backpressure, Destination, Output};
+use crate::output::{Backpressure, Destination, Output, Rejected};
 use crate::store::MessageStore;
 
 /// Protocol states (FACTS §1.3).
@@ -207,17 +207,25 @@ impl Totem {
         self.loopback.clear();
     }
 
-    /// Feeds one received packet. Undecodable packets are dropped.
-    pub fn handle_packet(&mut self, now: Millis, from: NodeId, bytes: &[u8]) {
+    /// Feeds one received packet. A packet that does not decode, or claims
+    /// a sender other than the one the transport authenticated, is dropped
+    /// and the reason returned for the driver to count.
+    pub fn handle_packet(
+        &mut self,
+        now: Millis,
+        from: NodeId,
+        bytes: &[u8],
+    ) -> Result<(), Rejected> {
         self.advance_clock(now);
         self.ensure_started();
-        if let Ok(packet) = codec::decode(bytes) {
-            // The transport authenticates `from`; a packet claiming another
-            // sender is forged or misrouted.
-            if packet.sender == from && from != self.me {
-                self.dispatch(packet);
-            }
+        let packet = codec::decode(bytes)?;
+        if packet.sender != from || from == self.me {
+            return Err(Rejected::WrongSender {
+                claimed: packet.sender,
+            });
         }
+        self.dispatch(packet);
+        Ok(())
     }
 
     /// Runs expired timers and looped-back packets.

@@ -47,4 +47,4 @@ mod store;
 pub use crate::config::*;
 pub use crate::core::{State, Totem};
 pub use crate::ids::{Millis, NodeId, RingId, Seq};
-pub use crate::output::{Backpressure, ConfigKind, Destination, Output};
+pub use crate::output::{Backpressure, ConfigKind, Destination, Output, Rejected};

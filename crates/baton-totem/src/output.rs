@@ -56,3 +56,14 @@ pub enum Backpressure {
     #[error("payload of {bytes} bytes exceeds the limit of {max} bytes; split it")]
     PayloadTooLarge { bytes: usize, max: usize },
 }
+
+/// Why `handle_packet` dropped a packet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejected {
+    #[error("undecodable: {0}")]
+    Undecodable(#[from] crate::codec::DecodeError),
+    /// The transport authenticated the packet as coming from another node
+    /// (or from ourselves): forged, replayed from elsewhere, or misrouted.
+    #[error("claims to come from node {claimed}")]
+    WrongSender { claimed: NodeId },
+}

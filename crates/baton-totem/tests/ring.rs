@@ -83,7 +83,7 @@ impl Cluster {
                     };
                     self.now = self.now.max(at);
                     if let Some(node) = self.nodes[target].as_mut() {
-                        node.handle_packet(self.now, from, &packet);
+                        let _ = node.handle_packet(self.now, from, &packet);
                     }
                     self.drain(target);
                 }

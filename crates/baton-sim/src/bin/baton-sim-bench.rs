@@ -102,7 +102,7 @@ impl Cluster {
                         Ok(codec::Body::Mcast(_))
                     );
                 if !starved && let Some(node) = self.nodes[target].as_mut() {
-                    node.handle_packet(self.now, from, &packet);
+                    let _ = node.handle_packet(self.now, from, &packet);
                 }
                 self.drain(target);
                 true
