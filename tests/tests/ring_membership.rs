@@ -229,3 +229,29 @@ fn a_failed_link_is_routed_around_and_only_losing_every_link_splits_the_ring() {
     wait_all(&net, &[1, 2, 3], &[1, 2, 3]);
     wait_for_links(&bin, dir.path(), 3, &[(0, true), (1, true)]);
 }
+
+#[test]
+fn a_multicast_ring_without_a_nodelist_finds_its_members() {
+    let Some(bin) = prerequisites() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut net = Net::new(3);
+    let config = write_multicast_config(&net, dir.path(), 3);
+    for node in 1..=3 {
+        start_as(&mut net, &bin, dir.path(), node, &config, None);
+    }
+    // Node ids are the nodes' addresses as 32-bit numbers (corosync 2.x).
+    let ids: Vec<u32> = (1..=3)
+        .map(|n| {
+            net.addr(n)
+                .parse::<std::net::Ipv4Addr>()
+                .map(u32::from)
+                .expect("IPv4 address")
+        })
+        .collect();
+    wait_all(&net, &[1, 2, 3], &ids);
+    let ring = ring_status(&bin, dir.path(), 2);
+    assert_eq!(ring["members"], serde_json::json!(ids), "{ring}");
+    let quorum = wait_for_quorate(&bin, dir.path(), 3, true, FORM);
+    assert_eq!(quorum["quorate"], true, "{quorum}");
+    assert_eq!(quorum["total_votes"], 3, "{quorum}");
+}

@@ -1,6 +1,6 @@
 //! Which nodelist entry is this host, and the Totem node ids of all entries.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use baton_config::{ClusterConfig, Node};
 
@@ -35,6 +35,14 @@ pub enum LocalError {
     UnknownNode(String),
     #[error("this host matches no nodelist entry by hostname or address; pass --node NAME")]
     NotInNodelist,
+    #[error(
+        "the udp (multicast) transport needs an interface with bindnetaddr and mcastaddr (IPv4)"
+    )]
+    NoMulticastInterface,
+    #[error(
+        "no local IPv4 address is in bindnetaddr {0}'s network; set bindnetaddr to this node's network"
+    )]
+    NoAddressInBindnet(Ipv4Addr),
 }
 
 /// Every nodelist entry with its id, name, votes and UDP addresses.
@@ -97,6 +105,73 @@ fn member(index: usize, node: &Node, port: impl Fn(u8) -> u16) -> Result<Member,
     })
 }
 
+/// Where a multicast (udp transport) ring meets: group address and port,
+/// and the TTL of its packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MulticastGroup {
+    pub group: SocketAddr,
+    pub ttl: u8,
+}
+
+/// The multicast group of link 0, for the udp transport.
+pub fn multicast_group(config: &ClusterConfig) -> Result<MulticastGroup, LocalError> {
+    let interface = config
+        .totem
+        .interfaces
+        .iter()
+        .find(|i| i.effective_link().get() == 0)
+        .ok_or(LocalError::NoMulticastInterface)?;
+    match interface.mcastaddr {
+        Some(IpAddr::V4(group)) if group.is_multicast() => Ok(MulticastGroup {
+            group: SocketAddr::new(IpAddr::V4(group), interface.effective_mcastport()),
+            ttl: interface.effective_ttl(),
+        }),
+        _ => Err(LocalError::NoMulticastInterface),
+    }
+}
+
+/// This node on a multicast ring without a nodelist, as corosync 1.x/2.x
+/// found it: the local address inside bindnetaddr's network (`local_nets`
+/// holds each local IPv4 address with its prefix length), node id = that
+/// address as a 32-bit number, named by the host name.
+pub fn discover_local(
+    config: &ClusterConfig,
+    local_nets: &[(Ipv4Addr, u8)],
+    hostname: &str,
+) -> Result<Member, LocalError> {
+    let interface = config
+        .totem
+        .interfaces
+        .iter()
+        .find(|i| i.effective_link().get() == 0)
+        .ok_or(LocalError::NoMulticastInterface)?;
+    let Some(IpAddr::V4(bindnet)) = interface.bindnetaddr else {
+        return Err(LocalError::NoMulticastInterface);
+    };
+    let mask = |prefix: u8| {
+        u32::MAX
+            .checked_shl(32 - u32::from(prefix.min(32)))
+            .unwrap_or(0)
+    };
+    let ip = local_nets
+        .iter()
+        .find(|(ip, prefix)| u32::from(*ip) & mask(*prefix) == u32::from(bindnet) & mask(*prefix))
+        .map(|(ip, _)| *ip)
+        .ok_or(LocalError::NoAddressInBindnet(bindnet))?;
+    let addr = SocketAddr::new(IpAddr::V4(ip), interface.effective_mcastport());
+    Ok(Member {
+        node_id: u32::from(ip),
+        name: if hostname.is_empty() {
+            ip.to_string()
+        } else {
+            hostname.to_owned()
+        },
+        votes: 1,
+        addr,
+        links: vec![Link { number: 0, addr }],
+    })
+}
+
 /// `wanted` (a name or node id) if given, else the entry named like
 /// `hostname`, else the first entry whose address is one of `local_ips`.
 pub fn select<'a>(
@@ -132,6 +207,36 @@ mod tests {
             addr,
             links: vec![Link { number: 0, addr }],
         }
+    }
+
+    #[test]
+    fn a_multicast_node_is_its_address_in_bindnetaddrs_network() {
+        let text = "totem {\n version: 2\n interface {\n  ringnumber: 0\n  bindnetaddr: 192.168.1.0\n  mcastaddr: 239.255.1.1\n  mcastport: 5405\n }\n}\n";
+        let config = baton_config::load_str(
+            text,
+            std::path::Path::new("corosync.conf"),
+            baton_config::Format::Corosync,
+            &baton_config::SystemResolver,
+        )
+        .expect("parses")
+        .config;
+        let nets = [
+            (Ipv4Addr::new(10, 0, 0, 5), 8),
+            (Ipv4Addr::new(192, 168, 1, 23), 24),
+        ];
+        let me = discover_local(&config, &nets, "web1").expect("found");
+        assert_eq!(me.node_id, u32::from(Ipv4Addr::new(192, 168, 1, 23)));
+        assert_eq!(me.addr, "192.168.1.23:5405".parse().expect("addr"));
+        assert_eq!(me.name, "web1");
+        assert_eq!(
+            discover_local(&config, &nets[..1], "web1"),
+            Err(LocalError::NoAddressInBindnet(Ipv4Addr::new(
+                192, 168, 1, 0
+            )))
+        );
+        let group = multicast_group(&config).expect("group");
+        assert_eq!(group.group, "239.255.1.1:5405".parse().expect("addr"));
+        assert_eq!(group.ttl, 1);
     }
 
     #[test]

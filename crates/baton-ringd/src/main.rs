@@ -59,6 +59,7 @@ struct Setup {
     members: Vec<Member>,
     sealer: Sealer,
     quorum: baton_quorum::Quorum,
+    multicast: Option<local::MulticastGroup>,
 }
 
 fn main() -> ExitCode {
@@ -121,13 +122,23 @@ fn setup(args: &Args) -> anyhow::Result<Setup> {
         );
     }
     let config = &loaded.config;
-    let members = local::members(config)?;
-    let local_ips: Vec<_> = members
-        .iter()
-        .map(|m| m.addr.ip())
-        .filter(|ip| std::net::UdpSocket::bind((*ip, 0)).is_ok())
-        .collect();
-    let local = local::select(&members, args.node.as_deref(), &hostname(), &local_ips)?.clone();
+    let multicast = (config.effective_transport() == baton_config::Transport::Udp)
+        .then(|| local::multicast_group(config))
+        .transpose()?;
+    let (local, members) = if multicast.is_some() && config.nodelist.nodes.is_empty() {
+        // corosync 1.x/2.x style: no nodelist, peers found on the group.
+        let me = local::discover_local(config, &local_networks(), &hostname())?;
+        (me, Vec::new())
+    } else {
+        let members = local::members(config)?;
+        let local_ips: Vec<_> = members
+            .iter()
+            .map(|m| m.addr.ip())
+            .filter(|ip| std::net::UdpSocket::bind((*ip, 0)).is_ok())
+            .collect();
+        let local = local::select(&members, args.node.as_deref(), &hostname(), &local_ips)?.clone();
+        (local, members)
+    };
     let (cipher, hash) = config.totem.effective_crypto();
     let keyfile = config.totem.effective_keyfile();
     let sealer =
@@ -138,12 +149,22 @@ fn setup(args: &Args) -> anyhow::Result<Setup> {
             Sealer::new(cipher, hash, &key)?
         };
     let quorum = baton_quorum::Quorum::new(&baton_ring::quorum::config(config, &members))?;
+    let ring_nodes = if members.is_empty() {
+        std::slice::from_ref(&local)
+    } else {
+        &members
+    };
     Ok(Setup {
         quorum,
-        totem: totem_config(config, &members),
+        totem: totem_config(config, ring_nodes),
+        members: if members.is_empty() {
+            vec![local.clone()]
+        } else {
+            members
+        },
         local,
-        members,
         sealer,
+        multicast,
     })
 }
 
@@ -173,7 +194,14 @@ async fn serve(args: Args, setup: Setup) -> anyhow::Result<()> {
     let seq_file = ringseq::path(&args.state_dir, node_id);
     let persisted = ringseq::load(&seq_file)?;
     let token = std::time::Duration::from_millis(setup.totem.token_ms);
-    let transport = Transport::bind(&setup.local, setup.members, setup.sealer, token).await?;
+    let transport = Transport::bind(
+        &setup.local,
+        setup.members,
+        setup.sealer,
+        token,
+        setup.multicast,
+    )
+    .await?;
     timeliness::lock_memory();
     let totem = Totem::new(setup.totem, NodeId(node_id), persisted);
     let snapshot = Snapshot::default();
@@ -210,6 +238,20 @@ async fn serve(args: Args, setup: Setup) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     let served = server.await.context("the socket server panicked")?;
     result.and(served.context("serving ringd.sock failed"))
+}
+
+/// Every local IPv4 address with its prefix length.
+fn local_networks() -> Vec<(std::net::Ipv4Addr, u8)> {
+    let Ok(addresses) = nix::ifaddrs::getifaddrs() else {
+        return Vec::new();
+    };
+    addresses
+        .filter_map(|a| {
+            let ip = a.address?.as_sockaddr_in()?.ip();
+            let mask = a.netmask?.as_sockaddr_in()?.ip();
+            Some((ip, u32::from(mask).count_ones() as u8))
+        })
+        .collect()
 }
 
 fn hostname() -> String {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use baton_proto::ring::{Peer, PeerLink};
-use baton_ring::local::{Link, Member};
+use baton_ring::local::{Link, Member, MulticastGroup};
 use baton_ring::seal::{OpenError, Sealer};
 use baton_totem::{Destination, NodeId};
 use tokio::io::ReadBuf;
@@ -46,6 +46,9 @@ pub struct Transport {
     by_addr: HashMap<SocketAddr, (NodeId, u8)>,
     drops: HashMap<SocketAddr, DropCounters>,
     links: LinkTable,
+    /// Set for the udp transport: broadcasts go to this group once, and
+    /// peers are learned from the authenticated packets they send.
+    multicast: Option<MulticastGroup>,
     epoch: Instant,
     /// Which socket to poll first, rotated so no link starves another.
     next_poll: usize,
@@ -69,15 +72,23 @@ pub enum Received {
 }
 
 impl Transport {
-    /// Binds the local node's address on each of its links.
+    /// Binds the local node's address on each of its links (unicast), or
+    /// joins the multicast group on its link-0 address.
     pub async fn bind(
         local: &Member,
         peers: Vec<Member>,
         sealer: Sealer,
         token: Duration,
+        multicast: Option<MulticastGroup>,
     ) -> anyhow::Result<Transport> {
         let mut sockets = Vec::new();
-        for link in &local.links {
+        if let Some(group) = multicast {
+            sockets.push(LinkSocket {
+                number: 0,
+                socket: join_group(local.addr, group)?,
+            });
+        }
+        for link in local.links.iter().filter(|_| multicast.is_none()) {
             let socket = UdpSocket::bind(link.addr).await.with_context(|| {
                 format!(
                     "cannot bind UDP {} for link {}; is another ringd running or the address missing?",
@@ -105,6 +116,7 @@ impl Transport {
             by_addr,
             drops: HashMap::new(),
             links: LinkTable::new(token),
+            multicast,
             epoch: Instant::now(),
             next_poll: 0,
         })
@@ -139,12 +151,13 @@ impl Transport {
     /// Opens a datagram that arrived on socket `index`. Returns whether the
     /// drop counters changed, with what the datagram was.
     pub fn open(&mut self, index: usize, from: SocketAddr, packet: &[u8]) -> (Received, bool) {
-        let Some(&(node, _)) = self.by_addr.get(&from) else {
+        let known = self.by_addr.get(&from).map(|&(node, _)| node);
+        if known.is_none() && self.multicast.is_none() {
             return (
                 Received::Handled,
                 self.count_drop(from, "not in the nodelist", |c| &mut c.auth_failures),
             );
-        };
+        }
         let plain = match self.sealer.open(packet) {
             Ok(plain) => plain,
             Err(OpenError::BadCiphertext) => {
@@ -165,11 +178,43 @@ impl Transport {
                 );
             }
         };
+        let node = match known {
+            Some(node) => node,
+            None => match self.learn(from, &plain) {
+                Some(node) => node,
+                None => return (Received::Handled, false),
+            },
+        };
         if let Some(heartbeat) = Heartbeat::decode(&plain) {
             self.heartbeat(index, node, from, heartbeat);
             return (Received::Handled, false);
         }
         (Received::Totem { from: node, plain }, false)
+    }
+
+    /// On a multicast ring, a new source that authenticated is a peer: its
+    /// node id is the sender its Totem packet names.
+    fn learn(&mut self, from: SocketAddr, plain: &[u8]) -> Option<NodeId> {
+        let sender = baton_totem::codec::decode(plain).ok()?.sender;
+        if sender.0 == self.me || sender.0 == 0 {
+            return None;
+        }
+        // A node that came back on another address replaces its old entry.
+        self.by_addr.retain(|_, (node, _)| *node != sender);
+        self.peers.retain(|p| p.node_id != sender.0);
+        self.by_addr.insert(from, (sender, 0));
+        self.peers.push(Member {
+            node_id: sender.0,
+            name: String::new(),
+            votes: 1,
+            addr: from,
+            links: vec![Link {
+                number: 0,
+                addr: from,
+            }],
+        });
+        tracing::info!(node = sender.0, address = %from, "learned a peer from the multicast group");
+        Some(sender)
     }
 
     fn heartbeat(&mut self, index: usize, node: NodeId, from: SocketAddr, heartbeat: Heartbeat) {
@@ -223,6 +268,12 @@ impl Transport {
                 return;
             }
         };
+        if let (Some(group), Destination::Broadcast) = (self.multicast, &to) {
+            if let Err(error) = self.sockets[0].socket.send_to(&sealed, group.group).await {
+                tracing::debug!(group = %group.group, %error, "multicast send failed");
+            }
+            return;
+        }
         let now = Instant::now();
         let targets = self.peers.iter().filter(|m| match &to {
             Destination::Node(node) => node.0 == m.node_id,
@@ -328,4 +379,35 @@ impl Transport {
         });
         peers
     }
+}
+
+/// A socket for a multicast ring: bound to the group's port on every
+/// address (group traffic and unicast tokens both arrive there), member of
+/// the group on the local address, sending from it with the configured TTL.
+fn join_group(local: SocketAddr, group: MulticastGroup) -> anyhow::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let (std::net::IpAddr::V4(local_ip), std::net::IpAddr::V4(group_ip)) =
+        (local.ip(), group.group.ip())
+    else {
+        anyhow::bail!("the udp (multicast) transport supports IPv4 only");
+    };
+    let context = || format!("cannot join multicast group {} on {local_ip}", group.group);
+    let socket =
+        Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).with_context(context)?;
+    socket.set_reuse_address(true).with_context(context)?;
+    socket
+        .bind(&SocketAddr::from(([0, 0, 0, 0], group.group.port())).into())
+        .with_context(context)?;
+    socket
+        .join_multicast_v4(&group_ip, &local_ip)
+        .with_context(context)?;
+    socket
+        .set_multicast_if_v4(&local_ip)
+        .with_context(context)?;
+    socket
+        .set_multicast_ttl_v4(u32::from(group.ttl))
+        .with_context(context)?;
+    socket.set_multicast_loop_v4(false).with_context(context)?;
+    socket.set_nonblocking(true).with_context(context)?;
+    UdpSocket::from_std(socket.into()).with_context(context)
 }

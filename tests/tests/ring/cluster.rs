@@ -137,20 +137,46 @@ pub fn write_config_with(net: &Net, keyfile: &Path, options: &ConfigOptions) -> 
     path
 }
 
+/// A corosync 2.x style config: the udp (multicast) transport and no
+/// nodelist, so the nodes find each other on the group.
+pub fn write_multicast_config(net: &Net, dir: &Path, expected_votes: usize) -> PathBuf {
+    let text = format!(
+        "totem {{\n  version: 2\n  token: {TOKEN_MS}\n  crypto_cipher: none\n  crypto_hash: none\n  interface {{\n    ringnumber: 0\n    bindnetaddr: {}.0\n    mcastaddr: 239.255.42.1\n    mcastport: 5405\n    ttl: 1\n  }}\n}}\nquorum {{\n  provider: corosync_votequorum\n  expected_votes: {expected_votes}\n}}\n",
+        net.subnet(0)
+    );
+    let path = dir.join("multicast.conf");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
 /// Starts ringd on `node` with the given config; returns its PID.
 pub fn start(net: &mut Net, bin: &Path, dir: &Path, node: usize, config: &Path) -> u32 {
+    start_as(net, bin, dir, node, config, Some(&format!("n{node}")))
+}
+
+/// Starts ringd on `node`, naming itself `--node NAME` when given; returns
+/// its PID.
+pub fn start_as(
+    net: &mut Net,
+    bin: &Path,
+    dir: &Path,
+    node: usize,
+    config: &Path,
+    name: Option<&str>,
+) -> u32 {
     let sock = dir.join(format!("sock{node}"));
     let state = dir.join(format!("state{node}"));
-    let args = [
+    let mut args = vec![
         "--config",
         config.to_str().expect("utf-8 path"),
-        "--node",
-        &format!("n{node}"),
         "--socket-dir",
         sock.to_str().expect("utf-8 path"),
         "--state-dir",
         state.to_str().expect("utf-8 path"),
     ];
+    if let Some(name) = name {
+        args.extend(["--node", name]);
+    }
     net.spawn(node, bin, &args, dir.join(format!("ringd{node}.log")))
 }
 

@@ -72,7 +72,19 @@ impl Net {
             (1..=nodes).map(|i| net.add_ns(&format!("n{i}"))).collect();
         for link in 0..links {
             let br = format!("br{link}");
-            run(&["-n", &bridge, "link", "add", &br, "type", "bridge"]);
+            // No IGMP querier lives here: flood multicast instead of
+            // snooping, as a plain switch would.
+            run(&[
+                "-n",
+                &bridge,
+                "link",
+                "add",
+                &br,
+                "type",
+                "bridge",
+                "mcast_snooping",
+                "0",
+            ]);
             run(&["-n", &bridge, "link", "set", &br, "up"]);
             for (i, ns) in (1..=nodes).zip(&node_namespaces) {
                 let inner = Net::device(i, link);
@@ -118,6 +130,11 @@ impl Net {
         run(&["netns", "add", &name]);
         self.namespaces.push(name.clone());
         name
+    }
+
+    /// The /24 of `link`, e.g. "10.201.17" (append ".0" for the network).
+    pub fn subnet(&self, link: usize) -> &str {
+        &self.subnets[link]
     }
 
     /// Node `node`'s address on link 0.
