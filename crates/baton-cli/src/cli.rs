@@ -54,6 +54,8 @@ pub enum Command {
     /// Read, import or replace a whole CIB (like `cibadmin -Q` / `--replace`).
     #[command(subcommand)]
     Cib(crate::cib_cmd::CibCommand),
+    /// Show what the scheduler would do with a CIB file (like `crm_simulate`).
+    Simulate(crate::simulate_cmd::SimulateArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@
 
 mod cib_cmd;
 mod cli;
+mod cluster_status;
 mod config_cmd;
 mod configure_cmd;
 mod exit;
@@ -15,6 +16,7 @@ mod quorum_cmd;
 mod ra_cmd;
 mod ring_cmd;
 mod shell;
+mod simulate_cmd;
 mod verify_cmd;
 
 use std::process::ExitCode;
@@ -43,6 +45,7 @@ fn run(args: &cli::Cli) -> anyhow::Result<exit::Code> {
         cli::Command::Configure(command) => configure_cmd::run(command, args.output),
         cli::Command::Verify(command) => verify_cmd::run(command, args.output),
         cli::Command::Cib(command) => cib_cmd::run(command),
+        cli::Command::Simulate(command) => simulate_cmd::run(command, args.output),
     }
 }
 

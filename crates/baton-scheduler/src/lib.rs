@@ -43,6 +43,6 @@ pub fn schedule(cib: &Cib, now_s: Option<i64>) -> Result<Transition, SchedulerEr
     let plans = actions::plan(&cluster, &assignment);
     let fenced = actions::fence_targets(&cluster);
     let graph = actions::graph::build(&cluster, &plans, &fenced);
-    let summary = summary::render(&cluster, &graph);
+    let summary = summary::render(&cluster, &graph, &assignment.order);
     Ok(Transition { graph, summary })
 }

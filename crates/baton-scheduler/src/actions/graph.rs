@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Plan;
+use super::{BlockedWhy, Plan};
 use crate::unpack::{Cluster, NodeIdx, RscIdx, RscKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -16,6 +16,8 @@ pub enum Task {
     Stop,
     Start,
     Promote,
+    /// The agent takes new parameters in place.
+    Reload,
 }
 
 #[derive(Debug, Clone)]
@@ -38,25 +40,37 @@ pub struct Graph {
     pub edges: BTreeSet<(ActionId, ActionId)>,
     /// Fence reasons by node.
     pub fence_reason: BTreeMap<NodeIdx, String>,
+    /// Each resource's actions, in the order they were added: ordering
+    /// and the summary look actions up by resource, and scanning every
+    /// action for each lookup made large clusters quadratic.
+    by_rsc: BTreeMap<RscIdx, Vec<ActionId>>,
 }
 
 impl Graph {
     fn add(&mut self, action: Action) -> ActionId {
+        let id = ActionId(self.actions.len());
+        if let Some(rsc) = action.rsc {
+            self.by_rsc.entry(rsc).or_default().push(id);
+        }
         self.actions.push(action);
-        ActionId(self.actions.len() - 1)
+        id
     }
 
     fn find(&self, task: Task, rsc: RscIdx) -> Vec<ActionId> {
-        self.actions
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.task == task && a.rsc == Some(rsc) && !a.blocked)
-            .map(|(i, _)| ActionId(i))
+        self.ids_of(rsc)
+            .filter(|id| {
+                let a = &self.actions[id.0];
+                a.task == task && !a.blocked
+            })
             .collect()
     }
 
+    fn ids_of(&self, rsc: RscIdx) -> impl Iterator<Item = ActionId> + '_ {
+        self.by_rsc.get(&rsc).into_iter().flatten().copied()
+    }
+
     pub fn actions_of(&self, rsc: RscIdx) -> impl Iterator<Item = &Action> {
-        self.actions.iter().filter(move |a| a.rsc == Some(rsc))
+        self.ids_of(rsc).map(|id| &self.actions[id.0])
     }
 
     fn order(&mut self, before: &[ActionId], after: &[ActionId]) {
@@ -141,7 +155,7 @@ pub fn build(
                 rsc: Some(r),
                 node: n,
                 pseudo,
-                blocked: false,
+                blocked: plan.stop_blocked,
                 reason: plan.stop_reason.clone(),
             });
             if let Some(&f) = fence_ids.get(&n) {
@@ -183,14 +197,29 @@ pub fn build(
             }
             starts.push(s);
         }
-        if let Some((n, why)) = &plan.blocked_start {
+        if let Some((n, why)) = &plan.blocked_start
+            && *why != BlockedWhy::Silent
+        {
             g.add(Action {
                 task: Task::Start,
                 rsc: Some(r),
                 node: *n,
                 pseudo: false,
                 blocked: true,
-                reason: Some(why.clone()),
+                reason: match why {
+                    BlockedWhy::Because(text) => Some(text.clone()),
+                    _ => None,
+                },
+            });
+        }
+        if let Some(n) = plan.reload_on {
+            g.add(Action {
+                task: Task::Reload,
+                rsc: Some(r),
+                node: n,
+                pseudo: false,
+                blocked: false,
+                reason: None,
             });
         }
         if plan.promote {
@@ -220,7 +249,10 @@ fn add_ordering_edges(cluster: &Cluster, g: &mut Graph) {
     let mut pairs: Vec<(Vec<RscIdx>, Vec<RscIdx>, bool)> = Vec::new();
     for r in 0..cluster.rscs.len() {
         if let RscKind::Group { members } = &cluster.rsc(RscIdx(r)).kind {
-            for w in members.windows(2) {
+            for w in members
+                .windows(2)
+                .filter(|w| cluster.rsc(w[1]).meta.ordered)
+            {
                 pairs.push((vec![w[0]], vec![w[1]], true));
             }
         }

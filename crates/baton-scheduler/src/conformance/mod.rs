@@ -86,6 +86,25 @@ impl CaseResult {
     }
 }
 
+/// The time a case is run at when the upstream harness passes one
+/// (`-t DATE` in `tests-meta.tsv`), in seconds since the epoch.
+fn simulated_time(dir: &Path, name: &str) -> Result<Option<i64>, ConformanceError> {
+    let meta = read(&dir.join("tests-meta.tsv"))?;
+    let args = meta
+        .lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            (cols.first() == Some(&name)).then(|| cols.get(3).copied())
+        })
+        .flatten()
+        .next()
+        .unwrap_or("");
+    Ok(args
+        .strip_prefix("-t ")
+        .map(|date| date.trim().trim_matches('\''))
+        .and_then(crate::unpack::parse_timestamp))
+}
+
 /// Schedules one case (input only) and compares.
 pub fn run_case(dir: &Path, name: &str) -> Result<CaseResult, ConformanceError> {
     let xml_path = dir.join("xml").join(format!("{name}.xml"));
@@ -94,9 +113,10 @@ pub fn run_case(dir: &Path, name: &str) -> Result<CaseResult, ConformanceError> 
     }
     let xml = read(&xml_path)?;
     let expected = expected_summary(&read(&dir.join("summary").join(format!("{name}.summary")))?);
+    let now = simulated_time(dir, name)?;
     let outcome = baton_cib::Cib::parse(&xml)
         .map_err(crate::SchedulerError::from)
-        .and_then(|cib| crate::schedule(&cib, None));
+        .and_then(|cib| crate::schedule(&cib, now));
     let (raw, error) = match outcome {
         Ok(t) => (t.summary, None),
         Err(e) => (Vec::new(), Some(e.to_string())),

@@ -24,7 +24,7 @@ fn place_instance(cluster: &Cluster, a: &mut Assignment, inst: RscIdx, n: NodeId
         if !super::may_run(rsc) || rsc.status.banned.contains(&n) {
             break;
         }
-        a.place(m, n);
+        a.place(cluster, m, n);
         a.role.insert(m, Role::Started);
     }
 }
@@ -38,6 +38,18 @@ pub fn assign(cluster: &Cluster, a: &mut Assignment, r: RscIdx) {
     apply_colocations(cluster, a, r, &mut scores);
     let mut per_node: BTreeMap<NodeIdx, usize> = BTreeMap::new();
     let mut placed = 0usize;
+    let usable_nodes = scores.values().filter(|s| s.value() >= 0).count();
+    let fair_share = info.clone_max.div_ceil(usable_nodes.max(1)).max(1);
+    let running_instances = info
+        .instances
+        .iter()
+        .filter(|&&i| {
+            unit_members(cluster, i)
+                .iter()
+                .any(|&m| !cluster.rsc(m).status.running.is_empty())
+        })
+        .count();
+    let free_instances = info.clone_max.saturating_sub(running_instances);
     let mut pending = Vec::new();
     for &inst in &info.instances {
         let members = unit_members(cluster, inst);
@@ -50,7 +62,7 @@ pub fn assign(cluster: &Cluster, a: &mut Assignment, r: RscIdx) {
         if unmanaged {
             for &m in &members {
                 if let Some(n) = cluster.rsc(m).status.current_node() {
-                    a.place(m, n);
+                    a.place(cluster, m, n);
                     a.role.insert(m, cluster.rsc(m).status.role());
                 }
             }
@@ -60,20 +72,40 @@ pub fn assign(cluster: &Cluster, a: &mut Assignment, r: RscIdx) {
             }
             continue;
         }
+        // An instance stays where it runs only while that node holds no
+        // more than its fair share, and no other node is preferred.
         let fits = |n: NodeIdx, per_node: &BTreeMap<NodeIdx, usize>| {
-            per_node.get(&n).copied().unwrap_or(0) < info.clone_node_max
+            per_node.get(&n).copied().unwrap_or(0) < info.clone_node_max.min(fair_share)
         };
         let banned_here = |n: NodeIdx| {
             members
                 .iter()
                 .any(|&m| cluster.rsc(m).status.banned.contains(&n))
         };
+        let stickiness = members
+            .first()
+            .map_or(Score::ZERO, |&m| cluster.rsc(m).meta.stickiness);
+        // Nodes preferred over `n` that the instances not yet running
+        // could not all cover: this instance is needed there.
+        let outranked = |n: NodeIdx, here: Score| {
+            let better = scores
+                .iter()
+                .filter(|(m, s)| **m != n && !banned_here(**m) && **s > here + stickiness)
+                .count();
+            better > free_instances
+        };
+        // A failed instance is recovered wherever it fits best.
+        let failed = members.iter().any(|&m| cluster.rsc(m).status.failed);
         match current {
             Some(n)
                 if placed < info.clone_max
-                    && scores.get(&n).is_some_and(|s| s.value() >= 0)
+                    && !failed
+                    && scores
+                        .get(&n)
+                        .is_some_and(|s| s.value() >= 0 && !outranked(n, *s))
                     && !banned_here(n)
-                    && fits(n, &per_node) =>
+                    && fits(n, &per_node)
+                    && super::capacity::has_room(cluster, a, n, &members) =>
             {
                 place_instance(cluster, a, inst, n);
                 *per_node.entry(n).or_default() += 1;
@@ -96,6 +128,7 @@ pub fn assign(cluster: &Cluster, a: &mut Assignment, r: RscIdx) {
                         && !members
                             .iter()
                             .any(|&m| cluster.rsc(m).status.banned.contains(n))
+                        && super::capacity::has_room(cluster, a, **n, &members)
                 })
                 .max_by(|(n1, s1), (n2, s2)| {
                     let c1 = per_node.get(n1).copied().unwrap_or(0);
@@ -126,6 +159,14 @@ pub fn assign(cluster: &Cluster, a: &mut Assignment, r: RscIdx) {
 fn promotion_score(cluster: &Cluster, m: RscIdx, n: NodeIdx) -> Option<Score> {
     let rsc = cluster.rsc(m);
     let node = cluster.node(n);
+    // Where it already runs, the agent set the score under the name the
+    // instance has there.
+    if let Some(name) = rsc.status.history_name.get(&n) {
+        return [format!("master-{name}"), format!("master-{}", rsc.base_id)]
+            .iter()
+            .find_map(|k| node.attrs.get(k))
+            .and_then(|v| v.parse::<Score>().ok());
+    }
     let names = [
         format!("master-{}", rsc.base_id),
         format!("master-{}", rsc.id),
@@ -161,11 +202,21 @@ fn promote(cluster: &Cluster, a: &mut Assignment, r: RscIdx, info: &CloneInfo) {
             .rsc(lead)
             .meta
             .target_role
-            .is_some_and(|t| t < Role::Promoted)
+            // Started is the default and does not limit promotion.
+            .is_some_and(|t| matches!(t, Role::Stopped | Role::Unpromoted))
         {
             continue;
         }
-        let was_promoted = cluster.rsc(lead).status.role() == Role::Promoted;
+        if cluster.rsc(lead).status.promotion_banned.contains(&n) {
+            continue;
+        }
+        // Promoted here, where it stays (a move starts it afresh).
+        let was_promoted = cluster
+            .rsc(lead)
+            .status
+            .running
+            .iter()
+            .any(|&(m, role)| m == n && role == Role::Promoted);
         let score = members
             .iter()
             .filter_map(|&m| promotion_score(cluster, m, n))
@@ -174,6 +225,9 @@ fn promote(cluster: &Cluster, a: &mut Assignment, r: RscIdx, info: &CloneInfo) {
             });
         // Without a score from the agent, only constraints can make an
         // instance promotable (a promoted one may stay so).
+        // Colocations only weigh instances the agent (or history) already
+        // deems promotable.
+        let weighs_colocations = score.is_some() || was_promoted;
         let mut score = score.unwrap_or(if was_promoted {
             Score::ZERO
         } else {
@@ -185,14 +239,28 @@ fn promote(cluster: &Cluster, a: &mut Assignment, r: RscIdx, info: &CloneInfo) {
             }
         }
         for c in &cluster.colocations {
-            if cluster.top_of(c.dependent) != r || c.dependent_role != Some(Role::Promoted) {
+            if cluster.top_of(c.dependent) != r {
+                continue;
+            }
+            // Where an unpromoted instance must be with the primary, an
+            // instance elsewhere can only stay if it is promoted.
+            if c.dependent_role == Some(Role::Unpromoted) && c.score == Score::INFINITY {
+                let on = primary_nodes(cluster, a, c.primary, c.primary_role);
+                score = if on.contains(&n) {
+                    Score::NEG_INFINITY
+                } else {
+                    score + Score::INFINITY
+                };
+                continue;
+            }
+            if c.dependent_role != Some(Role::Promoted) {
                 continue;
             }
             let on = primary_nodes(cluster, a, c.primary, c.primary_role);
             let here = on.contains(&n);
             if c.score == Score::INFINITY && !here || c.score == Score::NEG_INFINITY && here {
                 score = Score::NEG_INFINITY;
-            } else if here {
+            } else if here && weighs_colocations {
                 score = score + c.score;
             }
         }

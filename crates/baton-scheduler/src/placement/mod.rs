@@ -6,6 +6,7 @@
 //! at a time, highest priority first, and a colocation's primary is always
 //! assigned before its dependent so the dependent can follow it.
 
+mod capacity;
 mod clone;
 mod scores;
 
@@ -13,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use baton_cib::Score;
 
-use crate::unpack::{Cluster, NoQuorumPolicy, NodeIdx, Role, RscIdx, RscKind};
+use crate::unpack::{Cluster, NoQuorumPolicy, NodeIdx, PlacementStrategy, Role, RscIdx, RscKind};
 
 /// Where each primitive will be, and in which role.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +27,11 @@ pub struct Assignment {
     in_progress: BTreeSet<RscIdx>,
     /// Primitives assigned per node, used to spread ties.
     pub count: BTreeMap<NodeIdx, usize>,
+    /// Utilization assigned per node.
+    pub used: BTreeMap<NodeIdx, crate::unpack::Utilization>,
+    /// Top-level resources in the order they were considered, which is
+    /// also the order the Transition Summary lists them in.
+    pub order: Vec<RscIdx>,
 }
 
 impl Assignment {
@@ -33,9 +39,13 @@ impl Assignment {
         self.node.get(&r).copied()
     }
 
-    fn place(&mut self, r: RscIdx, n: NodeIdx) {
+    fn place(&mut self, cluster: &Cluster, r: RscIdx, n: NodeIdx) {
         self.node.insert(r, n);
         *self.count.entry(n).or_default() += 1;
+        self.used
+            .entry(n)
+            .or_default()
+            .add(&cluster.rsc(r).utilization);
     }
 }
 
@@ -67,9 +77,14 @@ pub fn assign(cluster: &Cluster) -> Assignment {
     // Higher priority first; the sort is stable so configuration order
     // breaks ties.
     order.sort_by_key(|&r| std::cmp::Reverse(cluster.rsc(r).meta.priority));
-    for r in order {
+    if cluster.options.placement_strategy.uses_capacity() {
+        // Stable, so configuration order still breaks ties.
+        order.sort_by_cached_key(|&r| std::cmp::Reverse(capacity::claim(cluster, &a, r)));
+    }
+    for &r in &order {
         assign_top(cluster, &mut a, r);
     }
+    a.order = order;
     a
 }
 
@@ -119,15 +134,20 @@ pub fn best_node(
     // name.
     tied.into_iter().min_by(|x, y| {
         let load = |n: &NodeIdx| {
-            if cluster.options.placement_counts_resources {
+            if cluster.options.placement_strategy.counts_resources() {
                 a.count.get(n).copied().unwrap_or(0)
             } else {
                 0
             }
         };
         let is_current = |n: &NodeIdx| Some(*n) != current;
-        load(x)
-            .cmp(&load(y))
+        let capacity = if cluster.options.placement_strategy == PlacementStrategy::Balanced {
+            capacity::compare_remaining(cluster, a, *x, *y)
+        } else {
+            std::cmp::Ordering::Equal
+        };
+        capacity
+            .then_with(|| load(x).cmp(&load(y)))
             .then_with(|| is_current(x).cmp(&is_current(y)))
             .then_with(|| node_name_cmp(&cluster.node(*x).uname, &cluster.node(*y).uname))
     })
@@ -180,14 +200,19 @@ pub fn may_run(rsc: &crate::unpack::Rsc) -> bool {
 /// A primitive or group: one node for all of its members.
 fn assign_unit(cluster: &Cluster, a: &mut Assignment, r: RscIdx) {
     let members = unit_members(cluster, r);
-    let scores = scores::unit_scores(cluster, a, r, &members);
+    let mut scores = scores::unit_scores(cluster, a, r, &members);
+    if cluster.options.placement_strategy.uses_capacity() {
+        capacity::ban_insufficient(cluster, a, r, &members, &mut scores);
+    }
     let current = members
         .iter()
         .find_map(|&m| cluster.rsc(m).status.current_node());
-    // If any member is unmanaged the whole group stays as it is: members
+    // If an unmanaged member runs, the whole group stays as it is: members
     // are colocated with each other, and an unmanaged one cannot follow.
     let is_unmanaged = |m: RscIdx| !cluster.rsc(m).meta.managed || cluster.rsc(m).status.blocked;
-    let unmanaged = members.iter().any(|&m| is_unmanaged(m));
+    let unmanaged = members
+        .iter()
+        .any(|&m| is_unmanaged(m) && !cluster.rsc(m).status.running.is_empty());
     // A resource removed from the configuration only ever stops.
     let removed = cluster.rsc(r).orphan && cluster.options.stop_removed_resources;
     let chosen = if unmanaged || removed {
@@ -195,23 +220,34 @@ fn assign_unit(cluster: &Cluster, a: &mut Assignment, r: RscIdx) {
     } else {
         best_node(cluster, a, &scores, current)
     };
-    for &m in &members {
+    // Members after the last stuck one stop before it, so they are free
+    // to leave; those up to it must stay with it.
+    let last_stuck = members
+        .iter()
+        .rposition(|&m| is_unmanaged(m) && !cluster.rsc(m).status.running.is_empty());
+    for (i, &m) in members.iter().enumerate() {
         let rsc = cluster.rsc(m);
         if unmanaged {
-            // Counted where it is, so other resources spread around it.
-            if let Some(n) = rsc.status.current_node() {
-                a.place(m, n);
+            // Counted where it is, so other resources spread around it;
+            // a managed member that must stop still stops.
+            let free = last_stuck.is_some_and(|last| i > last);
+            if let Some(n) = rsc.status.current_node()
+                && (is_unmanaged(m) || may_run(rsc))
+                && !(free && (!cluster.node(n).can_run() || rsc.status.banned.contains(&n)))
+            {
+                a.place(cluster, m, n);
                 a.role.insert(m, rsc.status.role());
             }
             continue;
         }
         let Some(n) = chosen else { break };
         // A stopped member stops the rest of its group too: each member is
-        // colocated with the one before it.
-        if !may_run(rsc) || rsc.status.banned.contains(&n) {
+        // colocated with the one before it. An unmanaged member that is
+        // stopped stays stopped.
+        if !may_run(rsc) || rsc.status.banned.contains(&n) || is_unmanaged(m) {
             break;
         }
-        a.place(m, n);
+        a.place(cluster, m, n);
         a.role.insert(m, Role::Started);
     }
 }

@@ -24,6 +24,11 @@ pub fn primary_nodes(
     }
     prims
         .into_iter()
+        // A failed instance that cannot be recovered is no place to follow.
+        .filter(|m| {
+            let status = &cluster.rsc(*m).status;
+            !(status.failed && status.blocked)
+        })
         .filter(|m| match role {
             Some(want) => a.role.get(m).is_some_and(|r| *r == want),
             None => true,
@@ -54,8 +59,13 @@ fn apply_colocations_where(
         if cluster.top_of(c.dependent) != r || cluster.top_of(c.primary) == r || !which(c.score) {
             continue;
         }
-        // Promoted-only dependents are handled when choosing promotions.
-        if c.dependent_role == Some(Role::Promoted) {
+        // Role-specific dependents are handled when choosing promotions;
+        // a primary still being placed (a colocation cycle) cannot
+        // constrain yet.
+        let primary_top = cluster.top_of(c.primary);
+        if matches!(c.dependent_role, Some(Role::Promoted | Role::Unpromoted))
+            || (primary_top != r && a.in_progress.contains(&primary_top))
+        {
             continue;
         }
         let on = primary_nodes(cluster, a, c.primary, c.primary_role);

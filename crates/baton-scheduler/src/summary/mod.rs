@@ -1,9 +1,10 @@
 //! The Transition Summary, read back from the action graph in the layout
 //! `crm_simulate` prints: fencing first, then one line per resource in
-//! configuration order, columns padded to the longest entry.
+//! the order placement considered them (priority, then configuration),
+//! columns padded to the longest entry.
 
 use crate::actions::{Graph, Task};
-use crate::unpack::{Cluster, Role, RscIdx};
+use crate::unpack::{Cluster, Role, RscIdx, RscKind};
 
 /// One summary line before padding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,7 @@ fn lines_for(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Vec<Line> {
     let blocked = acts.iter().find(|a| a.task == Task::Start && a.blocked);
     let promote = acts.iter().any(|a| a.task == Task::Promote);
     let demote = acts.iter().any(|a| a.task == Task::Demote);
+    let reload = acts.iter().find(|a| a.task == Task::Reload);
     let cur_role = rsc.status.role();
     let promotable = matches!(cur_role, Role::Promoted | Role::Unpromoted);
     let next_role = if promote {
@@ -97,8 +99,19 @@ fn lines_for(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Vec<Line> {
                 && (!stop.pseudo || rsc.status.on_fail == crate::unpack::OnFail::Fence)
             {
                 "Recover"
+            } else if migrates(cluster, r, stop) {
+                "Migrate"
             } else {
                 "Move"
+            };
+            let blocker = if verb == "Migrate" {
+                unmigratable_predecessor(cluster, graph, r)
+            } else {
+                None
+            };
+            let (verb, why) = match blocker {
+                Some(b) => ("Move", Some(format!("due to unmigrateable {b} stop"))),
+                None => (verb, None),
             };
             out.push(line(
                 verb,
@@ -118,32 +131,51 @@ fn lines_for(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Vec<Line> {
                         name(s.node)
                     )
                 },
-                None,
+                why.as_ref(),
             ));
         }
+        // Active on several nodes: the extra stops are implied, only the
+        // instance that remains is reported.
         (Some(s), many) => {
-            for stop in many.iter().filter(|x| x.node != s.node) {
-                out.push(line("Stop", name(stop.node), None));
-            }
-            out.push(line("Restart", name(s.node), None));
+            let verb = if rsc.status.failed {
+                "Recover"
+            } else if many.iter().any(|x| x.node == s.node) {
+                "Restart"
+            } else {
+                "Move"
+            };
+            let details = match many.iter().find(|x| x.node == s.node) {
+                Some(_) => name(s.node),
+                None => format!("{} -> {}", name(many[0].node), name(s.node)),
+            };
+            out.push(line(verb, details, None));
         }
         (None, stops) => {
             for stop in stops {
+                let tail = match (&stop.reason, stop.blocked) {
+                    (Some(why), true) => Some(format!("{why} (blocked)")),
+                    (None, true) => Some("blocked".to_owned()),
+                    (why, false) => why.clone(),
+                };
                 out.push(line(
                     "Stop",
                     format!("{}{}", role_prefix(cur_role), name(stop.node)),
-                    stop.reason.as_ref(),
+                    tail.as_ref(),
                 ));
             }
             if stops.is_empty()
                 && let Some(n) = rsc.status.current_node()
             {
-                if promote {
+                if promote && demote {
+                    out.push(line("Re-promote", format!("Promoted {}", name(n)), None));
+                } else if promote {
                     out.push(line(
                         "Promote",
                         format!("Unpromoted -> Promoted {}", name(n)),
                         None,
                     ));
+                } else if let Some(r) = reload {
+                    out.push(line("Reload", name(r.node), None));
                 } else if demote {
                     out.push(line(
                         "Demote",
@@ -154,20 +186,51 @@ fn lines_for(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Vec<Line> {
             }
         }
     }
-    if let Some(b) = blocked.filter(|b| b.reason.as_ref().is_some_and(|r| !r.is_empty())) {
-        let why = b.reason.clone().unwrap_or_default();
+    if let Some(b) = blocked {
         out.push(Line {
             verb: "Start".to_owned(),
             rsc: rsc.id.clone(),
             details: name(b.node),
-            tail: format!("  {why} (blocked)"),
+            tail: match &b.reason {
+                Some(why) => format!("  {why} (blocked)"),
+                None => "  blocked".to_owned(),
+            },
         });
     }
     out
 }
 
+/// A healthy primitive that may migrate moves live, unless its old node
+/// is being fenced (there is nothing left to migrate from).
+fn migrates(cluster: &Cluster, r: RscIdx, stop: &crate::actions::Action) -> bool {
+    let rsc = cluster.rsc(r);
+    let in_clone = rsc
+        .parent
+        .is_some_and(|p| !matches!(cluster.rsc(p).kind, RscKind::Group { .. }));
+    rsc.meta.allow_migrate && rsc.is_primitive() && !in_clone && !rsc.status.failed && !stop.pseudo
+}
+
+/// In a group, a member may migrate only if every member before it that
+/// moves migrates too; the first one that cannot is named.
+fn unmigratable_predecessor(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Option<String> {
+    let parent = cluster.rsc(r).parent?;
+    let RscKind::Group { members } = &cluster.rsc(parent).kind else {
+        return None;
+    };
+    members
+        .iter()
+        .take_while(|&&m| m != r)
+        .find(|&&m| {
+            graph
+                .actions_of(m)
+                .find(|a| a.task == Task::Stop)
+                .is_some_and(|stop| !migrates(cluster, m, stop))
+        })
+        .map(|&m| cluster.rsc(m).id.clone())
+}
+
 /// The summary lines (without the `Transition Summary:` header).
-pub fn render(cluster: &Cluster, graph: &Graph) -> Vec<String> {
+pub fn render(cluster: &Cluster, graph: &Graph, order: &[RscIdx]) -> Vec<String> {
     let mut out = Vec::new();
     // crm_simulate lists fencing in reverse node order.
     for (n, why) in graph.fence_reason.iter().rev() {
@@ -178,8 +241,11 @@ pub fn render(cluster: &Cluster, graph: &Graph) -> Vec<String> {
             why
         ));
     }
-    let lines: Vec<Line> = cluster
-        .primitives()
+    let mut primitives = Vec::new();
+    for &r in order {
+        cluster.collect_primitives(r, &mut primitives);
+    }
+    let lines: Vec<Line> = primitives
         .into_iter()
         .flat_map(|r| lines_for(cluster, graph, r))
         .collect();

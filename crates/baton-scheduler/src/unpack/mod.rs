@@ -2,16 +2,29 @@
 //! owned working set the later stages read. Nothing after this stage looks
 //! at XML again, so every later decision is a function of this data.
 
+mod dates;
+mod digest;
+mod failcounts;
+mod health;
 mod history;
+mod md5;
 mod nodes;
 mod options;
+mod replay;
 mod resources;
 mod rules;
+mod sets;
+mod tickets;
+mod utilization;
 
+pub use utilization::Utilization;
+
+pub use dates::parse_timestamp;
+pub use digest::{DefinitionChange, ParamSet};
 pub use history::{OnFail, Role, RscStatus};
 pub use nodes::{NodeInfo, NodeState};
-pub use options::{NoQuorumPolicy, Options};
-pub use resources::{CloneInfo, Rsc, RscKind, RscMeta};
+pub use options::{NoQuorumPolicy, Options, PlacementStrategy};
+pub use resources::{CloneInfo, MultipleActive, Rsc, RscKind, RscMeta};
 
 use baton_cib::{Cib, Score};
 use std::collections::BTreeMap;
@@ -56,6 +69,18 @@ pub struct OrderCons {
     /// Mandatory orders propagate restarts; optional ones only sequence.
     pub mandatory: bool,
     pub symmetrical: bool,
+    /// `require-all=false`: one instance of a clone first side suffices.
+    pub require_all: bool,
+}
+
+/// A resource that may start once any one of a set of others runs (an
+/// order set with `require-all=false`).
+#[derive(Debug, Clone)]
+pub struct OneOrMoreOrder {
+    pub set_id: String,
+    pub firsts: Vec<RscIdx>,
+    pub then: RscIdx,
+    pub symmetrical: bool,
 }
 
 /// Everything the scheduler decides from.
@@ -70,7 +95,14 @@ pub struct Cluster {
     pub locations: Vec<LocationPref>,
     pub colocations: Vec<ColocationCons>,
     pub orders: Vec<OrderCons>,
+    pub one_or_more_orders: Vec<OneOrMoreOrder>,
+    /// Names that stand for several resources in constraints: tags and
+    /// the templates primitives are built from.
+    pub aliases: BTreeMap<String, Vec<RscIdx>>,
     pub by_id: BTreeMap<String, RscIdx>,
+    /// Cloned primitives' instances (`base:N`) by base id, so a history
+    /// entry finds its candidates without scanning every resource.
+    pub instances_by_base: BTreeMap<String, Vec<RscIdx>>,
     /// Whether any fencing device is configured.
     pub has_fence_device: bool,
     /// Whether this partition has quorum (`have-quorum`).
@@ -80,6 +112,17 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// Records a resource just pushed onto `rscs` in the lookup indexes.
+    pub(crate) fn index_instance(&mut self, i: RscIdx) {
+        let r = &self.rscs[i.0];
+        if r.is_primitive() && r.id != r.base_id {
+            self.instances_by_base
+                .entry(r.base_id.clone())
+                .or_default()
+                .push(i);
+        }
+    }
+
     pub fn node_by_name(&self, name: &str) -> Option<NodeIdx> {
         self.nodes.iter().position(|n| n.uname == name).map(NodeIdx)
     }
@@ -126,6 +169,15 @@ impl Cluster {
             && self.options.no_quorum_policy == NoQuorumPolicy::Suicide
     }
 
+    /// The resources a constraint naming `id` applies to: the resource
+    /// itself, or every resource a tag or template stands for.
+    pub fn resolve(&self, id: &str) -> Vec<RscIdx> {
+        match self.by_id.get(id) {
+            Some(&i) => vec![i],
+            None => self.aliases.get(id).cloned().unwrap_or_default(),
+        }
+    }
+
     /// The outermost resource containing `i`.
     pub fn top_of(&self, mut i: RscIdx) -> RscIdx {
         while let Some(p) = self.rsc(i).parent {
@@ -145,7 +197,7 @@ pub fn unpack(cib: &Cib, now_s: Option<i64>) -> Result<Cluster, SchedulerError> 
         None => cib.execution_date()?.unwrap_or(i64::MAX / 2),
     };
     let have_quorum = cib.have_quorum()?.unwrap_or(false);
-    let nodes = nodes::read(cib, &options)?;
+    let nodes = nodes::read(cib, &options, now_s)?;
     let mut cluster = Cluster {
         options,
         now_s,
@@ -155,7 +207,10 @@ pub fn unpack(cib: &Cib, now_s: Option<i64>) -> Result<Cluster, SchedulerError> 
         locations: Vec::new(),
         colocations: Vec::new(),
         orders: Vec::new(),
+        one_or_more_orders: Vec::new(),
+        aliases: BTreeMap::new(),
         by_id: BTreeMap::new(),
+        instances_by_base: BTreeMap::new(),
         has_fence_device: false,
         have_quorum,
         no_quorum_panic: cib
@@ -177,5 +232,7 @@ pub fn unpack(cib: &Cib, now_s: Option<i64>) -> Result<Cluster, SchedulerError> 
         .any(|r| matches!(r.kind, RscKind::Primitive) && r.class == "stonith");
     history::read(cib, &mut cluster)?;
     resources::read_constraints(cib, &mut cluster)?;
+    tickets::apply(cib, &mut cluster);
+    health::apply(cib, &mut cluster);
     Ok(cluster)
 }

@@ -8,6 +8,7 @@ use baton_cib::model::parse_bool;
 use std::collections::BTreeMap;
 
 use super::options::Options;
+use super::utilization::Utilization;
 use crate::SchedulerError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub struct NodeInfo {
     pub shutdown: bool,
     /// `fail-count-*` and `last-failure-*` values by attribute name.
     pub fail_attrs: BTreeMap<String, String>,
+    /// What the node offers (`<utilization>`).
+    pub capacity: Utilization,
 }
 
 impl NodeInfo {
@@ -66,7 +69,7 @@ fn attr_true(attrs: &BTreeMap<String, String>, name: &str) -> bool {
         .is_some_and(|v| parse_bool(v).unwrap_or(false))
 }
 
-pub fn read(cib: &Cib, options: &Options) -> Result<Vec<NodeInfo>, SchedulerError> {
+pub fn read(cib: &Cib, options: &Options, now_s: i64) -> Result<Vec<NodeInfo>, SchedulerError> {
     let mut out = Vec::new();
     for node in cib.nodes() {
         // Remote and ping nodes are outside the first scheduler's scope.
@@ -77,6 +80,21 @@ pub fn read(cib: &Cib, options: &Options) -> Result<Vec<NodeInfo>, SchedulerErro
         let uname = node.uname().unwrap_or(&id).to_owned();
         let mut attrs = BTreeMap::new();
         for set in node.instance_attributes().filter(|s| s.rule().is_none()) {
+            for p in set.pairs() {
+                if let Some(v) = p.value() {
+                    attrs.entry(p.name().to_owned()).or_insert(v.to_owned());
+                }
+            }
+        }
+        // Sets with a rule apply when it holds (date ranges, mostly).
+        let conditional: Vec<_> = node
+            .instance_attributes()
+            .filter(|s| {
+                s.rule()
+                    .is_some_and(|r| super::rules::evaluate(r, &attrs, now_s).is_some())
+            })
+            .collect();
+        for set in conditional {
             for p in set.pairs() {
                 if let Some(v) = p.value() {
                     attrs.entry(p.name().to_owned()).or_insert(v.to_owned());
@@ -121,7 +139,8 @@ pub fn read(cib: &Cib, options: &Options) -> Result<Vec<NodeInfo>, SchedulerErro
             Some(st) => {
                 let in_ccm = truthy_or_stamp(st.in_ccm(), "true");
                 let crmd = truthy_or_stamp(st.crmd(), "online");
-                let join = st.join().unwrap_or("down");
+                // No join state at all: the controller never reported.
+                let join = st.join().unwrap_or("");
                 let expected = st.expected().unwrap_or("");
                 let terminate = attr_true(&attrs, "terminate");
                 let seen = st.in_ccm().is_some();
@@ -141,6 +160,7 @@ pub fn read(cib: &Cib, options: &Options) -> Result<Vec<NodeInfo>, SchedulerErro
             maintenance,
             shutdown,
             fail_attrs,
+            capacity: Utilization::of(node.element()),
         });
     }
     Ok(out)
@@ -168,7 +188,7 @@ fn classify(
         };
     }
     if terminate && (in_ccm || crmd) {
-        return unclean("termination was requested");
+        return unclean("fencing was requested");
     }
     if shutdown && !crmd {
         // A cleanly departing node is judged by its controller alone.
@@ -189,6 +209,11 @@ fn classify(
     }
     if expected == "down" {
         return NodeState::Offline;
+    }
+    // In the membership, but its controller has never joined: still
+    // coming up.
+    if in_ccm && join.is_empty() && expected.is_empty() {
+        return NodeState::Pending;
     }
     // Left the membership while expected up: it may still run resources.
     if !in_ccm {

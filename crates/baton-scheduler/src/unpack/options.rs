@@ -14,6 +14,30 @@ pub enum NoQuorumPolicy {
     Suicide,
 }
 
+/// `placement-strategy`: how utilization shapes placement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlacementStrategy {
+    /// Utilization is ignored; ties go to the node with fewer resources.
+    Default,
+    /// Nodes without the capacity are not used.
+    Utilization,
+    /// Capacity is respected and ties are not spread.
+    Minimal,
+    /// Capacity is respected and ties go to the node with more left.
+    Balanced,
+}
+
+impl PlacementStrategy {
+    pub fn uses_capacity(self) -> bool {
+        self != PlacementStrategy::Default
+    }
+
+    /// Whether ties go to the node with fewer resources assigned.
+    pub fn counts_resources(self) -> bool {
+        self != PlacementStrategy::Minimal
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Options {
     pub fencing_enabled: bool,
@@ -22,12 +46,9 @@ pub struct Options {
     pub no_quorum_policy: NoQuorumPolicy,
     pub maintenance_mode: bool,
     pub stop_all_resources: bool,
-    pub start_failure_is_fatal: bool,
     pub startup_fencing: bool,
     pub stop_removed_resources: bool,
-    /// `placement-strategy=default` counts assigned resources when breaking
-    /// ties; `minimal` does not.
-    pub placement_counts_resources: bool,
+    pub placement_strategy: PlacementStrategy,
     /// Legacy `default-resource-stickiness` in crm_config (pre-2.0), used
     /// only when `rsc_defaults` does not set stickiness.
     pub legacy_stickiness: Option<Score>,
@@ -58,10 +79,14 @@ pub fn read(cib: &Cib) -> Result<Options, SchedulerError> {
         no_quorum_policy,
         maintenance_mode: flag(cib, "maintenance-mode", false)?,
         stop_all_resources: flag(cib, "stop-all-resources", false)?,
-        start_failure_is_fatal: flag(cib, "start-failure-is-fatal", true)?,
         startup_fencing: flag(cib, "startup-fencing", true)?,
         stop_removed_resources: flag(cib, "stop-removed-resources", true)?,
-        placement_counts_resources: cib.property("placement-strategy") != Some("minimal"),
+        placement_strategy: match cib.property("placement-strategy") {
+            Some("utilization") => PlacementStrategy::Utilization,
+            Some("minimal") => PlacementStrategy::Minimal,
+            Some("balanced") => PlacementStrategy::Balanced,
+            _ => PlacementStrategy::Default,
+        },
         legacy_stickiness,
     })
 }

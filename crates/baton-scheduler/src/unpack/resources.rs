@@ -5,8 +5,11 @@ use baton_cib::model::{Constraint, Resource, parse_bool};
 use baton_cib::{Cib, Score};
 use std::collections::BTreeMap;
 
+use super::digest::ParamSet;
 use super::history::{Role, RscStatus};
 use super::rules;
+use super::sets;
+use super::utilization::Utilization;
 use super::{Cluster, ColocationCons, LocationPref, NodeIdx, OrderCons, RscIdx};
 use crate::SchedulerError;
 
@@ -22,6 +25,30 @@ pub struct RscMeta {
     /// 0 disables the threshold.
     pub migration_threshold: i64,
     pub failure_timeout_s: i64,
+    /// `allow-migrate`: it may move by live migration instead of a stop
+    /// and a start.
+    pub allow_migrate: bool,
+    /// `requires=nothing`: it may start without quorum.
+    pub requires_nothing: bool,
+    /// What to do when it is found active on more than one node.
+    pub multiple_active: MultipleActive,
+    /// Group members start one after another (`ordered`, inherited from
+    /// the group).
+    pub ordered: bool,
+    /// `allow-unhealthy-nodes`: node health does not keep it away.
+    pub allow_unhealthy_nodes: bool,
+}
+
+/// `multiple-active`: recovery of a resource found active on several nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MultipleActive {
+    /// Stop it everywhere, then start it once.
+    #[default]
+    StopStart,
+    /// Stop it everywhere.
+    StopOnly,
+    /// Leave it alone.
+    Block,
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +61,9 @@ pub struct CloneInfo {
     pub promoted_node_max: usize,
     pub unique: bool,
     pub interleave: bool,
+    /// `clone-min`: instances that must run before what is ordered after
+    /// the clone may start.
+    pub clone_min: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +89,11 @@ pub struct Rsc {
     pub on_fail: BTreeMap<(String, u64), String>,
     /// In the history but no longer configured.
     pub orphan: bool,
+    /// What its parameter digests are computed over; `None` when they
+    /// cannot be checked.
+    pub params: Option<ParamSet>,
+    /// What it needs of a node (`<utilization>`).
+    pub utilization: Utilization,
 }
 
 impl Rsc {
@@ -137,13 +172,34 @@ fn build_meta(chain: &MetaChain<'_>, cluster: &Cluster, in_clone: bool) -> RscMe
     RscMeta {
         priority: chain
             .get("priority")
-            .and_then(|s| s.parse::<Score>().ok())
-            .map_or(0, Score::value),
+            .and_then(|s| {
+                // "2.0" means 2, as C's strtol reads it.
+                s.parse::<Score>()
+                    .ok()
+                    .map(Score::value)
+                    .or_else(|| rules::leading_integer(s).and_then(|v| i32::try_from(v).ok()))
+            })
+            .unwrap_or(0),
         stickiness,
         target_role,
         managed,
         migration_threshold,
         failure_timeout_s: duration_s(chain.get("failure-timeout")),
+        allow_migrate: chain
+            .get("allow-migrate")
+            .and_then(parse_bool)
+            .unwrap_or(false),
+        requires_nothing: chain.get("requires") == Some("nothing"),
+        ordered: chain.get("ordered").and_then(parse_bool).unwrap_or(true),
+        allow_unhealthy_nodes: chain
+            .get("allow-unhealthy-nodes")
+            .and_then(parse_bool)
+            .unwrap_or(false),
+        multiple_active: match chain.get("multiple-active") {
+            Some("stop_only") => MultipleActive::StopOnly,
+            Some("block") => MultipleActive::Block,
+            _ => MultipleActive::StopStart,
+        },
     }
 }
 
@@ -169,6 +225,7 @@ impl Builder<'_> {
         let i = RscIdx(self.cluster.rscs.len());
         self.cluster.by_id.entry(rsc.id.clone()).or_insert(i);
         self.cluster.rscs.push(rsc);
+        self.cluster.index_instance(i);
         i
     }
 
@@ -195,14 +252,29 @@ impl Builder<'_> {
         let id = format!("{base_id}{suffix}");
         match r {
             Resource::Primitive(p) => {
-                let on_fail = p
+                let template = p.template().filter(|_| !in_clone);
+                let mut on_fail: BTreeMap<(String, u64), String> = p
                     .operations()
                     .filter_map(|op| {
                         let f = op.on_fail()?;
                         Some(((op.name().to_owned(), op.interval_ms().ok()?), f.to_owned()))
                     })
                     .collect();
-                Some(self.push(Rsc {
+                // A demote without its own on-fail takes the promoted
+                // monitor's (unless that one says demote).
+                let promoted_monitor = p.operations().find_map(|op| {
+                    let promoted = op.role().and_then(parse_role) == Some(Role::Promoted);
+                    (op.name() == "monitor" && promoted)
+                        .then(|| op.on_fail())
+                        .flatten()
+                        .filter(|f| *f != "demote")
+                });
+                if let Some(f) = promoted_monitor {
+                    on_fail
+                        .entry(("demote".to_owned(), 0))
+                        .or_insert_with(|| f.to_owned());
+                }
+                let me = self.push(Rsc {
                     id,
                     base_id,
                     kind: RscKind::Primitive,
@@ -212,7 +284,17 @@ impl Builder<'_> {
                     status: RscStatus::default(),
                     on_fail,
                     orphan: false,
-                }))
+                    params: ParamSet::of(p),
+                    utilization: Utilization::of(p.element()),
+                });
+                if let Some(t) = template {
+                    self.cluster
+                        .aliases
+                        .entry(t.to_owned())
+                        .or_default()
+                        .push(me);
+                }
+                Some(me)
             }
             Resource::Group(g) => {
                 let me = self.push(Rsc {
@@ -227,6 +309,8 @@ impl Builder<'_> {
                     status: RscStatus::default(),
                     on_fail: BTreeMap::new(),
                     orphan: false,
+                    params: None,
+                    utilization: Utilization::default(),
                 });
                 let members: Vec<RscIdx> = g
                     .members()
@@ -260,6 +344,7 @@ impl Builder<'_> {
                         .unwrap_or(1),
                     unique: get("globally-unique").and_then(parse_bool).unwrap_or(false),
                     interleave: get("interleave").and_then(parse_bool).unwrap_or(false),
+                    clone_min: count("clone-min", 0),
                 };
                 let max = info.clone_max;
                 let me = self.push(Rsc {
@@ -272,6 +357,8 @@ impl Builder<'_> {
                     status: RscStatus::default(),
                     on_fail: BTreeMap::new(),
                     orphan: false,
+                    params: None,
+                    utilization: Utilization::default(),
                 });
                 let mut instances = Vec::new();
                 for n in 0..max {
@@ -302,10 +389,30 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
             b.cluster.top.push(i);
         }
     }
+    read_tags(cib, cluster);
     Ok(())
 }
 
-fn role_attr(v: Option<&str>) -> Option<Role> {
+/// `<tags>`: each tag stands for the resources it references.
+fn read_tags(cib: &Cib, cluster: &mut Cluster) {
+    let Some(tags) = cib.section("tags") else {
+        return;
+    };
+    for tag in tags.children_named("tag") {
+        let members: Vec<RscIdx> = tag
+            .children_named("obj_ref")
+            .filter_map(|r| r.attr("id"))
+            .flat_map(|id| cluster.resolve(id))
+            .collect();
+        cluster
+            .aliases
+            .entry(tag.xml_id().to_owned())
+            .or_default()
+            .extend(members);
+    }
+}
+
+pub(super) fn role_attr(v: Option<&str>) -> Option<Role> {
     v.and_then(parse_role).filter(|r| *r != Role::Started)
 }
 
@@ -313,78 +420,113 @@ pub fn read_constraints(cib: &Cib, cluster: &mut Cluster) -> Result<(), Schedule
     for c in cib.constraints() {
         match c {
             Constraint::Location(l) => {
-                let Some(rsc) = l.rsc().and_then(|r| cluster.by_id.get(r).copied()) else {
-                    continue;
-                };
-                let promoted_only = role_attr(l.role()) == Some(Role::Promoted);
-                if let Some(node) = l.node() {
-                    let (Some(n), Some(score)) = (cluster.node_by_name(node), l.score()?) else {
-                        continue;
-                    };
-                    cluster.locations.push(LocationPref {
-                        rsc,
-                        node: n,
-                        score,
-                        promoted_only,
-                    });
-                    continue;
-                }
-                for rule in l.rules() {
-                    let rule_promoted = role_attr(rule.role()) == Some(Role::Promoted);
-                    for n in 0..cluster.nodes.len() {
-                        let node = &cluster.nodes[n];
-                        if let Some(score) = rules::evaluate(rule, node) {
-                            cluster.locations.push(LocationPref {
-                                rsc,
-                                node: NodeIdx(n),
-                                score,
-                                promoted_only: promoted_only || rule_promoted,
-                            });
-                        }
+                let mut targets = l.rsc().map(|r| cluster.resolve(r)).unwrap_or_default();
+                for set in l.resource_sets() {
+                    for id in set.resources() {
+                        targets.extend(cluster.resolve(id));
                     }
+                }
+                for rsc in targets {
+                    read_location(l, rsc, cluster)?;
                 }
             }
             Constraint::Colocation(co) => {
+                let score = co.score()?.unwrap_or(Score::ZERO);
+                if co.resource_sets().next().is_some() {
+                    sets::expand_colocation(cluster, co.resource_sets(), co.id(), score)?;
+                    continue;
+                }
                 let (Some(d), Some(p)) = (co.rsc(), co.with_rsc()) else {
                     continue;
                 };
-                let (Some(&dependent), Some(&primary)) =
-                    (cluster.by_id.get(d), cluster.by_id.get(p))
-                else {
+                let (dependents, primaries) = (cluster.resolve(d), cluster.resolve(p));
+                // Pacemaker does not pair up two tags or templates.
+                if dependents.len() > 1 && primaries.len() > 1 {
                     continue;
-                };
-                cluster.colocations.push(ColocationCons {
-                    id: co.id().to_owned(),
-                    dependent,
-                    primary,
-                    score: co.score()?.unwrap_or(Score::ZERO),
-                    dependent_role: role_attr(co.rsc_role()),
-                    primary_role: role_attr(co.with_rsc_role()),
-                });
+                }
+                for &dependent in &dependents {
+                    for &primary in &primaries {
+                        cluster.colocations.push(ColocationCons {
+                            id: co.id().to_owned(),
+                            dependent,
+                            primary,
+                            score,
+                            dependent_role: role_attr(co.rsc_role()),
+                            primary_role: role_attr(co.with_rsc_role()),
+                        });
+                    }
+                }
             }
             Constraint::Order(o) => {
-                let (Some(f), Some(t)) = (o.first(), o.then()) else {
-                    continue;
-                };
-                let (Some(&first), Some(&then)) = (cluster.by_id.get(f), cluster.by_id.get(t))
-                else {
-                    continue;
-                };
-                let mandatory = match o.kind()? {
+                // Pacemaker ignores a kind it does not know, as if unset.
+                let mandatory = match o.kind().ok().flatten() {
                     Some(k) => k == baton_cib::model::OrderKind::Mandatory,
                     None => o.score()?.is_none_or(|s| s.value() > 0),
                 };
-                cluster.orders.push(OrderCons {
-                    id: o.id().to_owned(),
-                    first,
-                    first_action: o.first_action().to_owned(),
-                    then,
-                    then_action: o.then_action().to_owned(),
-                    mandatory,
-                    symmetrical: o.symmetrical()?.unwrap_or(true),
-                });
+                let symmetrical = o.symmetrical()?.unwrap_or(true);
+                if o.resource_sets().next().is_some() {
+                    let options = sets::OrderOptions {
+                        id: o.id().to_owned(),
+                        mandatory,
+                        symmetrical,
+                    };
+                    sets::expand_order(cluster, o.resource_sets(), &options)?;
+                    continue;
+                }
+                let (Some(f), Some(t)) = (o.first(), o.then()) else {
+                    continue;
+                };
+                for first in cluster.resolve(f) {
+                    for then in cluster.resolve(t) {
+                        cluster.orders.push(OrderCons {
+                            id: o.id().to_owned(),
+                            first,
+                            first_action: o.first_action().to_owned(),
+                            then,
+                            then_action: o.then_action().to_owned(),
+                            mandatory,
+                            symmetrical,
+                            require_all: o.attr("require-all").and_then(parse_bool).unwrap_or(true),
+                        });
+                    }
+                }
             }
             Constraint::Ticket(_) | Constraint::Other(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// A location constraint's preferences for `rsc`: a fixed node, or rules
+/// evaluated against every node.
+fn read_location(
+    l: baton_cib::model::Location<'_>,
+    rsc: RscIdx,
+    cluster: &mut Cluster,
+) -> Result<(), SchedulerError> {
+    let promoted_only = role_attr(l.role()) == Some(Role::Promoted);
+    if let Some(node) = l.node() {
+        if let (Some(n), Some(score)) = (cluster.node_by_name(node), l.score()?) {
+            cluster.locations.push(LocationPref {
+                rsc,
+                node: n,
+                score,
+                promoted_only,
+            });
+        }
+        return Ok(());
+    }
+    for rule in l.rules() {
+        let rule_promoted = role_attr(rule.role()) == Some(Role::Promoted);
+        for n in 0..cluster.nodes.len() {
+            if let Some(score) = rules::evaluate(rule, &cluster.nodes[n].attrs, cluster.now_s) {
+                cluster.locations.push(LocationPref {
+                    rsc,
+                    node: NodeIdx(n),
+                    score,
+                    promoted_only: promoted_only || rule_promoted,
+                });
+            }
         }
     }
     Ok(())

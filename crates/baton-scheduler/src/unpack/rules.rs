@@ -1,29 +1,33 @@
-//! Rule evaluation against a node's attributes (location rules). Date
-//! expressions are not evaluated yet: a rule that needs one never matches.
+//! Rule evaluation against a node's attributes and the time (location
+//! rules).
 
 use baton_cib::Score;
 use baton_cib::model::{BooleanOp, Expression, Rule, RuleTerm};
 use std::cmp::Ordering;
 
-use super::nodes::NodeInfo;
+use std::collections::BTreeMap;
 
-/// The rule's score when it matches `node`, else `None`.
-pub fn evaluate(rule: Rule<'_>, node: &NodeInfo) -> Option<Score> {
-    if !matches(rule, node) {
+/// Node attributes by name.
+pub type Attrs = BTreeMap<String, String>;
+
+/// The rule's score when it matches a node with `attrs` at `now_s`, else
+/// `None`.
+pub fn evaluate(rule: Rule<'_>, attrs: &Attrs, now_s: i64) -> Option<Score> {
+    if !matches(rule, attrs, now_s) {
         return None;
     }
     if let Some(attr) = rule.score_attribute() {
-        return node.attrs.get(attr).and_then(|v| v.parse::<Score>().ok());
+        return attrs.get(attr).and_then(|v| v.parse::<Score>().ok());
     }
     Some(rule.score().ok().flatten().unwrap_or(Score::ZERO))
 }
 
-fn matches(rule: Rule<'_>, node: &NodeInfo) -> bool {
+fn matches(rule: Rule<'_>, attrs: &Attrs, now_s: i64) -> bool {
     let op = rule.boolean_op().unwrap_or(BooleanOp::And);
     let mut results = rule.terms().filter_map(|t| match t {
-        RuleTerm::Expression(e) => Some(expression(e, node)),
-        RuleTerm::Rule(r) => Some(matches(r, node)),
-        RuleTerm::Date(_) => Some(false),
+        RuleTerm::Expression(e) => Some(expression(e, attrs)),
+        RuleTerm::Rule(r) => Some(matches(r, attrs, now_s)),
+        RuleTerm::Date(d) => Some(super::dates::matches(d, now_s)),
         RuleTerm::Other(_) => None,
     });
     match op {
@@ -32,13 +36,32 @@ fn matches(rule: Rule<'_>, node: &NodeInfo) -> bool {
     }
 }
 
+/// The integer a value starts with, as C's strtoll reads it: "3.6" is 3.
+pub(super) fn leading_integer(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let digits_from = usize::from(s.starts_with(['-', '+']));
+    let end = digits_from
+        + s[digits_from..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+    if end == digits_from {
+        return None;
+    }
+    s[..end].parse().ok()
+}
+
+/// Values that do not parse as the requested type compare as strings.
 fn compare(a: &str, b: &str, kind: &str) -> Option<Ordering> {
     match kind {
-        "integer" | "number" => {
-            let x = a.trim().parse::<f64>().ok()?;
-            let y = b.trim().parse::<f64>().ok()?;
-            x.partial_cmp(&y)
-        }
+        "integer" => match (leading_integer(a), leading_integer(b)) {
+            (Some(x), Some(y)) => Some(x.cmp(&y)),
+            _ => Some(a.cmp(b)),
+        },
+        "number" => match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+            (Ok(x), Ok(y)) => x.partial_cmp(&y),
+            _ => Some(a.cmp(b)),
+        },
         "version" => {
             let parts =
                 |s: &str| -> Vec<u64> { s.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
@@ -48,11 +71,11 @@ fn compare(a: &str, b: &str, kind: &str) -> Option<Ordering> {
     }
 }
 
-fn expression(e: Expression<'_>, node: &NodeInfo) -> bool {
+fn expression(e: Expression<'_>, attrs: &Attrs) -> bool {
     let Some(attr) = e.attribute() else {
         return false;
     };
-    let have = node.attrs.get(attr).map(String::as_str);
+    let have = attrs.get(attr).map(String::as_str);
     let op = e.operation().unwrap_or("eq");
     match op {
         "defined" => return have.is_some(),

@@ -1,0 +1,186 @@
+//! `baton simulate -x FILE [-S]`: what the scheduler decides for a CIB,
+//! printed in `crm_simulate`'s layout so the two can be compared line by
+//! line.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use baton_cib::Cib;
+use baton_scheduler::unpack::{Cluster, NodeIdx};
+use baton_scheduler::{Action, Graph, Task};
+use clap::Args;
+
+use crate::cluster_status::Snapshot;
+use crate::exit::Code;
+use crate::output::{Format, print_json, print_text};
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The CIB to schedule: a `cibadmin -Q` dump or a scheduler test case.
+    #[arg(short = 'x', long = "xml-file", value_name = "FILE")]
+    pub xml_file: PathBuf,
+    /// Also execute the transition, assuming every action succeeds, and
+    /// show the cluster status that results.
+    #[arg(short = 'S', long)]
+    pub simulate: bool,
+    /// Show allocation scores (not supported yet).
+    #[arg(short = 's', long = "show-scores")]
+    pub show_scores: bool,
+}
+
+/// `--output json`: the summary lines as printed, and with `-S` the
+/// actions in execution order.
+#[derive(serde::Serialize)]
+struct Report {
+    transition_summary: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actions: Option<Vec<ActionReport>>,
+}
+
+#[derive(serde::Serialize)]
+struct ActionReport {
+    /// fence, demote, stop, start, promote or reload.
+    task: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource: Option<String>,
+    node: String,
+    /// Implied by fencing the node; nothing is executed.
+    pseudo: bool,
+}
+
+pub fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<Code> {
+    if args.show_scores {
+        bail!(
+            "allocation scores (-s) are not supported yet: the scheduler does not expose them; run without -s"
+        );
+    }
+    let path = &args.xml_file;
+    let cib = read_cib(path)?;
+    let cluster = baton_scheduler::unpack::unpack(&cib, None)
+        .with_context(|| format!("cannot schedule {}", path.display()))?;
+    let transition = baton_scheduler::schedule(&cib, None)
+        .with_context(|| format!("cannot schedule {}", path.display()))?;
+    let order = if args.simulate {
+        Some(execution_order(&transition.graph)?)
+    } else {
+        None
+    };
+    match format {
+        Format::Json => print_json(&Report {
+            transition_summary: transition
+                .summary
+                .iter()
+                .map(|l| l.trim().to_owned())
+                .collect(),
+            actions: order.map(|o| {
+                o.iter()
+                    .map(|a| action_report(&cluster, a))
+                    .collect::<Vec<_>>()
+            }),
+        })?,
+        Format::Text => {
+            let agents = agents(&cib);
+            let before = Snapshot::current(&cluster, &agents, unclean_online(&cib, &cluster));
+            let mut text = format!("Current cluster status:\n{}\n", before.render());
+            text.push_str("Transition Summary:\n");
+            for line in &transition.summary {
+                let _ = writeln!(text, "{line}");
+            }
+            if let Some(order) = order {
+                text.push_str("\nExecuting Cluster Transition:\n");
+                for action in order {
+                    let _ = writeln!(text, "{}", action_line(&cluster, action));
+                }
+                let after = before.after(&transition.graph);
+                let _ = write!(text, "\nRevised Cluster Status:\n{}", after.render());
+            }
+            print_text(&text)?;
+        }
+    }
+    Ok(Code::Success)
+}
+
+fn read_cib(path: &Path) -> anyhow::Result<Cib> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Cib::parse_bytes(&bytes).with_context(|| format!("{} is not a usable CIB", path.display()))
+}
+
+/// `class:provider:type` (or `class:type`) of every primitive, by id.
+fn agents(cib: &Cib) -> BTreeMap<String, String> {
+    cib.primitives()
+        .map(|p| {
+            let class = p.class().unwrap_or("");
+            let agent = p.agent().unwrap_or("");
+            let name = match p.provider() {
+                Some(provider) => format!("{class}:{provider}:{agent}"),
+                None => format!("{class}:{agent}"),
+            };
+            (p.id().to_owned(), name)
+        })
+        .collect()
+}
+
+/// Unclean nodes whose node_state still shows them in the membership.
+fn unclean_online(cib: &Cib, cluster: &Cluster) -> BTreeSet<NodeIdx> {
+    cib.node_states()
+        .filter(|s| {
+            s.in_ccm()
+                .is_some_and(|v| v == "true" || v.parse::<u64>().is_ok_and(|t| t > 0))
+                && s.crmd() == Some("online")
+        })
+        .filter_map(|s| cluster.node_by_name(s.uname()?))
+        .filter(|&n| cluster.node(n).is_unclean())
+        .collect()
+}
+
+/// The graph's actions in an order that respects every edge, blocked
+/// actions left out: they never run.
+fn execution_order(graph: &Graph) -> anyhow::Result<Vec<&Action>> {
+    let Some(order) = graph.topological_order() else {
+        bail!(
+            "the scheduler produced a transition graph with a cycle; this is a bug in baton, please report it with the CIB"
+        );
+    };
+    Ok(order
+        .into_iter()
+        .map(|id| &graph.actions[id.0])
+        .filter(|a| !a.blocked)
+        .collect())
+}
+
+fn task_name(task: Task) -> &'static str {
+    match task {
+        Task::Fence => "fence",
+        Task::Demote => "demote",
+        Task::Stop => "stop",
+        Task::Start => "start",
+        Task::Promote => "promote",
+        Task::Reload => "reload",
+    }
+}
+
+fn action_line(cluster: &Cluster, action: &Action) -> String {
+    let node = &cluster.node(action.node).uname;
+    let task = task_name(action.task);
+    match action.rsc {
+        None => format!("  * Fencing {node} ({})", cluster.options.fencing_action),
+        Some(r) if action.pseudo => {
+            format!("  * Pseudo action:   {}_{task}_0", cluster.rsc(r).id)
+        }
+        Some(r) => format!(
+            "  * Resource action: {:<15} {task} on {node}",
+            cluster.rsc(r).id
+        ),
+    }
+}
+
+fn action_report(cluster: &Cluster, action: &Action) -> ActionReport {
+    ActionReport {
+        task: task_name(action.task),
+        resource: action.rsc.map(|r| cluster.rsc(r).id.clone()),
+        node: cluster.node(action.node).uname.clone(),
+        pseudo: action.pseudo,
+    }
+}
