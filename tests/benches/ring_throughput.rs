@@ -191,20 +191,23 @@ fn throughput(bin: &Path, crypto: bool, measure: Duration) -> Throughput {
             readers.push(tokio::spawn(async move {
                 let mut delivered = 0u64;
                 let mut latencies = Vec::new();
-                while let Ok(Ok(Some(event))) =
+                while let Ok(Ok(Some(batch))) =
                     tokio::time::timeout_at(stop.into(), events.message()).await
                 {
-                    let Some(group_event::Event::Message(message)) = event.event else {
-                        continue;
-                    };
                     let now = Instant::now();
                     if now < counted_from {
                         continue;
                     }
-                    delivered += 1;
-                    let sent =
-                        u64::from_be_bytes(message.payload[..8].try_into().unwrap_or([0; 8]));
-                    latencies.push((epoch.elapsed().as_nanos() as u64).saturating_sub(sent) / 1000);
+                    let received = epoch.elapsed().as_nanos() as u64;
+                    for event in batch.events {
+                        let Some(group_event::Event::Message(message)) = event.event else {
+                            continue;
+                        };
+                        delivered += 1;
+                        let sent =
+                            u64::from_be_bytes(message.payload[..8].try_into().unwrap_or([0; 8]));
+                        latencies.push(received.saturating_sub(sent) / 1000);
+                    }
                 }
                 (delivered, latencies)
             }));

@@ -10,9 +10,10 @@ use std::task::{Context, Poll};
 use baton_cpg::{ClientId, Event, JoinError, Member, Reason};
 use baton_proto::ring::process_groups_server::ProcessGroups;
 use baton_proto::ring::{
-    ChangeReason, GroupEvent, GroupMember, GroupMessage, GroupRequest, GroupView, ListGroupsReply,
-    ListGroupsRequest, MemberChange, RingChange, group_event, group_request,
+    ChangeReason, GroupEvent, GroupEvents, GroupMember, GroupMessage, GroupRequest, GroupView,
+    ListGroupsReply, ListGroupsRequest, MemberChange, RingChange, group_event, group_request,
 };
+use prost::Message as _;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::Stream;
 use tonic::transport::server::UdsConnectInfo;
@@ -24,6 +25,10 @@ pub const COMMAND_QUEUE: usize = 1024;
 /// Events queued for one client; a client this far behind is disconnected
 /// rather than letting ringd's memory grow.
 pub const CLIENT_EVENT_QUEUE: usize = 8192;
+/// A batch of events sent as one stream message grows to about this size;
+/// the first event always goes, so the gRPC limit (4 MiB) is never reached
+/// with 1 MiB group messages.
+const EVENT_BATCH_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug)]
 pub enum GroupCommand {
@@ -189,11 +194,22 @@ pub struct EventStream {
 }
 
 impl Stream for EventStream {
-    type Item = Result<GroupEvent, Status>;
+    type Item = Result<GroupEvents, Status>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         match self.receiver.poll_recv(cx) {
-            Poll::Ready(Some(event)) => Poll::Ready(Some(Ok(event))),
+            Poll::Ready(Some(first)) => {
+                let mut bytes = first.encoded_len();
+                let mut events = vec![first];
+                while bytes < EVENT_BATCH_BYTES {
+                    let Ok(event) = self.receiver.try_recv() else {
+                        break;
+                    };
+                    bytes += event.encoded_len();
+                    events.push(event);
+                }
+                Poll::Ready(Some(Ok(GroupEvents { events })))
+            }
             Poll::Ready(None) if self.evicted.swap(false, Ordering::Relaxed) => {
                 Poll::Ready(Some(Err(Status::resource_exhausted(format!(
                     "this member fell {CLIENT_EVENT_QUEUE} events behind its group and was \

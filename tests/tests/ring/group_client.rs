@@ -3,12 +3,13 @@
 // Each test file uses its own subset of these helpers.
 #![allow(dead_code)]
 
+use std::collections::VecDeque;
 use std::path::Path;
 use std::time::Duration;
 
 use baton_proto::ring::process_groups_client::ProcessGroupsClient;
 use baton_proto::ring::{
-    ChangeReason, GroupEvent, GroupMember, GroupRequest, JoinGroup, LeaveGroup, group_event,
+    ChangeReason, GroupEvents, GroupMember, GroupRequest, JoinGroup, LeaveGroup, group_event,
     group_request,
 };
 use tokio::sync::mpsc;
@@ -17,7 +18,9 @@ use tonic::Streaming;
 
 pub struct Member {
     requests: mpsc::Sender<GroupRequest>,
-    events: Streaming<GroupEvent>,
+    events: Streaming<GroupEvents>,
+    /// Events of the last batch not read yet.
+    pending: VecDeque<group_event::Event>,
 }
 
 /// A membership change as (node id, pid, reason).
@@ -41,12 +44,16 @@ impl Member {
             .await
             .unwrap_or_else(|status| panic!("join {group} refused: {status}"))
             .into_inner();
-        Member { requests, events }
+        Member {
+            requests,
+            events,
+            pending: VecDeque::new(),
+        }
     }
 
     /// The request sender and the event stream, to drive them from two
     /// tasks.
-    pub fn split(self) -> (mpsc::Sender<GroupRequest>, Streaming<GroupEvent>) {
+    pub fn split(self) -> (mpsc::Sender<GroupRequest>, Streaming<GroupEvents>) {
         (self.requests, self.events)
     }
 
@@ -73,12 +80,20 @@ impl Member {
 
     /// The next event, or a panic after `within`.
     pub async fn next(&mut self, within: Duration) -> group_event::Event {
-        let event = tokio::time::timeout(within, self.events.message())
-            .await
-            .expect("timed out waiting for a group event")
-            .expect("group stream failed")
-            .expect("group stream ended");
-        event.event.expect("event body")
+        while self.pending.is_empty() {
+            let batch = tokio::time::timeout(within, self.events.message())
+                .await
+                .expect("timed out waiting for a group event")
+                .expect("group stream failed")
+                .expect("group stream ended");
+            self.pending.extend(
+                batch
+                    .events
+                    .into_iter()
+                    .map(|e| e.event.expect("event body")),
+            );
+        }
+        self.pending.pop_front().expect("an event")
     }
 
     /// Reads until a view with `count` members arrives; returns its members.
