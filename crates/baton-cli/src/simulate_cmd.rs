@@ -1,4 +1,4 @@
-//! `baton simulate -x FILE [-S]`: what the scheduler decides for a CIB,
+//! `baton simulate -x FILE [-S] [-s]`: what the scheduler decides for a CIB,
 //! printed in `crm_simulate`'s layout so the two can be compared line by
 //! line.
 
@@ -25,16 +25,19 @@ pub struct SimulateArgs {
     /// show the cluster status that results.
     #[arg(short = 'S', long)]
     pub simulate: bool,
-    /// Show allocation scores (not supported yet).
+    /// Also show the allocation and promotion scores placement weighed,
+    /// sorted as Pacemaker's regression files keep them.
     #[arg(short = 's', long = "show-scores")]
     pub show_scores: bool,
 }
 
-/// `--output json`: the summary lines as printed, and with `-S` the
-/// actions in execution order.
+/// `--output json`: the summary lines as printed, with `-s` the score
+/// lines, and with `-S` the actions in execution order.
 #[derive(serde::Serialize)]
 struct Report {
     transition_summary: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scores: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     actions: Option<Vec<ActionReport>>,
 }
@@ -51,11 +54,6 @@ struct ActionReport {
 }
 
 pub fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<Code> {
-    if args.show_scores {
-        bail!(
-            "allocation scores (-s) are not supported yet: the scheduler does not expose them; run without -s"
-        );
-    }
     let path = &args.xml_file;
     let cib = read_cib(path)?;
     let cluster = baton_scheduler::unpack::unpack(&cib, None)
@@ -74,6 +72,9 @@ pub fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<Code> {
                 .iter()
                 .map(|l| l.trim().to_owned())
                 .collect(),
+            scores: args
+                .show_scores
+                .then(|| transition.scores.iter().map(ToString::to_string).collect()),
             actions: order.map(|o| {
                 o.iter()
                     .map(|a| action_report(&cluster, a))
@@ -84,6 +85,14 @@ pub fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<Code> {
             let agents = agents(&cib);
             let before = Snapshot::current(&cluster, &agents, unclean_online(&cib, &cluster));
             let mut text = format!("Current cluster status:\n{}\n", before.render());
+            // crm_simulate puts the scores between the status and the plan.
+            if args.show_scores {
+                text.push_str("Allocation Scores:\n");
+                for line in &transition.scores {
+                    let _ = writeln!(text, "  * {line}");
+                }
+                text.push('\n');
+            }
             text.push_str("Transition Summary:\n");
             for line in &transition.summary {
                 let _ = writeln!(text, "{line}");

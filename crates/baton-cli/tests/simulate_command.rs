@@ -42,8 +42,9 @@ fn expected(name: &str) -> String {
 /// The lines under `header` up to the next section header, blank lines
 /// dropped.
 fn section(text: &str, header: &str) -> Vec<String> {
-    const HEADERS: [&str; 4] = [
+    const HEADERS: [&str; 5] = [
         "Current cluster status:",
+        "Allocation Scores:",
         "Transition Summary:",
         "Executing Cluster Transition:",
         "Revised Cluster Status:",
@@ -172,15 +173,88 @@ fn broken_xml_is_reported_with_its_line_and_exits_2() {
     assert!(out.stdout.is_empty());
 }
 
+/// The score lines `crm_simulate -s` prints for a case, from the main
+/// corpus's `scores/` files (sorted there, as we print them).
+fn expected_scores(name: &str) -> Vec<String> {
+    let path = cases_dir().join("../scores").join(format!("{name}.scores"));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| format!("  * {l}"))
+        .collect()
+}
+
+/// Cases whose allocation and promotion scores we print exactly as
+/// crm_simulate does: a cold group (with members bound to the first one's
+/// node), a cold anonymous clone and a promotable clone.
+const SCORE_CASES: [&str; 3] = ["group1", "clone-anon-probe-1", "promoted-0"];
+
 #[test]
-fn allocation_scores_are_refused_until_the_scheduler_exposes_them() {
-    let out = baton(&["simulate", "-s", "-x", &case_xml("group1")]);
-    assert_eq!(out.status.code(), Some(2));
+fn allocation_scores_read_like_crm_simulate_between_status_and_summary() {
+    for name in SCORE_CASES {
+        let out = baton(&["simulate", "-s", "-x", &case_xml(name)]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert_eq!(
+            section(&text, "Allocation Scores:"),
+            expected_scores(name),
+            "{name}"
+        );
+        let scores_at = text.find("Allocation Scores:");
+        let summary_at = text.find("Transition Summary:");
+        assert!(
+            scores_at.is_some() && scores_at < summary_at,
+            "{name}: scores must come before the Transition Summary:\n{text}"
+        );
+    }
+    let group1 = stdout(&baton(&["simulate", "-s", "-x", &case_xml("group1")]));
     assert!(
-        stderr(&out).contains("not supported yet"),
-        "{}",
-        stderr(&out)
+        group1.contains(
+            "  * pcmk__primitive_assign: child_rsc2 allocation score on node2: -INFINITY\n"
+        ),
+        "{group1}"
     );
+}
+
+#[test]
+fn scores_are_shown_only_when_asked_for() {
+    let plain = stdout(&baton(&["simulate", "-x", &case_xml("group1")]));
+    assert!(!plain.contains("Allocation Scores:"), "{plain}");
+    let json = stdout(&baton(&[
+        "--output",
+        "json",
+        "simulate",
+        "-x",
+        &case_xml("group1"),
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&json).expect("valid json");
+    assert!(v.get("scores").is_none(), "{json}");
+}
+
+#[test]
+fn json_scores_list_the_lines_without_the_bullet() {
+    let out = baton(&[
+        "--output",
+        "json",
+        "simulate",
+        "-s",
+        "-x",
+        &case_xml("promoted-0"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("valid json");
+    let scores: Vec<String> = v["scores"]
+        .as_array()
+        .expect("a scores array")
+        .iter()
+        .map(|l| l.as_str().expect("a line").to_owned())
+        .collect();
+    let expected: Vec<String> = expected_scores("promoted-0")
+        .iter()
+        .map(|l| l.trim_start_matches("  * ").to_owned())
+        .collect();
+    assert_eq!(scores, expected);
 }
 
 #[test]

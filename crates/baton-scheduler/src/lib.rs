@@ -33,6 +33,9 @@ pub struct Transition {
     pub graph: Graph,
     /// Transition Summary lines, as `crm_simulate` prints them.
     pub summary: Vec<String>,
+    /// The node and promotion scores placement weighed, as `crm_simulate
+    /// -s` prints them, sorted by their text.
+    pub scores: Vec<placement::score_log::ScoreLine>,
 }
 
 /// Schedules `cib`. `now_s` (seconds since the epoch) overrides the CIB's
@@ -44,5 +47,10 @@ pub fn schedule(cib: &Cib, now_s: Option<i64>) -> Result<Transition, SchedulerEr
     let fenced = actions::fence_targets(&cluster);
     let graph = actions::graph::build(&cluster, &plans, &fenced);
     let summary = summary::render(&cluster, &graph, &assignment.order);
-    Ok(Transition { graph, summary })
+    let scores = placement::score_log::sorted(assignment.score_lines);
+    Ok(Transition {
+        graph,
+        summary,
+        scores,
+    })
 }

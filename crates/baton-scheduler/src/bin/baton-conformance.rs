@@ -2,14 +2,15 @@
 //!
 //! `baton-conformance [--case NAME] [--tier core] [--dir PATH]`: with
 //! `--case`, prints our summary and the diff against crm_simulate's; without
-//! it, prints the pass rates. Exit code 0 on success, 1 when the named case
+//! it, prints the pass rates (Transition Summary, and separately allocation
+//! scores). Exit code 0 on success, 1 when the named case
 //! fails, 2 on a usage or I/O error.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use baton_scheduler::conformance::{default_cases_dir, run_all, run_case};
+use baton_scheduler::conformance::{default_cases_dir, run_all, run_case, scores};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -41,6 +42,9 @@ fn main() -> ExitCode {
                 println!("\ndiff (- expected only, + ours only):");
                 print!("{}", r.diff());
                 println!("{}", if r.passed() { "PASS" } else { "FAIL" });
+                println!("\nscores diff (- crm_simulate only, + ours only):");
+                print!("{}", scores::diff(&r.expected_scores, &r.actual_scores));
+                println!("scores {}", if r.scores_passed() { "PASS" } else { "FAIL" });
                 if r.passed() {
                     ExitCode::SUCCESS
                 } else {

@@ -1,6 +1,7 @@
 //! The conformance runner: schedules every Pacemaker regression case and
 //! compares our Transition Summary with `crm_simulate`'s, line by line with
-//! whitespace collapsed.
+//! whitespace collapsed, and our allocation scores with `crm_simulate -s`'s
+//! (see [`scores`]), reported separately.
 //!
 //! This is the one module that reads files; the scheduler itself never
 //! does. The expected output is read only to compare, never to decide.
@@ -8,6 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+pub mod scores;
 
 /// Where the corpus lives relative to this crate.
 pub fn default_cases_dir() -> PathBuf {
@@ -56,6 +59,9 @@ pub struct CaseResult {
     /// Our lines as printed.
     pub raw: Vec<String>,
     pub error: Option<String>,
+    /// `crm_simulate -s`'s score lines and ours, normalized.
+    pub expected_scores: BTreeSet<String>,
+    pub actual_scores: BTreeSet<String>,
 }
 
 impl CaseResult {
@@ -63,6 +69,12 @@ impl CaseResult {
     /// empty expected summary.
     pub fn passed(&self) -> bool {
         self.error.is_none() && self.actual == self.expected
+    }
+
+    /// The scores match when every line does, in both directions; as for
+    /// the summary, an error never matches.
+    pub fn scores_passed(&self) -> bool {
+        self.error.is_none() && self.actual_scores == self.expected_scores
     }
 
     /// A unified-style diff of expected (`-`) against ours (`+`).
@@ -113,13 +125,15 @@ pub fn run_case(dir: &Path, name: &str) -> Result<CaseResult, ConformanceError> 
     }
     let xml = read(&xml_path)?;
     let expected = expected_summary(&read(&dir.join("summary").join(format!("{name}.summary")))?);
+    let expected_scores =
+        scores::expected_scores(&read(&dir.join("scores").join(format!("{name}.scores")))?);
     let now = simulated_time(dir, name)?;
     let outcome = baton_cib::Cib::parse(&xml)
         .map_err(crate::SchedulerError::from)
         .and_then(|cib| crate::schedule(&cib, now));
-    let (raw, error) = match outcome {
-        Ok(t) => (t.summary, None),
-        Err(e) => (Vec::new(), Some(e.to_string())),
+    let (raw, actual_scores, error) = match outcome {
+        Ok(t) => (t.summary, scores::actual_scores(&t.scores), None),
+        Err(e) => (Vec::new(), BTreeSet::new(), Some(e.to_string())),
     };
     Ok(CaseResult {
         name: name.to_owned(),
@@ -127,6 +141,8 @@ pub fn run_case(dir: &Path, name: &str) -> Result<CaseResult, ConformanceError> 
         actual: raw.iter().map(|l| normalize(l)).collect(),
         raw,
         error,
+        expected_scores,
+        actual_scores,
     })
 }
 
@@ -201,6 +217,17 @@ impl Report {
             .count()
     }
 
+    pub fn scores_passed(&self) -> usize {
+        self.results.iter().filter(|r| r.scores_passed()).count()
+    }
+
+    pub fn core_scores_passed(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|r| r.scores_passed() && self.corpus.core.contains(&r.name))
+            .count()
+    }
+
     /// (tag, passed, total), sorted by the number of failures, most first.
     pub fn per_tag(&self) -> Vec<(String, usize, usize)> {
         let mut m: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
@@ -234,6 +261,9 @@ impl Report {
         let _ = writeln!(s, "overall: {p}/{n} ({:.1}%)", pct(p, n));
         let (cp, cn) = (self.core_passed(), self.core_total());
         let _ = writeln!(s, "core tier: {cp}/{cn} ({:.1}%)", pct(cp, cn));
+        let (sp, scp) = (self.scores_passed(), self.core_scores_passed());
+        let _ = writeln!(s, "scores overall: {sp}/{n} ({:.1}%)", pct(sp, n));
+        let _ = writeln!(s, "scores core tier: {scp}/{cn} ({:.1}%)", pct(scp, cn));
         let _ = writeln!(s, "per feature (passed/total, most failures first):");
         for (t, p, n) in self.per_tag() {
             let _ = writeln!(s, "  {t:<32} {p:>4}/{n:<4} ({:.1}%)", pct(p, n));

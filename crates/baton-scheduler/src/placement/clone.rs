@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use baton_cib::Score;
 
+use super::score_log;
 use super::scores::{apply_colocations, base_scores, primary_nodes};
 use super::{Assignment, node_name_cmp, unit_members};
 use crate::unpack::{CloneInfo, Cluster, NodeIdx, Role, RscIdx, RscKind};
@@ -149,6 +150,7 @@ pub fn assign(cluster: &Cluster, a: &mut Assignment, r: RscIdx) {
             placed += 1;
         }
     }
+    score_log::record_clone(cluster, a, r, info, &scores);
     if info.promotable {
         promote(cluster, a, r, info);
     }
@@ -156,7 +158,7 @@ pub fn assign(cluster: &Cluster, a: &mut Assignment, r: RscIdx) {
 
 /// The promotion score of instance primitive `m` on node `n`; `None` when
 /// the agent has not set one (such an instance is never promoted).
-fn promotion_score(cluster: &Cluster, m: RscIdx, n: NodeIdx) -> Option<Score> {
+pub(super) fn promotion_score(cluster: &Cluster, m: RscIdx, n: NodeIdx) -> Option<Score> {
     let rsc = cluster.rsc(m);
     let node = cluster.node(n);
     // Where it already runs, the agent set the score under the name the
@@ -189,12 +191,16 @@ fn promotion_score(cluster: &Cluster, m: RscIdx, n: NodeIdx) -> Option<Score> {
 
 fn promote(cluster: &Cluster, a: &mut Assignment, r: RscIdx, info: &CloneInfo) {
     let mut candidates: Vec<(Score, bool, usize, RscIdx, NodeIdx)> = Vec::new();
+    let mut weighed = Vec::new();
     for (i, &inst) in info.instances.iter().enumerate() {
         let members = unit_members(cluster, inst);
         let Some(&lead) = members.first() else {
             continue;
         };
-        let Some(n) = a.node_of(lead) else { continue };
+        let Some(n) = a.node_of(lead) else {
+            weighed.push((inst, None, Score::NEG_INFINITY));
+            continue;
+        };
         if !cluster.rsc(lead).meta.managed {
             continue;
         }
@@ -204,10 +210,9 @@ fn promote(cluster: &Cluster, a: &mut Assignment, r: RscIdx, info: &CloneInfo) {
             .target_role
             // Started is the default and does not limit promotion.
             .is_some_and(|t| matches!(t, Role::Stopped | Role::Unpromoted))
+            || cluster.rsc(lead).status.promotion_banned.contains(&n)
         {
-            continue;
-        }
-        if cluster.rsc(lead).status.promotion_banned.contains(&n) {
+            weighed.push((inst, Some(n), Score::NEG_INFINITY));
             continue;
         }
         // Promoted here, where it stays (a move starts it afresh).
@@ -264,11 +269,13 @@ fn promote(cluster: &Cluster, a: &mut Assignment, r: RscIdx, info: &CloneInfo) {
                 score = score + c.score;
             }
         }
+        weighed.push((inst, Some(n), score));
         if score.value() < 0 {
             continue;
         }
         candidates.push((score, was_promoted, i, lead, n));
     }
+    score_log::record_promotions(cluster, a, &weighed);
     candidates.sort_by(|x, y| y.0.cmp(&x.0).then(y.1.cmp(&x.1)).then(x.2.cmp(&y.2)));
     let mut promoted = 0usize;
     let mut per_node: BTreeMap<NodeIdx, usize> = BTreeMap::new();

@@ -8,6 +8,7 @@
 
 mod capacity;
 mod clone;
+pub mod score_log;
 mod scores;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,6 +33,8 @@ pub struct Assignment {
     /// Top-level resources in the order they were considered, which is
     /// also the order the Transition Summary lists them in.
     pub order: Vec<RscIdx>,
+    /// The node scores weighed along the way, for `crm_simulate -s`.
+    pub score_lines: Vec<score_log::ScoreLine>,
 }
 
 impl Assignment {
@@ -249,5 +252,14 @@ fn assign_unit(cluster: &Cluster, a: &mut Assignment, r: RscIdx) {
         }
         a.place(cluster, m, n);
         a.role.insert(m, Role::Started);
+    }
+    // crm_simulate weighs nothing for a removed resource: it only stops.
+    if removed {
+        return;
+    }
+    if matches!(cluster.rsc(r).kind, RscKind::Group { .. }) {
+        score_log::record_unit_group(cluster, a, r, &members, &scores);
+    } else {
+        score_log::record_primitive(cluster, a, r, &scores);
     }
 }

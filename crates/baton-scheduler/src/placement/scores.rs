@@ -101,6 +101,23 @@ pub fn base_scores(
     members: &[RscIdx],
     with_stickiness: bool,
 ) -> BTreeMap<NodeIdx, Score> {
+    let mut allowed = preferences(cluster, r, members, with_stickiness);
+    for (n, s) in allowed.iter_mut() {
+        if !cluster.node(*n).can_run() {
+            *s = Score::NEG_INFINITY;
+        }
+    }
+    allowed
+}
+
+/// [`base_scores`] before unusable nodes are ruled out: what the
+/// constraints alone say, as `crm_simulate -s` shows it for such nodes.
+pub fn preferences(
+    cluster: &Cluster,
+    r: RscIdx,
+    members: &[RscIdx],
+    with_stickiness: bool,
+) -> BTreeMap<NodeIdx, Score> {
     let mut allowed: BTreeMap<NodeIdx, Score> = BTreeMap::new();
     let symmetric = cluster.options.symmetric;
     let mut subjects: Vec<RscIdx> = vec![r];
@@ -124,10 +141,6 @@ pub fn base_scores(
         *e = *e + l.score;
     }
     for (n, s) in allowed.iter_mut() {
-        let node = cluster.node(*n);
-        if !node.can_run() {
-            *s = Score::NEG_INFINITY;
-        }
         for &m in members {
             let rsc = cluster.rsc(m);
             if rsc.status.banned.contains(n) {

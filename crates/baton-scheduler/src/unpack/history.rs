@@ -48,6 +48,8 @@ pub struct RscStatus {
     pub banned: BTreeSet<NodeIdx>,
     /// A stop failed and cannot be fenced away: leave it alone.
     pub blocked: bool,
+    /// Nodes where a stop failed (shown as bans in allocation scores).
+    pub stop_failed_on: BTreeSet<NodeIdx>,
     /// Nodes where it may run but not be promoted (failures whose on-fail
     /// is demote reached migration-threshold).
     pub promotion_banned: BTreeSet<NodeIdx>,
@@ -327,6 +329,7 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
                 rsc.status.on_fail = rsc.status.on_fail.max(result.on_fail);
             }
             if result.stop_failed {
+                cluster.rscs[idx.0].status.stop_failed_on.insert(node);
                 match result.on_fail {
                     OnFail::Fence => {
                         let n = &mut cluster.nodes[node.0];
