@@ -190,17 +190,21 @@ impl Groups {
                 group,
                 pid,
                 more: false,
+                continued: false,
                 data: Vec::new(),
             });
             return Ok(());
         }
+        let mut continued = false;
         while let Some(chunk) = chunks.next() {
             self.submit(&Packet::Message {
                 group: group.clone(),
                 pid,
                 more: chunks.peek().is_some(),
+                continued,
                 data: chunk.to_vec(),
             });
+            continued = true;
         }
         Ok(())
     }
@@ -235,6 +239,15 @@ impl Groups {
     /// A regular configuration: tell local clients, and announce our
     /// memberships when nodes joined.
     pub fn regular(&mut self, ring_id: RingId, members: &[NodeId], joined: &[NodeId]) {
+        let merged = joined.iter().any(|n| *n != self.me);
+        if merged {
+            // The nodes that just joined missed the first fragments of any
+            // message being reassembled, so they would drop its rest while
+            // we delivered it: members of one view would see different
+            // messages. Every member of a merged ring sees nodes join here,
+            // so all drop these messages alike.
+            self.partials.clear();
+        }
         let in_view: Vec<ClientId> = self
             .clients
             .iter()
@@ -250,7 +263,7 @@ impl Groups {
                 },
             });
         }
-        if joined.iter().any(|n| *n != self.me) && !self.clients.is_empty() {
+        if merged && !self.clients.is_empty() {
             let entries = self
                 .clients
                 .values()
@@ -293,18 +306,33 @@ impl Groups {
                 group,
                 pid,
                 more,
+                continued,
                 data,
-            } => self.fragment(group, Member { node: sender, pid }, more, data),
+            } => self.fragment(group, Member { node: sender, pid }, more, continued, data),
             Packet::JoinList { entries } => self.join_list(sender, entries),
         }
     }
 
-    fn fragment(&mut self, group: String, sender: Member, more: bool, data: Vec<u8>) {
+    fn fragment(
+        &mut self,
+        group: String,
+        sender: Member,
+        more: bool,
+        continued: bool,
+        data: Vec<u8>,
+    ) {
         let key = (group, sender);
-        let payload = if !more && !self.partials.contains_key(&key) {
+        let payload = if !continued && !more {
             data
         } else {
-            let partial = self.partials.entry(key.clone()).or_default();
+            if !continued {
+                self.partials.insert(key.clone(), Partial::default());
+            }
+            // A continuation without its start: this node joined the ring
+            // mid-message, or the start was dropped at a merge everywhere.
+            let Some(partial) = self.partials.get_mut(&key) else {
+                return;
+            };
             if partial.data.len() + data.len() > MESSAGE_BYTES_MAX {
                 partial.overflowed = true;
                 partial.data = Vec::new();

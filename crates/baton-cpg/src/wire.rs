@@ -4,7 +4,8 @@
 //! tag=2  version=1  kind
 //! Join      name pid
 //! Leave     name pid reason
-//! Message   name pid more(0|1) data…
+//! Message   name pid flags data…   flags: bit 0 more fragments follow,
+//!                                   bit 1 continues an earlier fragment
 //! JoinList  count:u16 (name pid)*
 //! name = len:u8 (1..=128) utf-8 bytes
 //! ```
@@ -24,6 +25,8 @@ const KIND_JOIN: u8 = 1;
 const KIND_LEAVE: u8 = 2;
 const KIND_MESSAGE: u8 = 3;
 const KIND_JOIN_LIST: u8 = 4;
+const FLAG_MORE: u8 = 1;
+const FLAG_CONTINUED: u8 = 2;
 
 /// A group member: one process on one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -89,11 +92,13 @@ pub enum Packet {
         pid: u32,
         reason: Reason,
     },
-    /// One fragment of a message; `more` is set on all but the last.
+    /// One fragment of a message; `more` is set on all but the last,
+    /// `continued` on all but the first.
     Message {
         group: String,
         pid: u32,
         more: bool,
+        continued: bool,
         data: Vec<u8>,
     },
     /// Every group membership the sending node holds, sent after a merge so
@@ -143,11 +148,12 @@ impl Packet {
                 group,
                 pid,
                 more,
+                continued,
                 data,
             } => {
                 out.push(KIND_MESSAGE);
                 put_member(&mut out, group, *pid);
-                out.push(u8::from(*more));
+                out.push(u8::from(*more) | u8::from(*continued) << 1);
                 out.extend_from_slice(data);
             }
             Packet::JoinList { entries } => {
@@ -184,11 +190,10 @@ impl Packet {
             }
             KIND_MESSAGE => {
                 let (group, pid) = r.member()?;
-                let more = match r.byte()? {
-                    0 => false,
-                    1 => true,
-                    _ => return Err(DecodeError::Truncated),
-                };
+                let flags = r.byte()?;
+                if flags > FLAG_MORE | FLAG_CONTINUED {
+                    return Err(DecodeError::Truncated);
+                }
                 let data = std::mem::take(&mut r.0).to_vec();
                 if data.len() > FRAGMENT_BYTES {
                     return Err(DecodeError::FragmentTooLarge(data.len()));
@@ -196,7 +201,8 @@ impl Packet {
                 Packet::Message {
                     group,
                     pid,
-                    more,
+                    more: flags & FLAG_MORE != 0,
+                    continued: flags & FLAG_CONTINUED != 0,
                     data,
                 }
             }

@@ -309,6 +309,67 @@ fn a_partition_reports_node_down_and_drops_half_sent_messages() {
     assert_eq!(c.members_seen_by(3, 3), vec![member(3, 3)]);
 }
 
+/// Seeds 705, 782, 831 and 1640 of baton-sim: a node that merged into the
+/// ring between the fragments of a large message got only its last
+/// fragment and delivered that as a whole message, while the sender's side
+/// delivered the whole; members of one view saw different messages.
+#[test]
+fn a_message_whose_fragments_straddle_a_merge_is_dropped_by_every_member() {
+    let mut c = Cluster::new(3);
+    c.repartition(vec![vec![node(1), node(2)], vec![node(3)]]);
+    for n in 1..=3 {
+        c.join(n, u64::from(n), "crmd", n);
+    }
+    c.settle();
+    c.send(1, 1, &vec![7u8; 100_000]);
+    let first = c
+        .outbox
+        .get_mut(&node(1))
+        .and_then(VecDeque::pop_front)
+        .expect("a first fragment");
+    for n in 1..=2 {
+        c.group(n).delivered(node(1), &first);
+    }
+    c.repartition(vec![vec![node(1), node(2), node(3)]]);
+    c.send(1, 1, b"after");
+    c.settle();
+    for n in 1..=3 {
+        assert_eq!(
+            c.messages(n, u64::from(n)),
+            vec![(member(1, 1), b"after".to_vec())],
+            "node {n} sees the same messages as the others"
+        );
+    }
+}
+
+/// Without a merge every member of the new ring had the first fragments, so
+/// a message straddling a shrink is still delivered.
+#[test]
+fn a_message_whose_fragments_straddle_a_shrink_is_delivered() {
+    let mut c = Cluster::new(3);
+    for n in 1..=3 {
+        c.join(n, u64::from(n), "crmd", n);
+    }
+    c.settle();
+    c.send(1, 1, &vec![7u8; 100_000]);
+    let first = c
+        .outbox
+        .get_mut(&node(1))
+        .and_then(VecDeque::pop_front)
+        .expect("a first fragment");
+    for n in 1..=3 {
+        c.group(n).delivered(node(1), &first);
+    }
+    c.repartition(vec![vec![node(1), node(2)], vec![node(3)]]);
+    c.settle();
+    for n in 1..=2 {
+        assert_eq!(
+            c.messages(n, u64::from(n)),
+            vec![(member(1, 1), vec![7u8; 100_000])]
+        );
+    }
+}
+
 #[test]
 fn after_a_merge_both_sides_learn_each_others_members_as_node_up() {
     let mut c = Cluster::new(4);

@@ -25,12 +25,14 @@ fn packet() -> impl Strategy<Value = Packet> {
             name(),
             any::<u32>(),
             any::<bool>(),
+            any::<bool>(),
             proptest::collection::vec(any::<u8>(), 0..2000)
         )
-            .prop_map(|(group, pid, more, data)| Packet::Message {
+            .prop_map(|(group, pid, more, continued, data)| Packet::Message {
                 group,
                 pid,
                 more,
+                continued,
                 data
             }),
         proptest::collection::vec((name(), any::<u32>()), 0..40)
@@ -65,6 +67,7 @@ fn oversized_fragments_and_unknown_versions_are_refused() {
         group: "g".into(),
         pid: 1,
         more: false,
+        continued: false,
         data: vec![0; FRAGMENT_BYTES + 1],
     };
     assert_eq!(

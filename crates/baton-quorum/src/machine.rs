@@ -36,8 +36,10 @@ pub struct Quorum {
     quorum: Votes,
     quorate: bool,
     wait_for_all_status: bool,
-    /// Lowest and highest member id of the last membership that was quorate
-    /// by votes; until then, of the nodelist.
+    /// Lowest and highest node id of the nodelist. Every node holds the
+    /// same nodelist, so both sides of a split agree on who holds the
+    /// tie-breaker; ids taken from each node's own history would not (seed
+    /// 1368 of baton-sim: both halves of a 2/2 split quorate).
     tie_breaker_bounds: Option<(NodeId, NodeId)>,
     last_man_standing_deadline: Option<Millis>,
     /// Members that announced a clean leave, for allow_downscale.
@@ -288,11 +290,6 @@ impl Quorum {
             self.wait_for_all_status = false;
         }
         let by_votes = self.total_votes >= self.quorum;
-        if by_votes {
-            let low = self.members.first().copied();
-            let high = self.members.last().copied();
-            self.tie_breaker_bounds = low.zip(high);
-        }
         let quorate = by_votes || self.wins_tie_break();
         if self.settings.wait_for_all {
             // Losing quorum re-arms the wait: the next grant needs everyone.
@@ -308,7 +305,7 @@ impl Quorum {
             return false;
         };
         if self.members.is_empty()
-            || self.total_votes != self.expected_votes.half()
+            || !self.total_votes.is_exact_half_of(self.expected_votes)
             || self.departed_votes >= self.quorum
         {
             return false;

@@ -32,9 +32,11 @@ impl Votes {
         Votes(self.0 / 2 + 1)
     }
 
-    /// Exactly half, rounded down: the size of one side of an even split.
-    pub fn half(self) -> Votes {
-        Votes(self.0 / 2)
+    /// Whether `self` is exactly half of `total`: one side of an even
+    /// split, whose other side cannot hold a majority either. With an odd
+    /// total there is no such half.
+    pub fn is_exact_half_of(self, total: Votes) -> bool {
+        u64::from(self.0) * 2 == u64::from(total.0)
     }
 }
 

@@ -1,6 +1,8 @@
-//! Deterministic simulator for the Totem core (STYLE rules 6–8): N real
+//! Deterministic simulator for the ring stack (STYLE rules 6–8): N real
 //! `baton_totem::Totem` cores on virtual time over a seeded, faulty network,
-//! with invariants checked after every step. One seed replays bit-for-bit.
+//! each carrying votequorum and process groups fed as ringd feeds them, with
+//! a seeded group workload and invariants checked after every step. One seed
+//! replays bit-for-bit.
 
 pub mod invariants;
 pub mod options;

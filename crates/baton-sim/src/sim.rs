@@ -2,12 +2,19 @@
 //! seeded, faulty in-memory network. A fault phase, then a quiet phase in
 //! which every fault is removed and the cluster must converge.
 
+mod services;
+mod workload;
+
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{BinaryHeap, HashSet, VecDeque};
 use std::fmt;
 use std::rc::Rc;
 
+use baton_quorum::QuorumConfig;
 use baton_totem::{Config, Destination, Millis, NodeId, Output, State, Totem, codec};
+
+use self::services::{CORE_QUEUE_TARGET, OUTGOING_HIGH_WATER, Services};
+use self::workload::{SimClient, Workload};
 
 use crate::invariants::{
     EndOfRun, Incarnation, Invariant, Liveness, MessageId, Observation, safety_invariants,
@@ -19,6 +26,8 @@ use crate::rng::Rng;
 pub const STEPS_MAX: u64 = 20_000_000;
 /// Probe messages each node submits once the cluster has converged.
 pub const PROBES_PER_NODE: u64 = 3;
+/// Fills the plain workload's payloads; it is no service's tag.
+const PADDING_BYTE: u8 = 0xA5;
 
 /// A broken invariant, with everything needed to replay it.
 #[derive(Debug, Clone)]
@@ -76,6 +85,10 @@ enum Event {
     Submit {
         node: usize,
     },
+    /// A group client on this node acts.
+    Client {
+        node: usize,
+    },
     Fault,
     Heal,
     Restart {
@@ -116,6 +129,15 @@ impl Ord for Scheduled {
 struct SimNode {
     id: NodeId,
     core: Option<Totem>,
+    /// Votequorum and process groups; they live and die with `core`.
+    services: Option<Services>,
+    /// Ring payloads waiting for room in the core's submit queue, oldest
+    /// first, as ringd keeps them.
+    outgoing: VecDeque<Vec<u8>>,
+    /// The group clients running on this node now.
+    clients: Vec<SimClient>,
+    /// Last pid handed out; never reused, even across restarts.
+    next_pid: u32,
     incarnation: u32,
     persisted_ring_seq: u64,
     paused_until: Option<Millis>,
@@ -155,7 +177,9 @@ pub struct Simulation {
     options: SimOptions,
     swarm: Swarm,
     config: Config,
+    quorum_config: QuorumConfig,
     rng: Rng,
+    workload: Workload,
     now: Millis,
     step: u64,
     order: u64,
@@ -195,17 +219,24 @@ impl Simulation {
         let swarm = Swarm::draw(&mut rng, &options);
         let ids: Vec<NodeId> = (1..=swarm.nodes as u32).map(NodeId).collect();
         let config = swarm.config(ids.clone());
+        let mut workload = Workload::new(options.seed, swarm.token_ms);
+        let quorum_config = workload.quorum_config(&ids);
         let nodes = ids
             .iter()
             .map(|id| SimNode {
                 id: *id,
                 core: Some(Totem::new(config.clone(), *id, 0)),
+                services: Some(Services::new(*id, &quorum_config)),
+                outgoing: VecDeque::new(),
+                clients: Vec::new(),
+                next_pid: 0,
                 incarnation: 0,
                 persisted_ring_seq: 0,
                 paused_until: None,
                 counter: 0,
             })
             .collect();
+        let safety = safety_invariants(&quorum_config);
         let link_latency_ms = (0..swarm.nodes * swarm.nodes)
             .map(|_| rng.range(1, swarm.latency_ms))
             .collect();
@@ -213,7 +244,9 @@ impl Simulation {
             options,
             swarm,
             config,
+            quorum_config,
             rng,
+            workload,
             link_latency_ms,
             now: Millis(0),
             step: 0,
@@ -223,7 +256,7 @@ impl Simulation {
             blocked: HashSet::new(),
             phase: Phase::Faults,
             quiet_since: Millis(0),
-            safety: safety_invariants(),
+            safety,
             liveness: Liveness::default(),
             deliveries: 0,
             submitted: 0,
@@ -235,10 +268,13 @@ impl Simulation {
         if self.options.trace {
             println!("# seed {} swarm {:?}", self.options.seed, self.swarm);
             println!("# config {:?}", self.config);
+            println!("# quorum {:?}", self.quorum_config);
         }
         for node in 0..self.nodes.len() {
             let gap = self.rng.range(1, self.swarm.submit_gap_ms);
             self.schedule(Millis(gap), Event::Submit { node });
+            let gap = self.workload.next_gap_ms();
+            self.schedule(Millis(gap), Event::Client { node });
         }
         let any_faults = self.swarm.partitions || self.swarm.crashes || self.swarm.pauses;
         if any_faults {
@@ -261,6 +297,7 @@ impl Simulation {
             if let (true, Some((at, node))) = (timer_first, timer_at) {
                 self.now = self.now.max(at);
                 self.with_core(node, |core, now| core.handle_timer(now))?;
+                self.services_timer(node)?;
             } else if let Some(scheduled) = self.queue.pop() {
                 self.now = self.now.max(scheduled.at);
                 self.handle_event(scheduled.event)?;
@@ -271,14 +308,7 @@ impl Simulation {
                 break;
             }
         }
-        let end = EndOfRun {
-            survivors: self
-                .nodes
-                .iter()
-                .filter(|n| n.core.is_some())
-                .map(SimNode::incarnation)
-                .collect(),
-        };
+        let end = self.end_of_run();
         for invariant in &mut self.safety {
             if let Err(detail) = invariant.finish(&end) {
                 let name = invariant.name();
@@ -335,7 +365,11 @@ impl Simulation {
                     let backlog = self
                         .nodes
                         .iter()
-                        .filter_map(|n| n.core.as_ref().map(Totem::submit_queue_len))
+                        .filter_map(|n| {
+                            n.core
+                                .as_ref()
+                                .map(|core| core.submit_queue_len() + n.outgoing.len())
+                        })
                         .sum();
                     self.phase = Phase::Draining {
                         converged_at: self.now,
@@ -343,9 +377,7 @@ impl Simulation {
                     };
                     for node in 0..self.nodes.len() {
                         for _ in 0..PROBES_PER_NODE {
-                            if let Some(message) = self.submit(node)? {
-                                self.liveness.add_probe(message);
-                            }
+                            self.probe(node)?;
                         }
                     }
                     return Ok(false);
@@ -423,7 +455,13 @@ impl Simulation {
             if !node.runnable() {
                 continue;
             }
-            if let Some(at) = node.core.as_ref().and_then(Totem::next_deadline)
+            let services_at = node.services.as_ref().and_then(Services::next_deadline);
+            let core_at = node.core.as_ref().and_then(Totem::next_deadline);
+            let at = match (core_at, services_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(at) = at
                 && best.is_none_or(|(b, _)| at < b)
             {
                 best = Some((at, index));
@@ -476,6 +514,7 @@ impl Simulation {
                     self.schedule(self.now.plus(gap), Event::Submit { node });
                 }
             }
+            Event::Client { node } => self.client_step(node)?,
             Event::Fault => {
                 if self.phase == Phase::Faults {
                     self.inject_fault()?;
@@ -624,6 +663,10 @@ impl Simulation {
     fn stop(&mut self, node: usize, how: &str) {
         let incarnation = self.nodes[node].incarnation();
         self.nodes[node].core = None;
+        self.nodes[node].services = None;
+        self.nodes[node].outgoing.clear();
+        // Its processes die with it; a restart starts with none.
+        self.nodes[node].clients.clear();
         self.nodes[node].paused_until = None;
         if self.options.trace {
             println!("{} FAULT n{} {how}", self.now, incarnation.node);
@@ -641,6 +684,7 @@ impl Simulation {
             slot.id,
             slot.persisted_ring_seq,
         ));
+        slot.services = Some(Services::new(slot.id, &self.quorum_config));
         if self.options.trace {
             println!(
                 "{} FAULT n{} restarts (persisted ring seq {})",
@@ -649,30 +693,106 @@ impl Simulation {
         }
     }
 
-    /// Submits one workload message; returns its id if the core took it.
-    fn submit(&mut self, node: usize) -> Result<Option<MessageId>, Violation> {
+    /// Submits one plain workload message, unless the node's queue is over
+    /// its high water.
+    fn submit(&mut self, node: usize) -> Result<(), Violation> {
+        let slot = &self.nodes[node];
+        if slot.core.is_none() || slot.outgoing.len() >= OUTGOING_HIGH_WATER {
+            return Ok(());
+        }
+        let padding = vec![PADDING_BYTE; self.swarm.payload_padding];
+        self.queue_payload(node, &padding)?;
+        self.pump(node)
+    }
+
+    /// Queues a probe behind everything the node queued before, however
+    /// long its queue: the run ends once every node delivered every probe.
+    fn probe(&mut self, node: usize) -> Result<(), Violation> {
+        if self.nodes[node].core.is_none() {
+            return Ok(());
+        }
+        let padding = vec![PADDING_BYTE; self.swarm.payload_padding];
+        // Queued while draining, so it counts as a probe.
+        self.queue_payload(node, &padding)?;
+        self.pump(node)
+    }
+
+    /// Queues `body` for the ring behind the node's earlier payloads, under
+    /// a fresh message id the checkers follow. The caller pumps once it is
+    /// done with its own outputs: pumping drains the core, and that must not
+    /// interleave with outputs still being carried out.
+    fn queue_payload(&mut self, node: usize, body: &[u8]) -> Result<MessageId, Violation> {
         let slot = &mut self.nodes[node];
-        let Some(core) = slot.core.as_mut() else {
-            return Ok(None);
-        };
         let message = MessageId {
             node: slot.id,
             incarnation: slot.incarnation,
             counter: slot.counter,
         };
-        if core
-            .submit(message.encode(self.swarm.payload_padding))
-            .is_err()
-        {
-            return Ok(None);
-        }
+        let mut payload = message.encode(0);
+        payload.extend_from_slice(body);
+        slot.outgoing.push_back(payload);
         slot.counter += 1;
         self.submitted += 1;
         let by = slot.incarnation();
         self.check(&Observation::Submitted { by, message })?;
-        // Submitting may release a held token and so produce output.
-        self.drain(node)?;
-        Ok(Some(message))
+        // A ring that re-forms while the probes drain makes the services
+        // announce again; the run is not over until those arrive too.
+        if self.is_draining() {
+            self.liveness.add_probe(message);
+        }
+        Ok(message)
+    }
+
+    /// Moves waiting payloads into the core while it holds fewer than
+    /// ringd's target. Submitting may release a held token and so produce
+    /// output.
+    fn pump(&mut self, node: usize) -> Result<(), Violation> {
+        let slot = &mut self.nodes[node];
+        let Some(core) = slot.core.as_mut() else {
+            return Ok(());
+        };
+        let mut moved = false;
+        while core.submit_queue_len() < CORE_QUEUE_TARGET {
+            let Some(payload) = slot.outgoing.pop_front() else {
+                break;
+            };
+            if let Err(error) = core.submit(payload) {
+                panic!("the core refused a payload below its queue target: {error}");
+            }
+            moved = true;
+        }
+        if moved { self.drain(node) } else { Ok(()) }
+    }
+
+    fn services_timer(&mut self, node: usize) -> Result<(), Violation> {
+        let now = self.now;
+        let outputs = match self.nodes[node].services.as_mut() {
+            Some(services) => services.handle_timer(now),
+            None => return Ok(()),
+        };
+        self.carry_out_services(node, outputs)?;
+        self.pump(node)
+    }
+
+    /// What the end-of-run checks need: who survived, and what their quorum
+    /// and group machines hold.
+    fn end_of_run(&self) -> EndOfRun {
+        let running = self.nodes.iter().filter(|n| n.core.is_some());
+        EndOfRun {
+            survivors: running.clone().map(SimNode::incarnation).collect(),
+            quorate: running
+                .clone()
+                .filter_map(|n| Some((n.id, n.services.as_ref()?.is_quorate())))
+                .collect(),
+            group_tables: running
+                .clone()
+                .filter_map(|n| Some((n.id, n.services.as_ref()?.group_table())))
+                .collect(),
+            live_clients: running
+                .flat_map(|n| n.clients.iter())
+                .map(|c| (c.group.to_owned(), c.member))
+                .collect(),
+        }
     }
 
     fn with_core(
@@ -691,7 +811,7 @@ impl Simulation {
     fn drain(&mut self, node: usize) -> Result<(), Violation> {
         loop {
             let Some(output) = self.nodes[node].core.as_mut().and_then(Totem::poll_output) else {
-                return Ok(());
+                return self.pump(node);
             };
             let at = self.nodes[node].incarnation();
             match output {
@@ -710,6 +830,15 @@ impl Simulation {
                         sender,
                         message,
                     })?;
+                    // Behind the message id: a service payload, or the
+                    // plain workload's padding, which no service claims.
+                    let body = payload.get(MessageId::ENCODED_LEN..).unwrap_or_default();
+                    if let Some(services) = self.nodes[node].services.as_mut()
+                        && !body.is_empty()
+                    {
+                        let outputs = services.deliver(sender, body);
+                        self.carry_out_services(node, outputs)?;
+                    }
                 }
                 Output::ConfigChange {
                     kind,
@@ -730,6 +859,11 @@ impl Simulation {
                         ring_id,
                         members: &members,
                     })?;
+                    let now = self.now;
+                    if let Some(services) = self.nodes[node].services.as_mut() {
+                        let outputs = services.config_change(now, kind, ring_id, &members, &joined);
+                        self.carry_out_services(node, outputs)?;
+                    }
                 }
                 Output::PersistRingSeq(ring_seq) => {
                     self.nodes[node].persisted_ring_seq = ring_seq;

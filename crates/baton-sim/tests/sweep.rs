@@ -140,6 +140,30 @@ fn pinned_regressions() {
             "all",
             "same: one node and the rest re-formed apart forever",
         ),
+        (
+            198,
+            16,
+            "all",
+            "three groups gathering out of step: a ring pulled into a gather took stale verdicts",
+        ),
+        (
+            442,
+            9,
+            "all",
+            "the first fix for 198 also ignored nodes the gather waited for; five groups stayed apart",
+        ),
+        (
+            5459,
+            4,
+            "all",
+            "the fix for 442 followed the late join of the node whose ring pulled the gather in",
+        ),
+        (
+            2848,
+            8,
+            "all",
+            "the fix for 442 as well: one node and the rest re-formed apart",
+        ),
     ];
     for (seed, nodes, faults, why) in pinned {
         let options = SimOptions {
@@ -152,19 +176,6 @@ fn pinned_regressions() {
             panic!("pinned seed ({why}) failed again: {violation}");
         }
     }
-}
-
-/// Known liveness failures: three groups (ten nodes, five, and one alone)
-/// gather out of step, each pulled into a round by another's new ring while
-/// a third is still failing its members, and re-form apart every round.
-/// Plain corosync join rules under jitter-free timing; this seed reached it
-/// once the fix for seeds 3486 and 87 changed its course. Safety holds; the
-/// quiet phase does not converge. Run with `cargo test --release -p
-/// baton-sim --test sweep -- --ignored`.
-#[test]
-#[ignore = "open liveness bug: three groups gathering out of step re-form apart"]
-fn known_liveness_failures() {
-    check(198, Some(16), FaultKinds::all());
 }
 
 /// A seed replays bit-for-bit: the same steps, deliveries and end time.

@@ -52,6 +52,9 @@ pub(crate) struct Gather {
     pub proc_set: BTreeSet<NodeId>,
     pub failed_set: BTreeSet<NodeId>,
     pub consensus: BTreeSet<NodeId>,
+    /// The node whose ring pulled our ring into this gather, and that ring's
+    /// seq: any join it sent from an older ring is stale.
+    pub pulled_in_by: Option<(NodeId, u64)>,
 }
 
 /// What the completed commit token told us, kept until the ring installs.

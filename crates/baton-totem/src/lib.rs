@@ -30,7 +30,11 @@
 //! - An OPERATIONAL ring ignores a join from a node outside it that is still
 //!   on an older ring and names one of its members failed (corosync ignores
 //!   it only when it names the receiver). The verdict predates the ring;
-//!   following it made two groups fail each other every round, forever.
+//!   following it made two groups fail each other every round, forever. A
+//!   gather that has failed nobody yet (a ring just pulled in by a merge)
+//!   ignores it too, unless it already waits for the sender and the join is
+//!   not a late one from the node that pulled it in; with three groups
+//!   gathering out of step, following it there kept them apart.
 //! - Not implemented: the pause-detection tick (FACTS §1.6), `send_join`
 //!   random delay, `cancel_token_hold_on_retransmit: no`, SAFE delivery.
 

@@ -18,6 +18,7 @@ impl Totem {
         if self.state == State::Operational {
             self.gather.failed_set.clear();
             self.gather.proc_set.clear();
+            self.gather.pulled_in_by = None;
         }
         self.gather.proc_set.extend(self.members.iter().copied());
         self.gather.proc_set.insert(self.me);
@@ -72,28 +73,11 @@ impl Totem {
         match self.state {
             State::Operational => {
                 // A join naming us failed, or a stale one from the gather
-                // that built this ring, changes nothing (as in corosync).
-                //
-                // Nor, unlike corosync, does a join from a node outside the
-                // ring, still on an older ring than ours, that names one of
-                // our members failed. While the ring runs its members send
-                // no joins (one that starts gathering takes the ring down),
-                // so that verdict predates the ring. Following it pulls the
-                // whole ring into a gather in which the named members fail
-                // the sender in turn, and the sender, hearing that, fails
-                // them in its next round: two groups kept re-forming apart
-                // this way forever (seeds 3486 and 87). Ignored, the
-                // sender's gather ends without us and merges with our ring
-                // afterwards, its failed list cleared. The "older ring"
-                // condition keeps this narrow: ignoring every such join
-                // also held back senders whose ring is newer than ours, and
-                // slowed 16-node clusters past the bound.
-                let sender_behind_fails_our_ring = !is_member
-                    && join.ring_seq < self.ring_id.seq
-                    && join.failed_list.iter().any(|n| self.members.contains(n));
+                // that built this ring, changes nothing (as in corosync);
+                // nor, unlike corosync, does a verdict older than our ring.
                 if join.failed_list.contains(&self.me)
                     || (is_member && join.ring_seq < self.ring_id.seq)
-                    || sender_behind_fails_our_ring
+                    || self.is_verdict_older_than_our_ring(from, &join)
                 {
                     return;
                 }
@@ -107,10 +91,58 @@ impl Totem {
                 }
                 self.enter_gather();
             }
-            State::Gather => {}
+            State::Gather => {
+                // A gather that has failed nobody yet, typically a ring just
+                // pulled in by a merge, ignores that verdict too when it
+                // comes from a node it is not yet waiting for: it is just as
+                // old. Followed there, our members failed the sender, whose
+                // gather still failed them, while a third group's new ring
+                // pulled one of the two into the next round: three groups
+                // re-formed apart this way forever (seed 198, 16 nodes).
+                // Once a round has failed someone it is handling a real
+                // failure, and corosync's rules apply; ignoring such joins
+                // then as well slowed 16-node clusters past the bound.
+                //
+                // A join from a node already in our proc list is handled as
+                // in corosync: ignored, it would only hold our round until
+                // the consensus timeout, and the lost time left five groups
+                // apart (seed 442, 9 nodes). The exception is the node whose
+                // ring pulled us in, when its join left before that ring
+                // formed: following that late join, one node and the rest
+                // failed each other every round (seed 5459, 4 nodes).
+                let sent_before_pulling_us_in = self
+                    .gather
+                    .pulled_in_by
+                    .is_some_and(|(node, seq)| node == from && join.ring_seq < seq);
+                if self.gather.failed_set.is_empty()
+                    && (!self.gather.proc_set.contains(&from) || sent_before_pulling_us_in)
+                    && self.is_verdict_older_than_our_ring(from, &join)
+                {
+                    return;
+                }
+            }
             State::Left => return,
         }
         self.gather_join(from, &join);
+    }
+
+    /// Whether `join` comes from a node outside our ring, still on an older
+    /// ring than ours, and names one of our members failed; corosync follows
+    /// such a verdict unless it names the receiver. While the ring runs its
+    /// members send no joins (one that starts gathering takes the ring
+    /// down), so that verdict predates the ring. Following it pulls the
+    /// whole ring into a gather in which the named members fail the sender
+    /// in turn, and the sender, hearing that, fails them in its next round:
+    /// two groups kept re-forming apart this way forever (seeds 3486 and
+    /// 87). Ignored, the sender's gather ends without us and merges with our
+    /// ring afterwards, its failed list cleared. The "older ring" condition
+    /// keeps this narrow: ignoring every such join also held back senders
+    /// whose ring is newer than ours, and slowed 16-node clusters past the
+    /// bound.
+    fn is_verdict_older_than_our_ring(&self, from: NodeId, join: &Join) -> bool {
+        !self.members.contains(&from)
+            && join.ring_seq < self.ring_id.seq
+            && join.failed_list.iter().any(|n| self.members.contains(n))
     }
 
     fn on_leave(&mut self, from: NodeId) {
@@ -281,6 +313,7 @@ impl Totem {
             return;
         }
         self.enter_gather();
+        self.gather.pulled_in_by = Some((from, ring_id.seq));
         if self.gather.proc_set.insert(from) {
             self.restart_gather();
         }

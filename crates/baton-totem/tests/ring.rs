@@ -3,7 +3,10 @@
 
 use std::collections::VecDeque;
 
-use baton_totem::{Config, ConfigKind, Destination, Millis, NodeId, Output, RingId, State, Totem};
+use baton_totem::codec::{self, Body, Join, Packet};
+use baton_totem::{
+    Config, ConfigKind, Destination, JOIN_MS_DEFAULT, Millis, NodeId, Output, RingId, State, Totem,
+};
 
 struct Cluster {
     now: Millis,
@@ -180,4 +183,91 @@ fn oversized_and_excess_submissions_are_refused() {
     assert!(node.submit(vec![1]).is_ok());
     assert!(node.submit(vec![2]).is_ok());
     assert!(node.submit(vec![3]).is_err());
+}
+
+/// Node 2 of ring {1, 2} (nodes 3 and 4 are down), pulled into a gather by
+/// a merge probe from `prober` on a ring whose seq `probe_ring_seq` picks,
+/// then hearing node 3's join that names it failed, sent from the ring seq
+/// `join_ring_seq` picks (both from ours). Returns the failed list of node
+/// 2's last join.
+fn failed_list_after_node_3_fails_node_2(
+    prober: NodeId,
+    probe_ring_seq: impl Fn(u64) -> u64,
+    join_ring_seq: impl Fn(u64) -> u64,
+) -> Vec<NodeId> {
+    let mut cluster = Cluster::new(4, 300);
+    cluster.nodes[2] = None;
+    cluster.nodes[3] = None;
+    cluster.run_until(Millis(3_000));
+    let (ring, members) = cluster.regular[1].clone().expect("a ring");
+    assert_eq!(members, vec![NodeId(1), NodeId(2)]);
+    let probe = Packet {
+        sender: prober,
+        body: Body::MergeDetect {
+            ring_id: RingId {
+                rep: prober,
+                seq: probe_ring_seq(ring.seq),
+            },
+        },
+    };
+    let join = Packet {
+        sender: NodeId(3),
+        body: Body::Join(Join {
+            ring_seq: join_ring_seq(ring.seq),
+            leave: false,
+            proc_list: vec![NodeId(1), NodeId(2), NodeId(3)],
+            failed_list: vec![NodeId(2)],
+        }),
+    };
+    let now = cluster.now;
+    let node = cluster.nodes[1].as_mut().expect("node 2 runs");
+    for packet in [probe, join] {
+        node.handle_packet(now, packet.sender, &codec::encode(&packet))
+            .expect("a valid packet");
+    }
+    assert_eq!(node.state(), State::Gather);
+    node.handle_timer(now.plus(JOIN_MS_DEFAULT));
+    let mut last_failed_list = None;
+    while let Some(output) = node.poll_output() {
+        if let Output::Send { packet, .. } = output
+            && let Ok(Packet {
+                body: Body::Join(join),
+                ..
+            }) = codec::decode(&packet)
+        {
+            last_failed_list = Some(join.failed_list);
+        }
+    }
+    last_failed_list.expect("node 2 sent a join")
+}
+
+/// Seed 198 (16 nodes): three groups kept each other apart because a ring
+/// just pulled into a gather followed a verdict on its members made before
+/// the ring existed. A newer verdict, or one from a node the gather already
+/// waits for, is followed as in corosync (seed 442, 9 nodes), unless it is a
+/// late join from the node whose newer ring pulled the gather in (seed 5459,
+/// 4 nodes).
+#[test]
+fn a_fresh_gather_ignores_a_verdict_older_than_its_ring() {
+    let older = |ours: u64| ours - 1;
+    let newer = |ours: u64| ours + 4;
+    let oldest = |_: u64| 1;
+    let none_failed = Vec::<NodeId>::new();
+    let node_3_failed = vec![NodeId(3)];
+    assert_eq!(
+        failed_list_after_node_3_fails_node_2(NodeId(4), oldest, older),
+        none_failed
+    );
+    assert_eq!(
+        failed_list_after_node_3_fails_node_2(NodeId(4), oldest, newer),
+        node_3_failed
+    );
+    assert_eq!(
+        failed_list_after_node_3_fails_node_2(NodeId(3), oldest, older),
+        node_3_failed
+    );
+    assert_eq!(
+        failed_list_after_node_3_fails_node_2(NodeId(3), newer, older),
+        none_failed
+    );
 }

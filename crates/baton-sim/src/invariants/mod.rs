@@ -3,12 +3,18 @@
 
 mod agreed_order;
 mod config_agreement;
+mod group_agreement;
+mod group_convergence;
 mod liveness;
 mod no_duplicates;
+mod quorum_liveness;
+mod quorum_safety;
 mod ring_id_monotonic;
 mod self_delivery;
 mod virtual_synchrony;
 
+use baton_cpg::{ClientId, Event, Member};
+use baton_quorum::QuorumConfig;
 use baton_totem::{ConfigKind, NodeId, RingId};
 
 pub use liveness::Liveness;
@@ -81,6 +87,23 @@ pub enum Observation<'a> {
     Stopped {
         incarnation: Incarnation,
     },
+    /// A node's votequorum changed its verdict or its member list.
+    Quorum {
+        at: Incarnation,
+        quorate: bool,
+        members: &'a [NodeId],
+    },
+    /// An event for a local group client (`member` is the client itself).
+    GroupEvent {
+        at: Incarnation,
+        client: ClientId,
+        member: Member,
+        event: &'a Event,
+    },
+    /// A group client left or vanished; it gets no more events.
+    ClientGone {
+        client: ClientId,
+    },
 }
 
 /// State at the end of the run, for end-of-run checks.
@@ -88,6 +111,12 @@ pub enum Observation<'a> {
 pub struct EndOfRun {
     /// Incarnations that were running from their start to the end.
     pub survivors: Vec<Incarnation>,
+    /// Each running node's quorum verdict.
+    pub quorate: Vec<(NodeId, bool)>,
+    /// Each running node's group table: every (group, member) it holds.
+    pub group_tables: Vec<(NodeId, Vec<(String, Member)>)>,
+    /// The group clients still running, with the group each joined.
+    pub live_clients: Vec<(String, Member)>,
 }
 
 pub trait Invariant {
@@ -98,9 +127,10 @@ pub trait Invariant {
     }
 }
 
-/// Every safety invariant, in the order they are checked.
+/// Every safety invariant, in the order they are checked; the quorum ones
+/// judge by the nodelist's votes in `quorum`.
 #[must_use]
-pub fn safety_invariants() -> Vec<Box<dyn Invariant>> {
+pub fn safety_invariants(quorum: &QuorumConfig) -> Vec<Box<dyn Invariant>> {
     vec![
         Box::new(no_duplicates::NoDuplicates::default()),
         Box::new(agreed_order::AgreedOrder::default()),
@@ -108,6 +138,10 @@ pub fn safety_invariants() -> Vec<Box<dyn Invariant>> {
         Box::new(config_agreement::ConfigAgreement::default()),
         Box::new(ring_id_monotonic::RingIdMonotonic::default()),
         Box::new(self_delivery::SelfDelivery::default()),
+        Box::new(quorum_safety::QuorumSafety::default()),
+        Box::new(quorum_liveness::QuorumLiveness::new(quorum)),
+        Box::new(group_agreement::GroupAgreement::default()),
+        Box::new(group_convergence::GroupConvergence),
     ]
 }
 
@@ -212,5 +246,126 @@ mod tests {
             members: &other_members,
         };
         assert!(agreement.observe(&conflicting).is_err());
+    }
+
+    #[test]
+    fn disjoint_quorate_partitions_are_caught() {
+        let (left, right) = ([NodeId(1), NodeId(2)], [NodeId(3)]);
+        let quorum = |node, quorate, members| Observation::Quorum {
+            at: incarnation(node),
+            quorate,
+            members,
+        };
+        let mut checker = quorum_safety::QuorumSafety::default();
+        assert!(
+            feed(
+                &mut checker,
+                &[quorum(1, true, &left), quorum(3, false, &right)]
+            )
+            .is_ok()
+        );
+        assert!(checker.observe(&quorum(3, true, &right)).is_err());
+    }
+
+    #[test]
+    fn group_members_seeing_different_orders_are_caught() {
+        let members = [NodeId(1), NodeId(2)];
+        let ring_id = RingId {
+            seq: 4,
+            rep: NodeId(1),
+        };
+        let member = |node| Member {
+            node: NodeId(node),
+            pid: node,
+        };
+        let joined = |node| Event::View {
+            group: "g".to_owned(),
+            members: vec![member(node)],
+            joined: vec![(member(node), baton_cpg::Reason::Join)],
+            left: Vec::new(),
+        };
+        let message = |number: u8| Event::Message {
+            group: "g".to_owned(),
+            sender: member(1),
+            payload: vec![number],
+        };
+        let (join_1, join_2) = (joined(1), joined(2));
+        let (first, second) = (message(1), message(2));
+        let event = |node, event| Observation::GroupEvent {
+            at: incarnation(node),
+            client: ClientId(u64::from(node)),
+            member: member(node),
+            event,
+        };
+        let config = |node| Observation::Configuration {
+            at: incarnation(node),
+            kind: ConfigKind::Regular,
+            ring_id,
+            members: &members,
+        };
+        let mut checker = group_agreement::GroupAgreement::default();
+        let setup = [
+            event(1, &join_1),
+            event(2, &join_2),
+            config(1),
+            config(2),
+            event(1, &first),
+            event(1, &second),
+        ];
+        assert!(feed(&mut checker, &setup).is_ok());
+        assert!(
+            checker.observe(&event(2, &second)).is_err(),
+            "node 2's member saw message 2 first"
+        );
+    }
+
+    #[test]
+    fn ghost_and_missing_group_members_are_caught() {
+        let member = Member {
+            node: NodeId(1),
+            pid: 7,
+        };
+        let end = |table: Vec<(String, Member)>| EndOfRun {
+            survivors: vec![incarnation(1)],
+            quorate: vec![(NodeId(1), true)],
+            group_tables: vec![(NodeId(1), table)],
+            live_clients: vec![("g".to_owned(), member)],
+        };
+        let mut checker = group_convergence::GroupConvergence;
+        assert!(checker.finish(&end(vec![("g".to_owned(), member)])).is_ok());
+        assert!(checker.finish(&end(Vec::new())).is_err(), "missing");
+        let ghost = Member {
+            node: NodeId(2),
+            pid: 1,
+        };
+        let table = vec![("g".to_owned(), member), ("g".to_owned(), ghost)];
+        assert!(checker.finish(&end(table)).is_err(), "ghost");
+    }
+
+    #[test]
+    fn a_healed_cluster_that_is_not_quorate_is_caught() {
+        let members = [NodeId(1), NodeId(2), NodeId(3)];
+        let config = baton_quorum::QuorumConfig::with_nodes((1..=3).map(baton_quorum::NodeId));
+        let mut checker = quorum_liveness::QuorumLiveness::new(&config);
+        for node in 1..=3 {
+            let regular = Observation::Configuration {
+                at: incarnation(node),
+                kind: ConfigKind::Regular,
+                ring_id: RingId {
+                    seq: 8,
+                    rep: NodeId(1),
+                },
+                members: &members,
+            };
+            assert!(checker.observe(&regular).is_ok());
+        }
+        let end = |quorate| EndOfRun {
+            survivors: (1..=3).map(incarnation).collect(),
+            quorate: (1..=3).map(|n| (NodeId(n), n != 2 || quorate)).collect(),
+            group_tables: Vec::new(),
+            live_clients: Vec::new(),
+        };
+        assert!(checker.finish(&end(true)).is_ok());
+        assert!(checker.finish(&end(false)).is_err());
     }
 }
