@@ -58,8 +58,13 @@ pub fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<Code> {
     let cib = read_cib(path)?;
     let cluster = baton_scheduler::unpack::unpack(&cib, None)
         .with_context(|| format!("cannot schedule {}", path.display()))?;
-    let transition = baton_scheduler::schedule(&cib, None)
-        .with_context(|| format!("cannot schedule {}", path.display()))?;
+    let schedule = if args.show_scores {
+        baton_scheduler::schedule_with_scores
+    } else {
+        baton_scheduler::schedule
+    };
+    let transition =
+        schedule(&cib, None).with_context(|| format!("cannot schedule {}", path.display()))?;
     let order = if args.simulate {
         Some(execution_order(&transition.graph)?)
     } else {

@@ -39,10 +39,24 @@ pub struct Transition {
 }
 
 /// Schedules `cib`. `now_s` (seconds since the epoch) overrides the CIB's
-/// `execution-date`.
+/// `execution-date`. `Transition::scores` stays empty.
 pub fn schedule(cib: &Cib, now_s: Option<i64>) -> Result<Transition, SchedulerError> {
+    schedule_inner(cib, now_s, false)
+}
+
+/// Like [`schedule`], and also records the allocation and promotion scores
+/// (`crm_simulate -s`); on large clusters that costs more than scheduling.
+pub fn schedule_with_scores(cib: &Cib, now_s: Option<i64>) -> Result<Transition, SchedulerError> {
+    schedule_inner(cib, now_s, true)
+}
+
+fn schedule_inner(
+    cib: &Cib,
+    now_s: Option<i64>,
+    record_scores: bool,
+) -> Result<Transition, SchedulerError> {
     let cluster = unpack::unpack(cib, now_s)?;
-    let assignment = placement::assign(&cluster);
+    let assignment = placement::assign(&cluster, record_scores);
     let plans = actions::plan(&cluster, &assignment);
     let fenced = actions::fence_targets(&cluster);
     let graph = actions::graph::build(&cluster, &plans, &fenced);

@@ -130,7 +130,7 @@ pub fn run_case(dir: &Path, name: &str) -> Result<CaseResult, ConformanceError> 
     let now = simulated_time(dir, name)?;
     let outcome = baton_cib::Cib::parse(&xml)
         .map_err(crate::SchedulerError::from)
-        .and_then(|cib| crate::schedule(&cib, now));
+        .and_then(|cib| crate::schedule_with_scores(&cib, now));
     let (raw, actual_scores, error) = match outcome {
         Ok(t) => (t.summary, scores::actual_scores(&t.scores), None),
         Err(e) => (Vec::new(), BTreeSet::new(), Some(e.to_string())),

@@ -35,6 +35,9 @@ pub struct Assignment {
     pub order: Vec<RscIdx>,
     /// The node scores weighed along the way, for `crm_simulate -s`.
     pub score_lines: Vec<score_log::ScoreLine>,
+    /// Whether to keep `score_lines`: a line per resource and node costs
+    /// more than the placement itself on large clusters.
+    pub record_scores: bool,
 }
 
 impl Assignment {
@@ -74,8 +77,11 @@ pub fn quorum_freeze(cluster: &Cluster) -> Freeze {
     }
 }
 
-pub fn assign(cluster: &Cluster) -> Assignment {
-    let mut a = Assignment::default();
+pub fn assign(cluster: &Cluster, record_scores: bool) -> Assignment {
+    let mut a = Assignment {
+        record_scores,
+        ..Assignment::default()
+    };
     let mut order: Vec<RscIdx> = cluster.top.clone();
     // Higher priority first; the sort is stable so configuration order
     // breaks ties.

@@ -93,6 +93,9 @@ pub fn record(
     r: RscIdx,
     scores: &BTreeMap<NodeIdx, Score>,
 ) {
+    if !a.record_scores {
+        return;
+    }
     for (&n, &score) in scores {
         a.score_lines.push(ScoreLine::Allocation {
             stage,
@@ -112,6 +115,9 @@ pub type Weighed = (RscIdx, Option<NodeIdx>, Score);
 /// sharing a node are shown with the node's total, as the choice is made per
 /// node; one that cannot be promoted keeps its own (negative) score.
 pub fn record_promotions(cluster: &Cluster, a: &mut Assignment, weighed: &[Weighed]) {
+    if !a.record_scores {
+        return;
+    }
     let mut node_total: BTreeMap<NodeIdx, Score> = BTreeMap::new();
     for &(_, n, score) in weighed {
         if let Some(n) = n
@@ -171,6 +177,9 @@ pub fn record_primitive(
     r: RscIdx,
     scores: &BTreeMap<NodeIdx, Score>,
 ) {
+    if !a.record_scores {
+        return;
+    }
     let scores = shown(cluster, r, &[r], scores);
     record(cluster, a, AssignStage::Primitive, r, &scores);
 }
@@ -264,6 +273,9 @@ pub fn record_unit_group(
     members: &[RscIdx],
     scores: &BTreeMap<NodeIdx, Score>,
 ) {
+    if !a.record_scores {
+        return;
+    }
     let first_scores = shown(cluster, g, members, scores);
     record_group(cluster, a, g, members, &first_scores);
 }
@@ -329,6 +341,9 @@ pub fn record_clone(
     info: &CloneInfo,
     scores: &BTreeMap<NodeIdx, Score>,
 ) {
+    if !a.record_scores {
+        return;
+    }
     let clone_constraints = preferences(cluster, c, &[], false);
     let clone_scores: BTreeMap<NodeIdx, Score> = scores
         .iter()
