@@ -11,7 +11,9 @@ const PROTO_FILES: &[&str] = &[
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read at run time: a build script binary reused from another checkout
+    // of the same sources must still look in this one.
+    let proto_root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     let descriptors = protox::compile(PROTO_FILES, [&proto_root])?;
     tonic_prost_build::configure()
         .build_server(true)
