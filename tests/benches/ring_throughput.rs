@@ -18,14 +18,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use baton_proto::ring::{ChangeReason, GroupRequest, group_event, group_request};
-use cluster::{ConfigOptions, start, wait_for_ring, write_config_with, write_key};
+use cluster::{ConfigOptions, members, ringd_socket, setup, start_all, wait_for_ring};
 use group_client::Member;
 use netns::Net;
 
 const NODES: usize = 3;
 const PAYLOAD_BYTES: usize = 1024;
 const WARMUP: Duration = Duration::from_secs(1);
-const ALL3: &str = "[NodeId(1), NodeId(2), NodeId(3)]";
 
 struct Throughput {
     per_node_msgs_per_s: Vec<f64>,
@@ -108,26 +107,16 @@ struct Cluster {
 }
 
 fn cluster(bin: &Path, options: &ConfigOptions) -> Cluster {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut net = Net::new(NODES);
-    let key = dir.path().join("authkey");
-    write_key(&key, 1);
-    let config = write_config_with(&net, &key, options);
-    let pids = (1..=NODES)
-        .map(|n| start(&mut net, bin, dir.path(), n, &config))
-        .collect();
+    let (mut net, dir, config) = setup(NODES, options);
+    let pids = start_all(&mut net, bin, dir.path(), &config);
     for log in net.logs.clone() {
         assert!(
-            wait_for_ring(&log, ALL3, Duration::from_secs(30)).is_some(),
+            wait_for_ring(&log, &members(&[1, 2, 3]), Duration::from_secs(30)).is_some(),
             "{} never saw the ring",
             log.display()
         );
     }
     Cluster { net, pids, dir }
-}
-
-fn socket(dir: &Path, node: usize) -> std::path::PathBuf {
-    dir.join(format!("sock{node}")).join("ringd.sock")
 }
 
 fn throughput(bin: &Path, crypto: bool, measure: Duration) -> Throughput {
@@ -148,8 +137,14 @@ fn throughput(bin: &Path, crypto: bool, measure: Duration) -> Throughput {
     let (rates, latencies, ringd_cpu_s) = runtime.block_on(async {
         let mut members = Vec::new();
         for node in 1..=NODES {
-            members
-                .push(Member::join(&socket(c.dir.path(), node), "bench", 1000 + node as u32).await);
+            members.push(
+                Member::join(
+                    &ringd_socket(c.dir.path(), node),
+                    "bench",
+                    1000 + node as u32,
+                )
+                .await,
+            );
         }
         for member in &mut members {
             member
@@ -268,8 +263,8 @@ fn detection(bin: &Path, token_ms: Option<u64>) -> (u64, Duration) {
         .build()
         .expect("runtime");
     let seen = runtime.block_on(async {
-        let mut watcher = Member::join(&socket(c.dir.path(), 1), "bench", 1).await;
-        let victim = Member::join(&socket(c.dir.path(), 3), "bench", 3).await;
+        let mut watcher = Member::join(&ringd_socket(c.dir.path(), 1), "bench", 1).await;
+        let victim = Member::join(&ringd_socket(c.dir.path(), 3), "bench", 3).await;
         watcher.wait_for_members(2, Duration::from_secs(10)).await;
         let killed = Instant::now();
         c.net.kill9(c.pids[2]);

@@ -11,22 +11,14 @@ use std::time::Duration;
 use cluster::*;
 use netns::Net;
 
-const ALL3: &str = "[NodeId(1), NodeId(2), NodeId(3)]";
-
 #[test]
 fn three_node_ring_forms_and_survives_kill_9() {
     let Some(bin) = prerequisites() else { return };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut net = Net::new(3);
-    let key = dir.path().join("authkey");
-    write_key(&key, 1);
-    let config = write_config(&net, &key);
-    let pids: Vec<u32> = (1..=3)
-        .map(|n| start(&mut net, &bin, dir.path(), n, &config))
-        .collect();
+    let (mut net, dir, config) = setup(3, &ConfigOptions::default());
+    let pids = start_all(&mut net, &bin, dir.path(), &config);
     for log in net.logs.clone() {
         assert!(
-            wait_for_ring(&log, ALL3, Duration::from_secs(10)).is_some(),
+            wait_for_ring(&log, &members(&[1, 2, 3]), Duration::from_secs(10)).is_some(),
             "{} never saw the 3-node ring",
             log.display()
         );
@@ -78,7 +70,7 @@ fn node_with_wrong_key_never_joins() {
     for log in &logs {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         assert!(
-            !text.contains("NodeId(3), NodeId(1)") && !text.contains(ALL3),
+            !text.contains("NodeId(3), NodeId(1)") && !text.contains(&members(&[1, 2, 3])),
             "{}:\n{text}",
             log.display()
         );
@@ -97,11 +89,7 @@ fn garbage_and_truncated_packets_are_dropped_and_counted() {
     if !baton_tests::require_tool("python3", "send raw UDP from a member's address") {
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut net = Net::new(3);
-    let key = dir.path().join("authkey");
-    write_key(&key, 1);
-    let config = write_config(&net, &key);
+    let (mut net, dir, config) = setup(3, &ConfigOptions::default());
     let first = start(&mut net, &bin, dir.path(), 1, &config);
     start(&mut net, &bin, dir.path(), 2, &config);
     let logs = net.logs.clone();
@@ -184,11 +172,7 @@ fn replayed_packets_do_not_break_the_ring() {
     if !baton_tests::require_tool("python3", "capture and replay UDP packets") {
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut net = Net::new(3);
-    let key = dir.path().join("authkey");
-    write_key(&key, 1);
-    let config = write_config(&net, &key);
+    let (mut net, dir, config) = setup(3, &ConfigOptions::default());
     let capture_file = dir.path().join("captured");
     let capture_path = capture_file.to_str().expect("utf-8 path");
     // Capture from before the ring forms: joins, commit tokens, tokens.

@@ -14,31 +14,22 @@ use std::time::Duration;
 use baton_proto::ring::ChangeReason;
 use cluster::*;
 use group_client::Member;
-use netns::Net;
 
-const ALL3: &str = "[NodeId(1), NodeId(2), NodeId(3)]";
 const MESSAGES_PER_SENDER: u32 = 200;
 const EVENT_WAIT: Duration = Duration::from_secs(20);
 
 #[test]
 fn three_nodes_share_one_message_order_and_see_why_members_leave() {
     let Some(bin) = prerequisites() else { return };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut net = Net::new(3);
-    let key = dir.path().join("authkey");
-    write_key(&key, 1);
-    let config = write_config(&net, &key);
-    let pids: Vec<u32> = (1..=3)
-        .map(|n| start(&mut net, &bin, dir.path(), n, &config))
-        .collect();
+    let (mut net, dir, config) = setup(3, &ConfigOptions::default());
+    let pids = start_all(&mut net, &bin, dir.path(), &config);
     for log in net.logs.clone() {
         assert!(
-            wait_for_ring(&log, ALL3, Duration::from_secs(10)).is_some(),
+            wait_for_ring(&log, &members(&[1, 2, 3]), Duration::from_secs(10)).is_some(),
             "{} never saw the 3-node ring",
             log.display()
         );
     }
-    let socket = |n: usize| dir.path().join(format!("sock{n}")).join("ringd.sock");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -46,7 +37,7 @@ fn three_nodes_share_one_message_order_and_see_why_members_leave() {
     let mut members = runtime.block_on(async {
         let mut members = Vec::new();
         for (n, pid) in [(1, 101), (2, 102), (3, 103), (3, 203)] {
-            members.push(Member::join(&socket(n), "crmd", pid).await);
+            members.push(Member::join(&ringd_socket(dir.path(), n), "crmd", pid).await);
         }
         for member in &mut members {
             let seen = member.wait_for_members(4, EVENT_WAIT).await;

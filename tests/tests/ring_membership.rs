@@ -13,45 +13,10 @@ use std::time::Duration;
 use cluster::*;
 use netns::Net;
 
-const FORM: Duration = Duration::from_secs(15);
-
-fn wait_all(net: &Net, nodes: &[usize], ids: &[u32]) {
-    for &node in nodes {
-        let log = &net.logs[node - 1];
-        assert!(
-            wait_for_ring(log, &members(ids), FORM).is_some(),
-            "node {node} never saw ring {ids:?}:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-    }
-}
-
-fn setup(nodes: usize, quorum: &str) -> (Net, tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let net = Net::new(nodes);
-    let key = dir.path().join("authkey");
-    write_key(&key, 1);
-    let config = write_config_with(
-        &net,
-        &key,
-        &ConfigOptions {
-            quorum,
-            ..ConfigOptions::default()
-        },
-    );
-    (net, dir, config)
-}
-
-fn start_all(net: &mut Net, bin: &Path, dir: &Path, config: &Path) -> Vec<u32> {
-    (1..=net.node_count())
-        .map(|n| start(net, bin, dir, n, config))
-        .collect()
-}
-
 #[test]
 fn five_nodes_form_one_quorate_ring() {
     let Some(bin) = prerequisites() else { return };
-    let (mut net, dir, config) = setup(5, "");
+    let (mut net, dir, config) = setup(5, &ConfigOptions::default());
     start_all(&mut net, &bin, dir.path(), &config);
     wait_all(&net, &[1, 2, 3, 4, 5], &[1, 2, 3, 4, 5]);
     let quorum = wait_for_quorate(&bin, dir.path(), 5, true, FORM);
@@ -63,7 +28,7 @@ fn five_nodes_form_one_quorate_ring() {
 #[test]
 fn a_lone_survivor_is_inquorate_until_a_killed_node_restarts_and_rejoins() {
     let Some(bin) = prerequisites() else { return };
-    let (mut net, dir, config) = setup(3, "");
+    let (mut net, dir, config) = setup(3, &ConfigOptions::default());
     let pids = start_all(&mut net, &bin, dir.path(), &config);
     wait_all(&net, &[1, 2, 3], &[1, 2, 3]);
     let first_ring = ring_status(&bin, dir.path(), 1)["ring_id"].clone();
@@ -93,7 +58,7 @@ fn a_lone_survivor_is_inquorate_until_a_killed_node_restarts_and_rejoins() {
 #[test]
 fn a_link_down_partitions_the_ring_and_link_up_merges_it() {
     let Some(bin) = prerequisites() else { return };
-    let (mut net, dir, config) = setup(3, "");
+    let (mut net, dir, config) = setup(3, &ConfigOptions::default());
     start_all(&mut net, &bin, dir.path(), &config);
     wait_all(&net, &[1, 2, 3], &[1, 2, 3]);
     net.run_in(3, &["ip", "link", "set", "v3", "down"]);
@@ -113,7 +78,13 @@ fn a_link_down_partitions_the_ring_and_link_up_merges_it() {
 #[test]
 fn two_node_waits_for_both_at_start_then_survives_losing_one() {
     let Some(bin) = prerequisites() else { return };
-    let (mut net, dir, config) = setup(2, "  two_node: 1");
+    let (mut net, dir, config) = setup(
+        2,
+        &ConfigOptions {
+            quorum: "  two_node: 1",
+            ..ConfigOptions::default()
+        },
+    );
     start(&mut net, &bin, dir.path(), 1, &config);
     wait_all(&net, &[1], &[1]);
     // wait_for_all (implied by two_node): no quorum before both were seen.
@@ -142,7 +113,7 @@ fn two_node_waits_for_both_at_start_then_survives_losing_one() {
 #[test]
 fn a_paused_node_says_it_was_not_scheduled_and_rejoins() {
     let Some(bin) = prerequisites() else { return };
-    let (mut net, dir, config) = setup(3, "");
+    let (mut net, dir, config) = setup(3, &ConfigOptions::default());
     let pids = start_all(&mut net, &bin, dir.path(), &config);
     wait_all(&net, &[1, 2, 3], &[1, 2, 3]);
     net.pause(

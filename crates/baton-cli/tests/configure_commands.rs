@@ -1,14 +1,11 @@
 //! `baton configure|verify|cib` on CIB files, as an admin runs them.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn baton(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(args)
-        .output()
-        .expect("run baton")
-}
+use common::{baton, stderr, stdout};
 
 fn baton_with_input(args: &[&str], input: &str) -> Output {
     use std::io::Write;
@@ -33,14 +30,6 @@ fn configure(cib: &Path, args: &[&str]) -> Output {
     let mut all = vec!["configure", "--cib", s(cib)];
     all.extend_from_slice(args);
     baton(&all)
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn example(name: &str) -> PathBuf {

@@ -18,6 +18,7 @@ mod config;
 mod machine;
 mod status;
 mod types;
+pub mod wire;
 
 pub use config::{ConfigError, NodeVotes, QuorumConfig, TieBreaker};
 pub use machine::{MAX_PENDING_EVENTS, Quorum};

@@ -1,16 +1,10 @@
-//! votequorum on the ring: its configuration from the cluster config, and
-//! the payload framing that keeps its NodeInfo apart from other messages
-//! delivered in agreed order.
+//! votequorum's configuration from the cluster config (its payload framing
+//! is `baton_quorum::wire`).
 
 use baton_config::ClusterConfig;
-use baton_quorum::{NodeId, NodeInfo, NodeVotes, QuorumConfig, TieBreaker, Votes};
+use baton_quorum::{NodeId, NodeVotes, QuorumConfig, TieBreaker, Votes};
 
 use crate::local::Member;
-
-/// First byte of a delivered payload: who it is for. Unknown tags are
-/// ignored, so later services can share the ring with older nodes.
-pub const TAG_NODE_INFO: u8 = 1;
-const NODE_INFO_LEN: usize = 1 + 4 + 1 + 1;
 
 pub fn config(cluster: &ClusterConfig, members: &[Member]) -> QuorumConfig {
     let q = &cluster.quorum;
@@ -39,44 +33,5 @@ pub fn config(cluster: &ClusterConfig, members: &[Member]) -> QuorumConfig {
             }
         },
         allow_downscale: false,
-    }
-}
-
-pub fn encode(info: &NodeInfo) -> Vec<u8> {
-    let mut out = Vec::with_capacity(NODE_INFO_LEN);
-    out.push(TAG_NODE_INFO);
-    out.extend_from_slice(&info.expected_votes.0.to_be_bytes());
-    out.push(u8::from(info.quorate));
-    out.push(u8::from(info.wait_for_all_status));
-    out
-}
-
-/// `None` for another service's payload or a malformed one.
-pub fn decode(payload: &[u8]) -> Option<NodeInfo> {
-    let [TAG_NODE_INFO, a, b, c, d, quorate, wfa] = *payload else {
-        return None;
-    };
-    Some(NodeInfo {
-        expected_votes: Votes(u32::from_be_bytes([a, b, c, d])),
-        quorate: quorate != 0,
-        wait_for_all_status: wfa != 0,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn node_info_round_trips_and_rejects_others() {
-        let info = NodeInfo {
-            expected_votes: Votes(5),
-            quorate: true,
-            wait_for_all_status: false,
-        };
-        assert_eq!(decode(&encode(&info)), Some(info));
-        assert_eq!(decode(&[]), None);
-        assert_eq!(decode(&[2, 0, 0, 0, 5, 1, 0]), None);
-        assert_eq!(decode(&encode(&info)[..6]), None);
     }
 }

@@ -183,7 +183,7 @@ impl Driver {
     /// log its events and refresh the status snapshot.
     fn quorum_changed(&mut self) {
         while let Some(info) = self.quorum.poll_transmit() {
-            self.submit(baton_ring::quorum::encode(&info));
+            self.submit(info.encode());
         }
         while let Some(event) = self.quorum.poll_event() {
             tracing::info!(?event, "quorum");
@@ -283,7 +283,7 @@ impl Driver {
 
     /// One payload in agreed order, to the service it is for.
     fn deliver(&mut self, sender: NodeId, payload: &[u8]) {
-        if let Some(info) = baton_ring::quorum::decode(payload) {
+        if let Some(info) = baton_quorum::NodeInfo::decode(payload) {
             self.quorum
                 .handle_node_info(baton_quorum::NodeId(sender.0), info);
             self.quorum_changed();

@@ -37,11 +37,7 @@ impl Ring for RingService {
         let reply = self
             .snapshot
             .lock()
-            .map_err(|_| {
-                Status::internal(
-                    "ringd's status is unavailable after a crash in its loop; restart baton-ringd",
-                )
-            })?
+            .map_err(|_| Status::internal(POISONED))?
             .clone();
         Ok(Response::new(reply))
     }

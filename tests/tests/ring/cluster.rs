@@ -14,6 +14,8 @@ use crate::netns::Net;
 pub const TOKEN_MS: u64 = 1000;
 pub const EFFECTIVE_TOKEN_MS: u64 = TOKEN_MS + 650;
 pub const CONSENSUS_MS: u64 = EFFECTIVE_TOKEN_MS * 12 / 10;
+/// How long a test waits for a ring or quorum it expects.
+pub const FORM: Duration = Duration::from_secs(15);
 
 /// `baton-ringd` sits in the target dir next to `deps/`, where this test
 /// executable lives; it is built by `cargo build -p baton-ringd`.
@@ -217,4 +219,40 @@ pub fn wait_for_quorate(
 pub fn members(ids: &[u32]) -> String {
     let inner: Vec<String> = ids.iter().map(|i| format!("NodeId({i})")).collect();
     format!("[{}]", inner.join(", "))
+}
+
+/// A fresh network of `nodes` with a shared key and a config written by
+/// `options`: the network, the directory holding sockets, state and logs,
+/// and the config's path.
+pub fn setup(nodes: usize, options: &ConfigOptions) -> (Net, tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let net = Net::new(nodes);
+    let key = dir.path().join("authkey");
+    write_key(&key, 1);
+    let config = write_config_with(&net, &key, options);
+    (net, dir, config)
+}
+
+/// Starts ringd on every node; returns their PIDs in node order.
+pub fn start_all(net: &mut Net, bin: &Path, dir: &Path, config: &Path) -> Vec<u32> {
+    (1..=net.node_count())
+        .map(|n| start(net, bin, dir, n, config))
+        .collect()
+}
+
+/// Waits until each of `nodes` logs a regular configuration of `ids`.
+pub fn wait_all(net: &Net, nodes: &[usize], ids: &[u32]) {
+    for &node in nodes {
+        let log = &net.logs[node - 1];
+        assert!(
+            wait_for_ring(log, &members(ids), FORM).is_some(),
+            "node {node} never saw ring {ids:?}:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+    }
+}
+
+/// Node `node`'s ringd.sock under `dir` (as [`start`] lays it out).
+pub fn ringd_socket(dir: &Path, node: usize) -> PathBuf {
+    dir.join(format!("sock{node}")).join("ringd.sock")
 }

@@ -6,7 +6,7 @@
 //! notifications for the simulator to check.
 
 use baton_cpg::{Action, ClientId, Event, Groups, Member, Reason};
-use baton_quorum::{NodeInfo, Quorum, QuorumConfig, QuorumEvent, Votes};
+use baton_quorum::{NodeInfo, Quorum, QuorumConfig, QuorumEvent};
 use baton_totem::{ConfigKind, Millis, NodeId, RingId};
 
 /// Ring payloads kept in the core: about two token visits' worth, as ringd
@@ -15,10 +15,6 @@ pub const CORE_QUEUE_TARGET: usize = 32;
 /// Above this many waiting payloads a node's clients stop acting and its
 /// plain workload is refused, as ringd stops reading client requests.
 pub const OUTGOING_HIGH_WATER: usize = 1024;
-
-/// votequorum's payload tag on the ring (process groups use 2). The framing
-/// is baton-ring's, repeated here because that crate is not pure.
-const TAG_NODE_INFO: u8 = 1;
 
 /// Something a node's services produced, in the order they produced it.
 #[derive(Debug)]
@@ -78,7 +74,7 @@ impl Services {
     /// One agreed-order payload, to the service it is for.
     pub fn deliver(&mut self, sender: NodeId, payload: &[u8]) -> Vec<ServiceOutput> {
         let mut outputs = Vec::new();
-        if let Some(info) = decode_node_info(payload) {
+        if let Some(info) = NodeInfo::decode(payload) {
             self.quorum
                 .handle_node_info(baton_quorum::NodeId(sender.0), info);
             self.drain_quorum(&mut outputs);
@@ -154,7 +150,7 @@ impl Services {
 
     fn drain_quorum(&mut self, outputs: &mut Vec<ServiceOutput>) {
         while let Some(info) = self.quorum.poll_transmit() {
-            outputs.push(ServiceOutput::Submit(encode_node_info(&info)));
+            outputs.push(ServiceOutput::Submit(info.encode()));
         }
         while let Some(QuorumEvent::QuorumChanged {
             quorate, members, ..
@@ -165,42 +161,5 @@ impl Services {
                 members: members.iter().map(|m| NodeId(m.0)).collect(),
             });
         }
-    }
-}
-
-fn encode_node_info(info: &NodeInfo) -> Vec<u8> {
-    let mut out = vec![TAG_NODE_INFO];
-    out.extend_from_slice(&info.expected_votes.0.to_be_bytes());
-    out.push(u8::from(info.quorate));
-    out.push(u8::from(info.wait_for_all_status));
-    out
-}
-
-/// `None` for another service's payload.
-fn decode_node_info(payload: &[u8]) -> Option<NodeInfo> {
-    let [TAG_NODE_INFO, a, b, c, d, quorate, wait] = *payload else {
-        return None;
-    };
-    Some(NodeInfo {
-        expected_votes: Votes(u32::from_be_bytes([a, b, c, d])),
-        quorate: quorate != 0,
-        wait_for_all_status: wait != 0,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn node_info_round_trips_and_other_payloads_are_not_node_info() {
-        let info = NodeInfo {
-            expected_votes: Votes(7),
-            quorate: true,
-            wait_for_all_status: false,
-        };
-        assert_eq!(decode_node_info(&encode_node_info(&info)), Some(info));
-        assert_eq!(decode_node_info(&[2, 1, 1, 5, 0, 0, 0]), None);
-        assert_eq!(decode_node_info(&[0xA5; 7]), None);
     }
 }
