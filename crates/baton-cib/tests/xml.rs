@@ -189,3 +189,28 @@ fn compact_drops_detached_elements_only() {
         Some(Some(b))
     );
 }
+
+#[test]
+fn a_subtree_copies_between_documents() {
+    let source = parse(
+        r#"<cib><status><node_state id="1">text<lrm x="1"><r/></lrm></node_state></status></cib>"#,
+    );
+    let state = source
+        .root_ref()
+        .descendants()
+        .find(|e| e.name() == "node_state")
+        .expect("node_state")
+        .id();
+    let mut target = parse("<cib><status/></cib>");
+    let copy = target.copy_from(&source, state);
+    let status = target
+        .root_ref()
+        .first_child("status")
+        .expect("status")
+        .id();
+    target.append_child(status, copy).expect("attach");
+    assert_eq!(
+        target.to_xml(Style::Compact),
+        r#"<cib><status><node_state id="1">text<lrm x="1"><r/></lrm></node_state></status></cib>"#
+    );
+}

@@ -7,9 +7,14 @@
 //!   events for the local clients that are members of that group;
 //! - a transitional ring configuration removes the members of nodes that
 //!   left (node down);
-//! - a regular configuration that adds nodes makes each node announce its
-//!   memberships (a join list), so both sides of a merge learn the other's
-//!   members (node up).
+//! - every regular configuration makes each node announce its memberships
+//!   (a join list for that ring), so both sides of a merge learn the
+//!   other's members (node up). Until the lists of all members of the ring
+//!   are in, every other group packet is held; then the lists change each
+//!   group in one view and the held packets follow in order. Every node of
+//!   the ring therefore sees a merge as one view at the same point of the
+//!   agreed order, as corosync's CPG delivers it after its join-list
+//!   exchange, and messages sent around the merge after it.
 //!
 //! Each node's packets are delivered in the order it submitted them, so a
 //! join list, built from what this node has already submitted, is exactly
@@ -96,12 +101,24 @@ struct Partial {
     overflowed: bool,
 }
 
+/// The join-list exchange of one regular configuration.
+#[derive(Debug)]
+struct JoinSync {
+    ring_id: RingId,
+    /// Ring members whose list has not been delivered yet.
+    awaiting: BTreeSet<NodeId>,
+    lists: Vec<(NodeId, Vec<(String, u32)>)>,
+    /// Group packets delivered meanwhile, in order, with their sender.
+    held: Vec<(NodeId, Packet)>,
+}
+
 #[derive(Debug)]
 pub struct Groups {
     me: NodeId,
     members: BTreeMap<String, BTreeSet<Member>>,
     clients: BTreeMap<ClientId, LocalClient>,
     partials: BTreeMap<(String, Member), Partial>,
+    sync: Option<JoinSync>,
     actions: VecDeque<Action>,
     undecodable: u64,
 }
@@ -114,6 +131,7 @@ impl Groups {
             members: BTreeMap::new(),
             clients: BTreeMap::new(),
             partials: BTreeMap::new(),
+            sync: None,
             actions: VecDeque::new(),
             undecodable: 0,
         }
@@ -223,6 +241,10 @@ impl Groups {
 
     /// A transitional configuration: members on nodes outside it are gone.
     pub fn transitional(&mut self, members: &[NodeId]) {
+        // The ring changes again before every list arrived: the lists that
+        // did arrive take effect here, at the same point on every node that
+        // moves on together.
+        self.finish_sync();
         let gone = |m: &Member| !members.contains(&m.node);
         self.partials.retain(|(_, m), _| !gone(m));
         let names: Vec<String> = self.members.keys().cloned().collect();
@@ -239,6 +261,7 @@ impl Groups {
     /// A regular configuration: tell local clients, and announce our
     /// memberships when nodes joined.
     pub fn regular(&mut self, ring_id: RingId, members: &[NodeId], joined: &[NodeId]) {
+        self.finish_sync();
         let merged = joined.iter().any(|n| *n != self.me);
         if merged {
             // The nodes that just joined missed the first fragments of any
@@ -263,14 +286,18 @@ impl Groups {
                 },
             });
         }
-        if merged && !self.clients.is_empty() {
-            let entries = self
-                .clients
-                .values()
-                .map(|c| (c.group.clone(), c.pid))
-                .collect();
-            self.submit(&Packet::JoinList { entries });
-        }
+        let entries = self
+            .clients
+            .values()
+            .map(|c| (c.group.clone(), c.pid))
+            .collect();
+        self.submit(&Packet::JoinList { ring_id, entries });
+        self.sync = Some(JoinSync {
+            ring_id,
+            awaiting: members.iter().copied().collect(),
+            lists: Vec::new(),
+            held: Vec::new(),
+        });
     }
 
     /// A payload the ring delivered in agreed order. Other services'
@@ -284,6 +311,85 @@ impl Groups {
                 return;
             }
         };
+        match (&mut self.sync, packet) {
+            (sync, Packet::JoinList { ring_id, entries }) => {
+                // A list for another ring was submitted before this one
+                // formed; the list every node sends for this ring replaces it.
+                if let Some(sync) = sync
+                    && sync.ring_id == ring_id
+                    && sync.awaiting.remove(&sender)
+                {
+                    sync.lists.push((sender, entries));
+                    if sync.awaiting.is_empty() {
+                        self.finish_sync();
+                    }
+                }
+            }
+            (Some(sync), packet) => sync.held.push((sender, packet)),
+            (None, packet) => self.apply(sender, packet),
+        }
+    }
+
+    /// Ends the join-list exchange: the lists change every group in one
+    /// view each, then the packets held meanwhile take effect in order.
+    fn finish_sync(&mut self) {
+        let Some(sync) = self.sync.take() else {
+            return;
+        };
+        // A join held behind the lists is that member's own join; it takes
+        // effect when replayed, so its member sees its own join view.
+        let held_joins: BTreeSet<(NodeId, &str, u32)> = sync
+            .held
+            .iter()
+            .filter_map(|(sender, p)| match p {
+                Packet::Join { group, pid } => Some((*sender, group.as_str(), *pid)),
+                _ => None,
+            })
+            .collect();
+        let listed: BTreeSet<(String, Member)> = sync
+            .lists
+            .iter()
+            .flat_map(|(sender, entries)| {
+                entries
+                    .iter()
+                    .filter(|(group, pid)| !held_joins.contains(&(*sender, group.as_str(), *pid)))
+                    .map(|(group, pid)| {
+                        (
+                            group.clone(),
+                            Member {
+                                node: *sender,
+                                pid: *pid,
+                            },
+                        )
+                    })
+            })
+            .collect();
+        let senders: BTreeSet<NodeId> = sync.lists.iter().map(|(sender, _)| *sender).collect();
+        let mut names: BTreeSet<String> = listed.iter().map(|(g, _)| g.clone()).collect();
+        names.extend(self.members.keys().cloned());
+        for group in names {
+            let joined = listed
+                .iter()
+                .filter(|(g, _)| *g == group)
+                .map(|(_, m)| (*m, Reason::NodeUp))
+                .collect();
+            let left = self.members.get(&group).map_or_else(Vec::new, |members| {
+                members
+                    .iter()
+                    .filter(|m| {
+                        senders.contains(&m.node) && !listed.contains(&(group.clone(), **m))
+                    })
+                    .map(|m| (*m, Reason::ProcDown))
+                    .collect()
+            });
+            self.change(&group, joined, left);
+        }
+        for (sender, packet) in sync.held {
+            self.apply(sender, packet);
+        }
+    }
+
+    fn apply(&mut self, sender: NodeId, packet: Packet) {
         match packet {
             Packet::Join { group, pid } => {
                 let member = Member { node: sender, pid };
@@ -309,7 +415,8 @@ impl Groups {
                 continued,
                 data,
             } => self.fragment(group, Member { node: sender, pid }, more, continued, data),
-            Packet::JoinList { entries } => self.join_list(sender, entries),
+            // Handled before anything is applied.
+            Packet::JoinList { .. } => {}
         }
     }
 
@@ -363,32 +470,6 @@ impl Groups {
                 payload,
             },
         );
-    }
-
-    /// A node's complete list of memberships: add what we lack, drop what
-    /// it no longer has.
-    fn join_list(&mut self, sender: NodeId, entries: Vec<(String, u32)>) {
-        let listed: BTreeSet<(String, Member)> = entries
-            .into_iter()
-            .map(|(group, pid)| (group, Member { node: sender, pid }))
-            .collect();
-        let mut names: BTreeSet<String> = listed.iter().map(|(g, _)| g.clone()).collect();
-        names.extend(self.members.keys().cloned());
-        for group in names {
-            let joined = listed
-                .iter()
-                .filter(|(g, _)| *g == group)
-                .map(|(_, m)| (*m, Reason::NodeUp))
-                .collect();
-            let left = self.members.get(&group).map_or_else(Vec::new, |members| {
-                members
-                    .iter()
-                    .filter(|m| m.node == sender && !listed.contains(&(group.clone(), **m)))
-                    .map(|m| (*m, Reason::ProcDown))
-                    .collect()
-            });
-            self.change(&group, joined, left);
-        }
     }
 
     /// Applies a membership change and tells the group's local members,

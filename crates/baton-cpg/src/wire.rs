@@ -6,7 +6,7 @@
 //! Leave     name pid reason
 //! Message   name pid flags data…   flags: bit 0 more fragments follow,
 //!                                   bit 1 continues an earlier fragment
-//! JoinList  count:u16 (name pid)*
+//! JoinList  ring_rep:u32 ring_seq:u64 count:u16 (name pid)*
 //! name = len:u8 (1..=128) utf-8 bytes
 //! ```
 //!
@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use baton_totem::NodeId;
+use baton_totem::{NodeId, RingId};
 
 use crate::{FRAGMENT_BYTES, GROUP_NAME_BYTES_MAX, LOCAL_MEMBERSHIPS_MAX};
 
@@ -101,9 +101,11 @@ pub enum Packet {
         continued: bool,
         data: Vec<u8>,
     },
-    /// Every group membership the sending node holds, sent after a merge so
-    /// the other side learns them.
+    /// Every group membership the sending node holds, sent by every node
+    /// at each regular configuration (the ring it is for) so that all learn
+    /// the members of nodes that joined.
     JoinList {
+        ring_id: RingId,
         entries: Vec<(String, u32)>,
     },
 }
@@ -156,8 +158,10 @@ impl Packet {
                 out.push(u8::from(*more) | u8::from(*continued) << 1);
                 out.extend_from_slice(data);
             }
-            Packet::JoinList { entries } => {
+            Packet::JoinList { ring_id, entries } => {
                 out.push(KIND_JOIN_LIST);
+                out.extend_from_slice(&ring_id.rep.0.to_be_bytes());
+                out.extend_from_slice(&ring_id.seq.to_be_bytes());
                 let count = u16::try_from(entries.len()).unwrap_or(u16::MAX);
                 out.extend_from_slice(&count.to_be_bytes());
                 for (group, pid) in entries.iter().take(usize::from(count)) {
@@ -207,12 +211,18 @@ impl Packet {
                 }
             }
             KIND_JOIN_LIST => {
+                let rep = u32::from_be_bytes(r.array()?);
+                let seq = u64::from_be_bytes(r.array()?);
+                let ring_id = RingId {
+                    rep: NodeId(rep),
+                    seq,
+                };
                 let count = usize::from(u16::from_be_bytes([r.byte()?, r.byte()?]));
                 if count > LOCAL_MEMBERSHIPS_MAX {
                     return Err(DecodeError::JoinListTooLong(count));
                 }
                 let entries = (0..count).map(|_| r.member()).collect::<Result<_, _>>()?;
-                Packet::JoinList { entries }
+                Packet::JoinList { ring_id, entries }
             }
             kind => return Err(DecodeError::Kind(kind)),
         };
@@ -253,6 +263,12 @@ impl Reader<'_> {
         Ok(self.take(1)?[0])
     }
 
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
     fn member(&mut self) -> Result<(String, u32), DecodeError> {
         let len = usize::from(self.byte()?);
         let name = std::str::from_utf8(self.take(len)?).map_err(|_| DecodeError::BadName)?;
@@ -260,7 +276,6 @@ impl Reader<'_> {
             return Err(DecodeError::BadName);
         }
         let name = name.to_owned();
-        let pid = self.take(4)?;
-        Ok((name, u32::from_be_bytes([pid[0], pid[1], pid[2], pid[3]])))
+        Ok((name, u32::from_be_bytes(self.array()?)))
     }
 }

@@ -400,6 +400,60 @@ fn after_a_merge_both_sides_learn_each_others_members_as_node_up() {
     assert_eq!(c.messages(1, 1), vec![(member(3, 3), b"hello".to_vec())]);
 }
 
+/// Views (their members: who joined depends on the side) and messages
+/// after the last ring change, as one member saw them.
+fn since_last_ring(events: Vec<Event>) -> Vec<Event> {
+    let start = events
+        .iter()
+        .rposition(|e| matches!(e, Event::Ring { .. }))
+        .map_or(0, |i| i + 1);
+    events[start..]
+        .iter()
+        .map(|e| match e {
+            Event::View { group, members, .. } => Event::View {
+                group: group.clone(),
+                members: members.clone(),
+                joined: Vec::new(),
+                left: Vec::new(),
+            },
+            other => other.clone(),
+        })
+        .collect()
+}
+
+#[test]
+fn every_member_sees_a_merge_as_one_view_at_the_same_point_of_the_order() {
+    let mut c = Cluster::new(4);
+    c.repartition(vec![vec![node(1), node(2)], vec![node(3), node(4)]]);
+    for n in 1..=4 {
+        c.join(n, u64::from(n), "crmd", n);
+    }
+    c.settle();
+    // Sent before the merge and delivered after it, ahead of the join lists.
+    c.send(1, 1, b"from side one");
+    c.send(3, 3, b"from side two");
+    c.repartition(vec![vec![node(1), node(2), node(3), node(4)]]);
+    c.settle();
+    let seen: Vec<Vec<Event>> = (1..=4)
+        .map(|n| since_last_ring(c.events(n, u64::from(n))))
+        .collect();
+    for other in &seen[1..] {
+        assert_eq!(other, &seen[0], "members saw the merge differently");
+    }
+    let everyone: Vec<Member> = (1..=4).map(|n| member(n, n)).collect();
+    assert!(
+        matches!(&seen[0][0], Event::View { members, .. } if *members == everyone),
+        "the merged view comes first: {:?}",
+        seen[0]
+    );
+    assert_eq!(
+        seen[0].len(),
+        3,
+        "one view, then the two messages: {:?}",
+        seen[0]
+    );
+}
+
 #[test]
 fn a_leave_queued_before_a_merge_is_not_undone_by_the_join_list() {
     let mut c = Cluster::new(2);

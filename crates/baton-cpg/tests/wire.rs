@@ -1,5 +1,5 @@
 use baton_cpg::wire::{DecodeError, Packet};
-use baton_cpg::{FRAGMENT_BYTES, Reason};
+use baton_cpg::{FRAGMENT_BYTES, NodeId, Reason, RingId};
 use proptest::prelude::*;
 
 fn name() -> impl Strategy<Value = String> {
@@ -35,8 +35,18 @@ fn packet() -> impl Strategy<Value = Packet> {
                 continued,
                 data
             }),
-        proptest::collection::vec((name(), any::<u32>()), 0..40)
-            .prop_map(|entries| Packet::JoinList { entries }),
+        (
+            any::<u32>(),
+            any::<u64>(),
+            proptest::collection::vec((name(), any::<u32>()), 0..40)
+        )
+            .prop_map(|(rep, seq, entries)| Packet::JoinList {
+                ring_id: RingId {
+                    rep: NodeId(rep),
+                    seq
+                },
+                entries
+            }),
     ]
 }
 

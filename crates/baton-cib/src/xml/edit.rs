@@ -144,6 +144,33 @@ impl Document {
         existing.unwrap_or_else(|| self.append_new(parent, name, &[]))
     }
 
+    /// A detached deep copy of `source`'s element `from` (attributes, text
+    /// and descendants) in this document; attach it with
+    /// [`Document::append_child`].
+    pub fn copy_from(&mut self, source: &Document, from: ElementId) -> ElementId {
+        let top = self.create_element(&source.elements[from.index()].name);
+        // (element in `source`, its copy here), walked without recursion so
+        // any depth is safe.
+        let mut stack = vec![(from, top)];
+        while let Some((original, copy)) = stack.pop() {
+            let element = &source.elements[original.index()];
+            self.elements[copy.index()].attrs = element.attrs.clone();
+            for child in &element.children {
+                let copied = match child {
+                    Child::Text(text) => Child::Text(text.clone()),
+                    Child::Element(e) => {
+                        let id = self.create_element(&source.elements[e.index()].name);
+                        self.elements[id.index()].parent = Some(copy);
+                        stack.push((*e, id));
+                        Child::Element(id)
+                    }
+                };
+                self.elements[copy.index()].children.push(copied);
+            }
+        }
+        top
+    }
+
     /// Drops detached elements from the arena. Long-lived documents that
     /// are edited repeatedly call this so garbage stays bounded. Every
     /// [`ElementId`] obtained earlier is invalid afterwards.

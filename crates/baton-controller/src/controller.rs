@@ -1,0 +1,1092 @@
+//! The controller state machine: membership, join rounds, the DC, writes
+//! and status, all applied in the group's delivery order.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use baton_cib::Cib;
+use baton_cib::xml::Style;
+
+use crate::replica::{self, Membership};
+use crate::round::Round;
+use crate::wire::{self, Announce, Message, NodeStatus, Reassembly, WireVersion, Write};
+use crate::{
+    DROPPED_CONFIGURATION_ATTRIBUTE, Event, GroupEvent, LeaveReason, Lifetime, LrmEvent, Member,
+    Millis, NodeId, Origin, Output, Request, RequestError, RequestId, Settings, Version, Written,
+};
+
+/// Held while a join round decides, applied after it in delivery order.
+#[derive(Debug)]
+enum Deferred {
+    Message(Member, Message),
+    Ring(Vec<NodeId>),
+}
+
+/// A client write this node sent and has not answered yet.
+#[derive(Debug)]
+struct Pending {
+    request: RequestId,
+    /// Set when the write went out in parts.
+    part_id: Option<u64>,
+    without_quorum: bool,
+    /// Once applied here: the result, and the members yet to confirm theirs.
+    applied: Option<(Written, BTreeSet<Member>)>,
+}
+
+/// The controller of one node. See the crate documentation.
+#[derive(Debug)]
+pub struct Controller {
+    settings: Settings,
+    cib: Cib,
+    joined: bool,
+    view: Vec<Member>,
+    ring: BTreeSet<NodeId>,
+    names: BTreeMap<NodeId, String>,
+    round: Option<Round>,
+    deferred: VecDeque<Deferred>,
+    dc: Option<NodeId>,
+    /// The DC this node knew before the current round suspended it.
+    last_dc: Option<NodeId>,
+    had_dc: bool,
+    settle_at: Option<Millis>,
+    quorate: bool,
+    next_seq: u64,
+    next_part_id: u64,
+    pending: BTreeMap<u64, Pending>,
+    awaiting_history: bool,
+    /// This node's transient attributes when the current round began, if it
+    /// was a member before: they are its own, whatever the winner holds.
+    own_attributes: Option<Vec<(String, String)>>,
+    /// Nodes whose controller left while a round was deciding, and why.
+    departed: BTreeMap<NodeId, LeaveReason>,
+    /// Members' nodes whose status has not been published since the last round.
+    status_pending: BTreeSet<NodeId>,
+    reassembly: Reassembly,
+    /// The configuration last persisted: (version without num_updates, digest).
+    persisted: Option<(Version, String)>,
+    outputs: VecDeque<Output>,
+    malformed: u64,
+    compacted_len: usize,
+}
+
+impl Controller {
+    /// A controller starting from `persisted`, the configuration its node
+    /// kept on disk (none on a first start). Its status is not trusted and
+    /// starts empty.
+    #[must_use]
+    pub fn new(settings: Settings, persisted: Option<Cib>) -> Controller {
+        let mut cib = persisted.unwrap_or_else(Cib::empty);
+        let doc = cib.document_mut();
+        let root = doc.root();
+        if let Some(status) = doc.get(root).first_child("status").map(|s| s.id()) {
+            let _ = doc.detach(status);
+        }
+        doc.append_new(root, "status", &[]);
+        for stale in ["dc-uuid", "have-quorum"] {
+            doc.remove_attr(root, stale);
+        }
+        doc.compact();
+        let version = cib.version().unwrap_or_default();
+        cib.set_version(Version {
+            num_updates: 0,
+            ..version
+        });
+        let persisted = cib.config_digest().map(|digest| {
+            (
+                Version {
+                    num_updates: 0,
+                    ..version
+                },
+                digest,
+            )
+        });
+        let names = replica::node_names(&cib);
+        let compacted_len = cib.document().arena_len();
+        Controller {
+            settings,
+            cib,
+            joined: false,
+            view: Vec::new(),
+            ring: BTreeSet::new(),
+            names,
+            round: None,
+            deferred: VecDeque::new(),
+            dc: None,
+            last_dc: None,
+            had_dc: false,
+            settle_at: None,
+            quorate: false,
+            next_seq: 0,
+            next_part_id: 0,
+            pending: BTreeMap::new(),
+            awaiting_history: false,
+            own_attributes: None,
+            departed: BTreeMap::new(),
+            status_pending: BTreeSet::new(),
+            reassembly: Reassembly::default(),
+            persisted,
+            outputs: VecDeque::new(),
+            malformed: 0,
+            compacted_len,
+        }
+    }
+
+    // ---- what the driver and its status queries read ----
+
+    /// The local replica of the CIB.
+    #[must_use]
+    pub fn cib(&self) -> &Cib {
+        &self.cib
+    }
+
+    #[must_use]
+    pub fn version(&self) -> Version {
+        self.cib.version().unwrap_or_default()
+    }
+
+    #[must_use]
+    pub fn me(&self) -> Member {
+        self.settings.me
+    }
+
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
+
+    /// The DC, or `None` while a join round decides or before the first one.
+    #[must_use]
+    pub fn dc(&self) -> Option<NodeId> {
+        self.dc
+    }
+
+    #[must_use]
+    pub fn node_name(&self, node: NodeId) -> Option<&str> {
+        self.names.get(&node).map(String::as_str)
+    }
+
+    /// Whether this controller is a member of the group.
+    #[must_use]
+    pub fn is_joined(&self) -> bool {
+        self.joined
+    }
+
+    /// Whether a join round is deciding.
+    #[must_use]
+    pub fn in_round(&self) -> bool {
+        self.round.is_some()
+    }
+
+    #[must_use]
+    pub fn view(&self) -> &[Member] {
+        &self.view
+    }
+
+    #[must_use]
+    pub fn quorate(&self) -> bool {
+        self.quorate
+    }
+
+    /// Whether every member published its status since the last round.
+    #[must_use]
+    pub fn status_complete(&self) -> bool {
+        self.round.is_none() && self.status_pending.is_empty()
+    }
+
+    /// Group messages that did not decode.
+    #[must_use]
+    pub fn malformed_messages(&self) -> u64 {
+        self.malformed
+    }
+
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    #[must_use]
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.settle_at
+    }
+
+    // ---- inputs ----
+
+    pub fn handle_group(&mut self, now: Millis, event: GroupEvent) {
+        match event {
+            GroupEvent::View {
+                members,
+                joined,
+                left,
+            } => self.view_changed(now, members, &joined, &left),
+            GroupEvent::Message { sender, payload } => self.message(now, sender, &payload),
+            GroupEvent::Ring { members } => {
+                if !self.joined {
+                    return;
+                }
+                if self.round.is_some() {
+                    self.deferred.push_back(Deferred::Ring(members));
+                } else {
+                    self.ring_changed(members);
+                }
+            }
+        }
+    }
+
+    /// The connection to the group is gone: every unanswered write fails and
+    /// the controller starts over as a joiner when it reconnects.
+    pub fn handle_group_lost(&mut self, _now: Millis) {
+        for (_, pending) in std::mem::take(&mut self.pending) {
+            self.reply(pending.request, Err(RequestError::ConnectionLost));
+        }
+        self.joined = false;
+        self.view.clear();
+        self.round = None;
+        self.deferred.clear();
+        self.last_dc = None;
+        self.settle_at = None;
+        self.reassembly.drop_all();
+        self.status_pending.clear();
+        self.departed.clear();
+        self.awaiting_history = false;
+        self.own_attributes = None;
+        if self.dc.take().is_some() {
+            self.event(Event::DcChanged { dc: None });
+        }
+    }
+
+    pub fn handle_lrm(&mut self, _now: Millis, event: LrmEvent) {
+        match event {
+            LrmEvent::History(records) => {
+                // A round that started since will ask again when it ends.
+                if !self.awaiting_history || self.round.is_some() || !self.joined {
+                    return;
+                }
+                self.awaiting_history = false;
+                let me = self.settings.me.node;
+                let attributes = self
+                    .own_attributes
+                    .take()
+                    .unwrap_or_else(|| replica::transient_attributes(&self.cib, me));
+                self.send(&Message::NodeStatus(NodeStatus {
+                    records,
+                    attributes,
+                }));
+            }
+        }
+    }
+
+    /// This node's quorum, as its ring reports it.
+    pub fn handle_quorum(&mut self, _now: Millis, quorate: bool) {
+        self.quorate = quorate;
+        if self.dc == Some(self.settings.me.node) && self.round.is_none() {
+            self.publish_quorum();
+        }
+    }
+
+    pub fn handle_timer(&mut self, now: Millis) {
+        let Some(at) = self.settle_at else {
+            return;
+        };
+        if now < at {
+            return;
+        }
+        self.settle_at = None;
+        if self.dc.is_none()
+            && !self.had_dc
+            && self.round.is_none()
+            && self.lowest_member() == Some(self.settings.me.node)
+        {
+            self.send(&Message::ClaimDc {
+                view: self.view.clone(),
+            });
+        }
+    }
+
+    pub fn handle_request(&mut self, _now: Millis, request: RequestId, body: Request) {
+        if !self.joined {
+            self.reply(request, Err(RequestError::NotJoined));
+            return;
+        }
+        let write = match self.prepare_write(body) {
+            Ok(write) => write,
+            Err(error) => {
+                self.reply(request, Err(error));
+                return;
+            }
+        };
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let part_id = self.send(&Message::Write { seq, write });
+        self.pending.insert(
+            seq,
+            Pending {
+                request,
+                part_id,
+                without_quorum: !self.quorate,
+                applied: None,
+            },
+        );
+    }
+
+    // ---- membership ----
+
+    fn view_changed(
+        &mut self,
+        now: Millis,
+        members: Vec<Member>,
+        joined: &[Member],
+        left: &[(Member, LeaveReason)],
+    ) {
+        let was_member = self.joined;
+        if !self.joined {
+            if !joined.contains(&self.settings.me) {
+                return;
+            }
+            self.joined = true;
+        }
+        self.view = members;
+        let member_nodes = self.member_nodes();
+        let departed: BTreeMap<NodeId, LeaveReason> = left
+            .iter()
+            .filter(|(m, _)| !member_nodes.contains(&m.node))
+            .map(|(m, reason)| (m.node, *reason))
+            .collect();
+        for (member, _) in left {
+            self.reassembly.drop_sender(*member);
+        }
+        self.settle_confirmations();
+        if self.round.is_some() || !joined.is_empty() {
+            // Recorded when the round ends, like the rest of the status.
+            self.departed.extend(&departed);
+            for member in joined {
+                self.departed.remove(&member.node);
+            }
+        }
+        if !joined.is_empty() {
+            // The joiners missed the first parts of any message being
+            // reassembled; every member drops those alike.
+            for (sender, part_id) in self.reassembly.drop_all() {
+                if sender == self.settings.me {
+                    self.fail_part(part_id);
+                }
+            }
+            if self.round.is_none() && was_member {
+                let me = self.settings.me.node;
+                self.own_attributes = Some(replica::transient_attributes(&self.cib, me));
+            }
+            self.start_round();
+        } else if self.round.is_some() {
+            self.start_round();
+        } else {
+            self.record_departures(&departed);
+            self.dc_after_leaves();
+            self.arm_settle(now);
+        }
+    }
+
+    fn ring_changed(&mut self, members: Vec<NodeId>) {
+        let new: BTreeSet<NodeId> = members.into_iter().collect();
+        let gone: Vec<NodeId> = self.ring.difference(&new).copied().collect();
+        let mut changed = false;
+        for node in gone {
+            if let Some(uname) = self.names.get(&node).cloned() {
+                changed |= replica::set_transient_attributes(&mut self.cib, node, &uname, &[]);
+            }
+        }
+        self.ring = new;
+        if changed {
+            self.bump_status();
+        }
+        self.refresh_node_states(&BTreeSet::new());
+    }
+
+    /// Nodes whose controller is gone: a node that left the ring loses its
+    /// transient attributes; one that left cleanly is expected down.
+    fn record_departures(&mut self, departed: &BTreeMap<NodeId, LeaveReason>) {
+        let mut changed = false;
+        for (node, reason) in departed {
+            if *reason == LeaveReason::NodeDown
+                && let Some(uname) = self.names.get(node).cloned()
+            {
+                changed |= replica::set_transient_attributes(&mut self.cib, *node, &uname, &[]);
+            }
+        }
+        if changed {
+            self.bump_status();
+        }
+        let cleanly: BTreeSet<NodeId> = departed
+            .iter()
+            .filter(|(_, reason)| **reason == LeaveReason::Leave)
+            .map(|(node, _)| *node)
+            .collect();
+        self.refresh_node_states(&cleanly);
+    }
+
+    fn member_nodes(&self) -> BTreeSet<NodeId> {
+        self.view.iter().map(|m| m.node).collect()
+    }
+
+    fn lowest_member(&self) -> Option<NodeId> {
+        self.view.iter().map(|m| m.node).min()
+    }
+
+    /// Rewrites every known node's membership fields from the view and the
+    /// ring; `cleanly` left just now and are expected down.
+    fn refresh_node_states(&mut self, cleanly: &BTreeSet<NodeId>) {
+        let online = self.member_nodes();
+        let mut nodes: BTreeSet<NodeId> = self.names.keys().copied().collect();
+        nodes.extend(&online);
+        nodes.extend(&self.ring);
+        let mut changed = false;
+        for node in nodes {
+            let Some(uname) = self.names.get(&node).cloned() else {
+                continue;
+            };
+            let is_online = online.contains(&node);
+            let in_ccm = is_online || self.ring.contains(&node);
+            if !in_ccm && !replica::has_node_state(&self.cib, node) {
+                continue;
+            }
+            let expected = if is_online {
+                "member".to_owned()
+            } else if cleanly.contains(&node) {
+                "down".to_owned()
+            } else {
+                replica::expected(&self.cib, node)
+                    .unwrap_or("member")
+                    .to_owned()
+            };
+            changed |= replica::set_membership(
+                &mut self.cib,
+                node,
+                &uname,
+                &Membership {
+                    in_ccm,
+                    crmd_online: is_online,
+                    expected: &expected,
+                },
+            );
+        }
+        if changed {
+            self.bump_status();
+        }
+    }
+
+    // ---- the DC ----
+
+    fn set_dc(&mut self, dc: Option<NodeId>) {
+        let doc = self.cib.document_mut();
+        let root = doc.root();
+        let recorded = doc.get(root).attr("dc-uuid").map(str::to_owned);
+        let wanted = dc.map(|d| d.to_string());
+        if recorded != wanted {
+            match &wanted {
+                Some(id) => doc.set_attr(root, "dc-uuid", id),
+                None => {
+                    doc.remove_attr(root, "dc-uuid");
+                }
+            }
+            self.bump_status();
+        }
+        if self.dc != dc {
+            self.dc = dc;
+            if dc.is_some() {
+                self.had_dc = true;
+            }
+            self.event(Event::DcChanged { dc });
+        }
+        if dc == Some(self.settings.me.node) {
+            self.publish_quorum();
+        }
+    }
+
+    /// The DC left: the member with the lowest node id takes over.
+    fn dc_after_leaves(&mut self) {
+        let members = self.member_nodes();
+        if self.dc.is_some_and(|dc| !members.contains(&dc)) {
+            let next = if self.had_dc {
+                members.first().copied()
+            } else {
+                None
+            };
+            self.set_dc(next);
+        }
+    }
+
+    /// A cluster that never had a DC: with the whole nodelist present the
+    /// lowest node takes over now; otherwise the lowest member claims it once
+    /// membership has been quiet for the settle time.
+    fn arm_settle(&mut self, now: Millis) {
+        self.settle_at = None;
+        if self.dc.is_some() || self.had_dc || self.round.is_some() || !self.joined {
+            return;
+        }
+        let members = self.member_nodes();
+        let nodelist = &self.settings.nodelist;
+        if !nodelist.is_empty() && nodelist.iter().all(|n| members.contains(n)) {
+            self.set_dc(members.first().copied());
+            return;
+        }
+        if members.first() == Some(&self.settings.me.node) {
+            let settle = self
+                .cib
+                .property_duration_ms("dc-deadtime")
+                .ok()
+                .flatten()
+                .unwrap_or(self.settings.startup_settle_ms);
+            self.settle_at = Some(now.plus(settle));
+        }
+    }
+
+    fn dc_claimed(&mut self, sender: Member, view: &[Member]) {
+        if self.round.is_none()
+            && self.dc.is_none()
+            && !self.had_dc
+            && view == self.view.as_slice()
+            && self.lowest_member() == Some(sender.node)
+        {
+            self.settle_at = None;
+            self.set_dc(Some(sender.node));
+        }
+    }
+
+    /// The DC records its quorum in the CIB, as `have-quorum`.
+    fn publish_quorum(&mut self) {
+        let recorded = self.cib.have_quorum().ok().flatten();
+        if recorded != Some(self.quorate) {
+            self.send(&Message::Quorum {
+                have_quorum: self.quorate,
+            });
+        }
+    }
+
+    fn quorum_written(&mut self, sender: Member, have_quorum: bool) {
+        if self.dc != Some(sender.node) {
+            return;
+        }
+        if self.cib.have_quorum().ok().flatten() == Some(have_quorum) {
+            return;
+        }
+        let doc = self.cib.document_mut();
+        let root = doc.root();
+        doc.set_attr(root, "have-quorum", if have_quorum { "1" } else { "0" });
+        self.bump_status();
+    }
+
+    // ---- join rounds ----
+
+    fn start_round(&mut self) {
+        if let Some(dc) = self.dc.take() {
+            self.last_dc = Some(dc);
+            self.event(Event::DcChanged { dc: None });
+        }
+        self.settle_at = None;
+        self.round = Some(Round::new(self.view.clone()));
+        self.event(Event::JoinRoundStarted {
+            members: self.view.clone(),
+        });
+        let announce = Announce {
+            view: self.view.clone(),
+            name: self.settings.name.clone(),
+            version: self.version().into(),
+            config_digest: replica::user_digest(&self.cib),
+            dc: self.last_dc,
+            had_dc: self.had_dc,
+        };
+        self.send(&Message::Announce(announce));
+    }
+
+    fn announced(&mut self, sender: Member, announce: Announce) {
+        let Some(round) = self.round.as_mut() else {
+            return;
+        };
+        if !round.record(sender, announce) {
+            return;
+        }
+        if round.decide() == Some(self.settings.me) {
+            let sync = wire::Sync {
+                view: round.view.clone(),
+                cib: self.cib.to_xml(Style::Compact),
+                ring: self.ring.iter().copied().collect(),
+            };
+            self.send(&Message::Sync(sync));
+        }
+    }
+
+    fn synced(&mut self, now: Millis, sender: Member, sync: wire::Sync) {
+        let Some(round) = self.round.as_ref() else {
+            return;
+        };
+        if round.winner != Some(sender) || sync.view != round.view {
+            return;
+        }
+        let adopted = match Cib::parse(&sync.cib) {
+            Ok(cib) => cib,
+            Err(error) => {
+                self.malformed += 1;
+                self.event(Event::MalformedMessage {
+                    sender,
+                    error: format!("the join round's CIB does not parse: {error}"),
+                });
+                self.complete_round(now);
+                return;
+            }
+        };
+        let mine = round.announce_of(self.settings.me);
+        let winner = round.announce_of(sender);
+        if let (Some(mine), Some(winner)) = (mine, winner)
+            && mine.config_digest != winner.config_digest
+        {
+            let dropped = Output::KeepDroppedConfiguration {
+                cib: replica::configuration_only(&self.cib),
+                version: mine.version.into(),
+                replaced_by: winner.version.into(),
+            };
+            self.outputs.push_back(dropped);
+        }
+        self.cib = adopted;
+        self.ring = sync.ring.into_iter().collect();
+        self.complete_round(now);
+    }
+
+    fn complete_round(&mut self, now: Millis) {
+        let Some(round) = self.round.take() else {
+            return;
+        };
+        let Some(winner) = round
+            .winner
+            .and_then(|w| Some((w, round.announce_of(w)?.clone())))
+        else {
+            return;
+        };
+        let (winner, winner_announce) = winner;
+        self.names.extend(replica::node_names(&self.cib));
+        let mut config_changed = false;
+        for (member, announce) in round.announces() {
+            self.names.insert(member.node, announce.name.clone());
+            config_changed |=
+                replica::ensure_node_entry(&mut self.cib, member.node, &announce.name);
+        }
+        let dropped: Vec<(NodeId, String, WireVersion)> = round
+            .announces()
+            .filter(|(_, a)| a.config_digest != winner_announce.config_digest)
+            .map(|(m, a)| (m.node, a.name.clone(), a.version))
+            .collect();
+        for (node, name, version) in dropped {
+            let (version, replaced_by) = (
+                Version::from(version),
+                Version::from(winner_announce.version),
+            );
+            let note = format!(
+                "configuration {version} replaced by {replaced_by} from {} in a join round",
+                winner_announce.name
+            );
+            config_changed |= replica::set_node_attribute(
+                &mut self.cib,
+                node,
+                &name,
+                DROPPED_CONFIGURATION_ATTRIBUTE,
+                Some(&note),
+            );
+            self.event(Event::ConfigurationDropped {
+                node,
+                version,
+                replaced_by,
+            });
+        }
+        if config_changed {
+            let version = self.version().bump_config();
+            self.cib.set_version(version);
+            self.stamp_writer(&winner_announce.name, "baton-crmd", "hacluster", None);
+        }
+        self.had_dc |= round.had_dc();
+        self.last_dc = None;
+        let departed = std::mem::take(&mut self.departed);
+        self.record_departures(&departed);
+        let next_dc = round.next_dc();
+        self.event(Event::JoinRoundCompleted {
+            winner: winner.node,
+            version: self.version(),
+        });
+        self.set_dc(next_dc);
+        self.arm_settle(now);
+        self.persist_if_changed();
+        self.status_pending = self.member_nodes();
+        self.awaiting_history = true;
+        self.outputs.push_back(Output::QueryLrmHistory);
+        self.replay_deferred();
+    }
+
+    fn replay_deferred(&mut self) {
+        while self.round.is_none() {
+            let Some(item) = self.deferred.pop_front() else {
+                break;
+            };
+            match item {
+                Deferred::Message(sender, message) => self.apply(sender, message),
+                Deferred::Ring(members) => self.ring_changed(members),
+            }
+        }
+    }
+
+    // ---- messages ----
+
+    fn message(&mut self, now: Millis, sender: Member, payload: &[u8]) {
+        if !self.joined {
+            return;
+        }
+        let message = match self.reassembly.accept(sender, payload) {
+            Ok(Some(message)) => message,
+            Ok(None) => return,
+            Err(error) => {
+                self.malformed += 1;
+                self.event(Event::MalformedMessage {
+                    sender,
+                    error: error.to_string(),
+                });
+                return;
+            }
+        };
+        match message {
+            Message::Announce(announce) => self.announced(sender, announce),
+            Message::Sync(sync) => self.synced(now, sender, sync),
+            Message::ClaimDc { view } => self.dc_claimed(sender, &view),
+            other if self.round.is_some() => {
+                self.deferred.push_back(Deferred::Message(sender, other));
+            }
+            other => self.apply(sender, other),
+        }
+    }
+
+    fn apply(&mut self, sender: Member, message: Message) {
+        match message {
+            Message::NodeStatus(status) => self.node_status(sender, status),
+            Message::Write { seq, write } => self.write(sender, seq, write),
+            Message::Applied { writer, seq } => self.confirmed(sender, writer, seq),
+            Message::Quorum { have_quorum } => self.quorum_written(sender, have_quorum),
+            // Round messages are never deferred.
+            Message::Announce(_) | Message::Sync(_) | Message::ClaimDc { .. } => {}
+        }
+    }
+
+    fn node_status(&mut self, sender: Member, status: NodeStatus) {
+        if !self.view.contains(&sender) {
+            return;
+        }
+        let node = sender.node;
+        let Some(uname) = self.names.get(&node).cloned() else {
+            return;
+        };
+        let mut changed = replica::set_history(&mut self.cib, node, &uname, &status.records);
+        changed |=
+            replica::set_transient_attributes(&mut self.cib, node, &uname, &status.attributes);
+        if changed {
+            self.bump_status();
+        }
+        self.status_pending.remove(&node);
+    }
+
+    // ---- writes ----
+
+    fn prepare_write(&self, body: Request) -> Result<Write, RequestError> {
+        match body {
+            Request::ReplaceConfiguration { cib, base, origin } => {
+                let parsed = Cib::parse(&cib).map_err(|e| {
+                    RequestError::Invalid(format!("the new CIB is not usable: {e}"))
+                })?;
+                if parsed.configuration().is_none() {
+                    return Err(RequestError::Invalid(
+                        "the new CIB has no <configuration> section".to_owned(),
+                    ));
+                }
+                if let Some(base) = base {
+                    self.check_base(base)?;
+                }
+                Ok(Write::Configuration {
+                    cib,
+                    base: base.map(WireVersion::from),
+                    origin,
+                })
+            }
+            Request::SetNodeAttribute {
+                node,
+                name,
+                value,
+                lifetime,
+                origin,
+            } => {
+                let id = self
+                    .names
+                    .iter()
+                    .find(|(_, n)| **n == node)
+                    .map(|(id, _)| *id)
+                    .ok_or(RequestError::UnknownNode(node))?;
+                if name.is_empty() {
+                    return Err(RequestError::Invalid(
+                        "an attribute needs a name".to_owned(),
+                    ));
+                }
+                Ok(Write::NodeAttribute {
+                    node: id,
+                    name,
+                    value,
+                    lifetime,
+                    origin,
+                })
+            }
+        }
+    }
+
+    fn check_base(&self, base: Version) -> Result<(), RequestError> {
+        let current = self.version();
+        if (base.admin_epoch, base.epoch) == (current.admin_epoch, current.epoch) {
+            return Ok(());
+        }
+        let by = self
+            .cib
+            .attr("update-origin")
+            .map(|n| format!(", last written by {n}"))
+            .unwrap_or_default();
+        Err(RequestError::Conflict { base, current, by })
+    }
+
+    fn write(&mut self, sender: Member, seq: u64, write: Write) {
+        let result = match write {
+            Write::Configuration { cib, base, origin } => {
+                self.replace_configuration(sender, &cib, base.map(Version::from), &origin)
+            }
+            Write::NodeAttribute {
+                node,
+                name,
+                value,
+                lifetime,
+                origin,
+            } => self.set_attribute(sender, node, &name, value.as_deref(), lifetime, &origin),
+        };
+        if sender != self.settings.me {
+            if result.is_ok() {
+                self.send(&Message::Applied {
+                    writer: sender,
+                    seq,
+                });
+            }
+            return;
+        }
+        let Some(pending) = self.pending.get_mut(&seq) else {
+            return;
+        };
+        match result {
+            Ok((version, changed)) => {
+                let others = self
+                    .view
+                    .iter()
+                    .copied()
+                    .filter(|m| *m != self.settings.me)
+                    .collect();
+                let written = Written {
+                    version,
+                    changed,
+                    without_quorum: pending.without_quorum,
+                };
+                pending.applied = Some((written, others));
+                self.settle_confirmations();
+            }
+            Err(error) => {
+                let request = pending.request;
+                self.pending.remove(&seq);
+                self.reply(request, Err(error));
+            }
+        }
+    }
+
+    fn replace_configuration(
+        &mut self,
+        sender: Member,
+        text: &str,
+        base: Option<Version>,
+        origin: &Origin,
+    ) -> Result<(Version, bool), RequestError> {
+        let new = Cib::parse(text)
+            .map_err(|e| RequestError::Invalid(format!("the new CIB is not usable: {e}")))?;
+        if let Some(base) = base {
+            self.check_base(base)?;
+        }
+        let current = self.version();
+        let requested_admin = new.version().map(|v| v.admin_epoch).unwrap_or(0);
+        let changed = replica::replace_configuration(&mut self.cib, &new);
+        if !changed && requested_admin <= current.admin_epoch {
+            return Ok((current, false));
+        }
+        let mut version = current.bump_config();
+        version.admin_epoch = version.admin_epoch.max(requested_admin);
+        self.cib.set_version(version);
+        let writer = self.name_of(sender.node);
+        self.stamp_writer(&writer, &origin.client, &origin.user, Some(origin.wall_s));
+        self.names = replica::node_names(&self.cib);
+        self.persist_if_changed();
+        Ok((version, true))
+    }
+
+    fn set_attribute(
+        &mut self,
+        sender: Member,
+        node: NodeId,
+        name: &str,
+        value: Option<&str>,
+        lifetime: Lifetime,
+        origin: &Origin,
+    ) -> Result<(Version, bool), RequestError> {
+        let uname = self
+            .names
+            .get(&node)
+            .cloned()
+            .ok_or_else(|| RequestError::UnknownNode(node.to_string()))?;
+        let changed = match lifetime {
+            Lifetime::Reboot => {
+                if !self.member_nodes().contains(&node) {
+                    return Err(RequestError::Invalid(format!(
+                        "{uname} is not in the cluster now, and a transient attribute lives only while its node is; set it with lifetime forever instead"
+                    )));
+                }
+                let changed = replica::set_transient(&mut self.cib, node, &uname, name, value);
+                if changed {
+                    self.bump_status();
+                }
+                changed
+            }
+            Lifetime::Forever => {
+                let changed = replica::set_node_attribute(&mut self.cib, node, &uname, name, value);
+                if changed {
+                    let version = self.version().bump_config();
+                    self.cib.set_version(version);
+                    let writer = self.name_of(sender.node);
+                    self.stamp_writer(&writer, &origin.client, &origin.user, Some(origin.wall_s));
+                    self.persist_if_changed();
+                }
+                changed
+            }
+        };
+        Ok((self.version(), changed))
+    }
+
+    fn confirmed(&mut self, sender: Member, writer: Member, seq: u64) {
+        if writer != self.settings.me {
+            return;
+        }
+        if let Some(Pending {
+            applied: Some((_, awaiting)),
+            ..
+        }) = self.pending.get_mut(&seq)
+        {
+            awaiting.remove(&sender);
+        }
+        self.settle_confirmations();
+    }
+
+    /// Answers every applied write whose other members have all confirmed
+    /// or left.
+    fn settle_confirmations(&mut self) {
+        let view: BTreeSet<Member> = self.view.iter().copied().collect();
+        let mut done = Vec::new();
+        for (seq, pending) in &mut self.pending {
+            if let Some((_, awaiting)) = &mut pending.applied {
+                awaiting.retain(|m| view.contains(m));
+                if awaiting.is_empty() {
+                    done.push(*seq);
+                }
+            }
+        }
+        for seq in done {
+            if let Some(Pending {
+                request,
+                applied: Some((written, _)),
+                ..
+            }) = self.pending.remove(&seq)
+            {
+                self.reply(request, Ok(written));
+            }
+        }
+    }
+
+    /// A write sent in parts lost its first parts to a membership change.
+    fn fail_part(&mut self, part_id: u64) {
+        let lost = self
+            .pending
+            .iter()
+            .find(|(_, p)| p.part_id == Some(part_id) && p.applied.is_none())
+            .map(|(seq, p)| (*seq, p.request));
+        if let Some((seq, request)) = lost {
+            self.pending.remove(&seq);
+            self.reply(request, Err(RequestError::Interrupted));
+        }
+    }
+
+    // ---- helpers ----
+
+    fn name_of(&self, node: NodeId) -> String {
+        self.names
+            .get(&node)
+            .cloned()
+            .unwrap_or_else(|| node.to_string())
+    }
+
+    /// Pacemaker's record of the last configuration change.
+    fn stamp_writer(&mut self, node: &str, client: &str, user: &str, wall_s: Option<i64>) {
+        let doc = self.cib.document_mut();
+        let root = doc.root();
+        if let Some(wall_s) = wall_s {
+            doc.set_attr(root, "cib-last-written", &crate::time::ctime(wall_s));
+        }
+        doc.set_attr(root, "update-origin", node);
+        doc.set_attr(root, "update-client", client);
+        doc.set_attr(root, "update-user", user);
+    }
+
+    fn bump_status(&mut self) {
+        let version = self.version().bump_status();
+        self.cib.set_version(version);
+        self.compact_if_needed();
+    }
+
+    /// Detached elements stay in the document's arena; drop them once they
+    /// outnumber what was live at the last compaction.
+    fn compact_if_needed(&mut self) {
+        let len = self.cib.document().arena_len();
+        if len > 2 * self.compacted_len + 1_024 {
+            self.cib.document_mut().compact();
+            self.compacted_len = self.cib.document().arena_len();
+        }
+    }
+
+    fn persist_if_changed(&mut self) {
+        let version = Version {
+            num_updates: 0,
+            ..self.version()
+        };
+        let key = (version, self.cib.config_digest().unwrap_or_default());
+        if self.persisted.as_ref() != Some(&key) {
+            self.persisted = Some(key);
+            let text = replica::configuration_only(&self.cib);
+            self.outputs.push_back(Output::PersistConfiguration(text));
+        }
+    }
+
+    /// Queues `message` for the group; the part id when it went in parts.
+    fn send(&mut self, message: &Message) -> Option<u64> {
+        let payloads = wire::encode(message, self.next_part_id);
+        let parts = payloads.len() > 1;
+        for payload in payloads {
+            self.outputs.push_back(Output::GroupSend(payload));
+        }
+        parts.then(|| {
+            self.next_part_id += 1;
+            self.next_part_id - 1
+        })
+    }
+
+    fn reply(&mut self, request: RequestId, result: Result<Written, RequestError>) {
+        self.outputs.push_back(Output::Reply { request, result });
+    }
+
+    fn event(&mut self, event: Event) {
+        self.outputs.push_back(Output::Event(event));
+    }
+}

@@ -1,0 +1,362 @@
+//! A model group for controller tests: nodes in partitions (each partition
+//! one ring), every partition delivering its members' messages in one order,
+//! and views and ring changes at the same point for all of a partition's
+//! members, as ringd's process groups deliver them.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use baton_cib::Cib;
+use baton_cib::xml::Style;
+use baton_controller::{
+    Controller, Event, GroupEvent, LeaveReason, LrmEvent, Member, Millis, NodeId, OpRecord, Origin,
+    Output, Request, RequestError, RequestId, Settings, Written,
+};
+
+pub struct Node {
+    pub controller: Controller,
+    pub replies: BTreeMap<u64, Result<Written, RequestError>>,
+    pub events: Vec<Event>,
+    outbox: VecDeque<Vec<u8>>,
+}
+
+pub struct Cluster {
+    pub nodes: BTreeMap<u32, Node>,
+    /// What each node persisted, kept across stops.
+    pub disks: BTreeMap<u32, String>,
+    /// Configurations each node kept after losing a join round.
+    pub dropped: BTreeMap<u32, Vec<String>>,
+    /// The operation history each node's lrmd answers with.
+    pub histories: BTreeMap<u32, Vec<OpRecord>>,
+    partitions: Vec<Vec<u32>>,
+    nodelist: Vec<NodeId>,
+    pub now: Millis,
+    next_pid: u32,
+    next_request: u64,
+}
+
+pub fn origin() -> Origin {
+    Origin {
+        client: "test".into(),
+        user: "root".into(),
+        wall_s: 1_796_280_150,
+    }
+}
+
+impl Cluster {
+    /// `size` nodes in the nodelist, all in one partition, none running.
+    pub fn new(size: u32) -> Cluster {
+        Cluster {
+            nodes: BTreeMap::new(),
+            disks: BTreeMap::new(),
+            dropped: BTreeMap::new(),
+            histories: BTreeMap::new(),
+            partitions: vec![(1..=size).collect()],
+            nodelist: (1..=size).map(NodeId).collect(),
+            now: Millis(1_000),
+            next_pid: 100,
+            next_request: 0,
+        }
+    }
+
+    /// A started cluster of `size` nodes that agreed on everything.
+    pub fn started(size: u32) -> Cluster {
+        let mut cluster = Cluster::new(size);
+        for n in 1..=size {
+            cluster.start(n);
+        }
+        cluster.settle();
+        cluster
+    }
+
+    fn partition_of(&self, node: u32) -> Vec<u32> {
+        self.partitions
+            .iter()
+            .find(|p| p.contains(&node))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Running controllers in `node`'s partition.
+    fn peers(&self, node: u32) -> Vec<u32> {
+        self.partition_of(node)
+            .into_iter()
+            .filter(|n| self.nodes.contains_key(n))
+            .collect()
+    }
+
+    pub fn member(&self, n: u32) -> Member {
+        self.nodes[&n].controller.me()
+    }
+
+    fn members(&self, nodes: &[u32]) -> Vec<Member> {
+        nodes.iter().map(|n| self.member(*n)).collect()
+    }
+
+    fn deliver(&mut self, n: u32, event: GroupEvent) {
+        let now = self.now;
+        if let Some(node) = self.nodes.get_mut(&n) {
+            node.controller.handle_group(now, event);
+        }
+    }
+
+    /// Starts node `n`'s controller from what it persisted and joins it.
+    pub fn start(&mut self, n: u32) {
+        let persisted = self.disks.get(&n).and_then(|text| Cib::parse(text).ok());
+        self.next_pid += 1;
+        let settings = Settings {
+            me: Member {
+                node: NodeId(n),
+                pid: self.next_pid,
+            },
+            name: format!("n{n}"),
+            nodelist: self.nodelist.clone(),
+            startup_settle_ms: 2_000,
+        };
+        self.nodes.insert(
+            n,
+            Node {
+                controller: Controller::new(settings, persisted),
+                replies: BTreeMap::new(),
+                events: Vec::new(),
+                outbox: VecDeque::new(),
+            },
+        );
+        let peers = self.peers(n);
+        let me = self.member(n);
+        let members = self.members(&peers);
+        self.update_quorum(&peers);
+        for p in peers {
+            self.deliver(
+                p,
+                GroupEvent::View {
+                    members: members.clone(),
+                    joined: vec![me],
+                    left: Vec::new(),
+                },
+            );
+        }
+    }
+
+    /// Ends node `n`'s controller; the others see it leave for `reason`.
+    pub fn stop(&mut self, n: u32, reason: LeaveReason) {
+        let gone = self.member(n);
+        self.nodes.remove(&n);
+        let peers = self.peers(n);
+        let members = self.members(&peers);
+        for p in peers {
+            self.deliver(
+                p,
+                GroupEvent::View {
+                    members: members.clone(),
+                    joined: Vec::new(),
+                    left: vec![(gone, reason)],
+                },
+            );
+        }
+    }
+
+    /// Cuts or joins the network into `partitions`: every node sees the
+    /// nodes it lost leave (node down), the new ring, then the controllers it
+    /// gained join (node up).
+    pub fn repartition(&mut self, partitions: Vec<Vec<u32>>) {
+        let before: BTreeMap<u32, Vec<u32>> =
+            self.nodes.keys().map(|&n| (n, self.peers(n))).collect();
+        self.partitions = partitions;
+        let running: Vec<u32> = self.nodes.keys().copied().collect();
+        for &n in &running {
+            let old: BTreeSet<u32> = before[&n].iter().copied().collect();
+            let new: BTreeSet<u32> = self.peers(n).into_iter().collect();
+            let kept: Vec<u32> = old.intersection(&new).copied().collect();
+            let lost: Vec<(Member, LeaveReason)> = old
+                .difference(&new)
+                .map(|&p| (self.member(p), LeaveReason::NodeDown))
+                .collect();
+            let gained: Vec<Member> = new.difference(&old).map(|&p| self.member(p)).collect();
+            if !lost.is_empty() {
+                let members = self.members(&kept);
+                self.deliver(
+                    n,
+                    GroupEvent::View {
+                        members,
+                        joined: Vec::new(),
+                        left: lost,
+                    },
+                );
+            }
+            let ring = self.partition_of(n).into_iter().map(NodeId).collect();
+            self.deliver(n, GroupEvent::Ring { members: ring });
+            if !gained.is_empty() {
+                let members = self.members(&new.iter().copied().collect::<Vec<_>>());
+                self.deliver(
+                    n,
+                    GroupEvent::View {
+                        members,
+                        joined: gained,
+                        left: Vec::new(),
+                    },
+                );
+            }
+        }
+        self.update_quorum(&running);
+    }
+
+    /// A node is quorate while its partition holds a majority of the nodelist.
+    fn update_quorum(&mut self, nodes: &[u32]) {
+        let size = self.nodelist.len();
+        let now = self.now;
+        for &n in nodes {
+            let quorate = self.partition_of(n).len() * 2 > size;
+            if let Some(node) = self.nodes.get_mut(&n) {
+                node.controller.handle_quorum(now, quorate);
+            }
+        }
+    }
+
+    /// Carries out every output and delivers every message until nothing
+    /// is left to do; sends are delivered one per node in turn.
+    pub fn settle(&mut self) {
+        loop {
+            self.drain_outputs();
+            let senders: Vec<u32> = self
+                .nodes
+                .iter()
+                .filter(|(_, node)| !node.outbox.is_empty())
+                .map(|(n, _)| *n)
+                .collect();
+            if senders.is_empty() {
+                return;
+            }
+            for sender in senders {
+                self.deliver_next(sender);
+            }
+        }
+    }
+
+    /// Delivers one message (the first waiting, by node) and carries out
+    /// what it causes.
+    pub fn step(&mut self) {
+        self.drain_outputs();
+        let Some(sender) = self
+            .nodes
+            .iter()
+            .find(|(_, node)| !node.outbox.is_empty())
+            .map(|(n, _)| *n)
+        else {
+            return;
+        };
+        self.deliver_next(sender);
+    }
+
+    fn deliver_next(&mut self, sender: u32) {
+        let Some(node) = self.nodes.get_mut(&sender) else {
+            return;
+        };
+        let Some(payload) = node.outbox.pop_front() else {
+            return;
+        };
+        let from = node.controller.me();
+        for p in self.peers(sender) {
+            self.deliver(
+                p,
+                GroupEvent::Message {
+                    sender: from,
+                    payload: payload.clone(),
+                },
+            );
+        }
+        self.drain_outputs();
+    }
+
+    fn drain_outputs(&mut self) {
+        let now = self.now;
+        let ids: Vec<u32> = self.nodes.keys().copied().collect();
+        for n in ids {
+            while let Some(node) = self.nodes.get_mut(&n) {
+                let Some(output) = node.controller.poll_output() else {
+                    break;
+                };
+                match output {
+                    Output::GroupSend(payload) => node.outbox.push_back(payload),
+                    Output::PersistConfiguration(text) => {
+                        self.disks.insert(n, text);
+                    }
+                    Output::KeepDroppedConfiguration { cib, .. } => {
+                        self.dropped.entry(n).or_default().push(cib);
+                    }
+                    Output::QueryLrmHistory => {
+                        let history = self.histories.get(&n).cloned().unwrap_or_default();
+                        node.controller.handle_lrm(now, LrmEvent::History(history));
+                    }
+                    Output::Reply { request, result } => {
+                        node.replies.insert(request.0, result);
+                    }
+                    Output::Event(event) => node.events.push(event),
+                }
+            }
+        }
+    }
+
+    /// Lets `ms` pass: timers fire, then everything settles.
+    pub fn advance(&mut self, ms: u64) {
+        self.now = self.now.plus(ms);
+        let now = self.now;
+        for node in self.nodes.values_mut() {
+            node.controller.handle_timer(now);
+        }
+        self.settle();
+    }
+
+    /// Sends `request` through node `n`; returns its id (the reply comes
+    /// with [`Cluster::settle`]).
+    pub fn request(&mut self, n: u32, request: Request) -> u64 {
+        self.next_request += 1;
+        let id = self.next_request;
+        let now = self.now;
+        if let Some(node) = self.nodes.get_mut(&n) {
+            node.controller.handle_request(now, RequestId(id), request);
+        }
+        id
+    }
+
+    pub fn reply(&self, n: u32, id: u64) -> Option<&Result<Written, RequestError>> {
+        self.nodes[&n].replies.get(&id)
+    }
+
+    pub fn cib(&self, n: u32) -> &Cib {
+        self.nodes[&n].controller.cib()
+    }
+
+    pub fn cib_text(&self, n: u32) -> String {
+        self.cib(n).to_xml(Style::Compact)
+    }
+
+    pub fn dc(&self, n: u32) -> Option<u32> {
+        self.nodes[&n].controller.dc().map(|d| d.0)
+    }
+
+    /// The configuration of `n` with `text` (crmsh-free: raw XML elements)
+    /// appended to its resources section, as a whole CIB to write.
+    pub fn with_resource(&self, n: u32, primitive_id: &str) -> String {
+        let mut cib = self.cib(n).clone();
+        let resources = cib.ensure_section("resources");
+        cib.document_mut().append_new(
+            resources,
+            "primitive",
+            &[
+                ("id", primitive_id),
+                ("class", "ocf"),
+                ("provider", "heartbeat"),
+                ("type", "Dummy"),
+            ],
+        );
+        cib.to_xml(Style::Compact)
+    }
+
+    /// Whether every running node's CIB mentions `id`.
+    pub fn everyone_has(&self, id: &str) -> bool {
+        self.nodes
+            .keys()
+            .all(|n| self.cib_text(*n).contains(&format!("id=\"{id}\"")))
+    }
+}
