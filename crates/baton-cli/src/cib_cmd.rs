@@ -1,18 +1,20 @@
-//! `baton cib query|import|replace`, and the CIB file every CIB command
-//! works on with `--cib FILE`: read whole, written whole (temp file, fsync,
-//! rename in the same directory), so bad input never half-writes.
+//! `baton cib query|import|replace|history`, and the CIB every CIB
+//! command works on: the running cluster's (through this node's crmd), or
+//! a file with `--cib FILE`, read whole and written whole (temp file,
+//! fsync, rename in the same directory), so bad input never half-writes.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use baton_cib::Cib;
 use baton_cib::xml::Style;
+use baton_cib::{Cib, Version};
 use clap::{Args, Subcommand};
 
 use crate::exit::Code;
-use crate::output::print_text;
+use crate::live::Live;
+use crate::output::{Format, print_json, print_text};
 
 /// Which CIB a command works on.
 #[derive(Debug, Clone, Args)]
@@ -27,30 +29,86 @@ pub struct CibArg {
 pub enum CibCommand {
     /// Print the CIB as XML (like `cibadmin -Q`).
     Query(CibArg),
-    /// Start a new CIB file from a Pacemaker `cibadmin -Q` dump.
+    /// Take the configuration of a Pacemaker `cibadmin -Q` dump: into a new
+    /// CIB file, or into a cluster that has no resources yet.
     Import(ImportArgs),
-    /// Replace a CIB file with a Pacemaker `cibadmin -Q` dump.
+    /// Replace the configuration with that of a `cibadmin -Q` dump.
     Replace(ImportArgs),
+    /// Configurations that join rounds replaced (kept as backups on the
+    /// node that held them); `--clear` forgets the warnings.
+    History(HistoryArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The dump to read (XML with a <cib> root).
     pub file: PathBuf,
-    /// The CIB file to write.
+    /// Write this CIB file instead of the running cluster's CIB.
     #[arg(long, value_name = "TARGET")]
-    pub cib: PathBuf,
+    pub cib: Option<PathBuf>,
 }
 
-/// The CIB file `arg` names; without one, says the cluster is not
-/// reachable yet (exit 3) and returns `None`.
-pub fn target(arg: &CibArg) -> Option<&Path> {
-    if arg.cib.is_none() {
-        eprintln!(
-            "baton: the running cluster's CIB is served by baton-crmd, which does not exist yet; work on a CIB file with --cib FILE"
-        );
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub cib: CibArg,
+    /// Remove the warnings once the backups have been looked at.
+    #[arg(long)]
+    pub clear: bool,
+}
+
+/// The CIB a command reads and writes.
+#[derive(Debug)]
+pub enum Target {
+    File(PathBuf),
+    Live(Live),
+}
+
+/// `--cib FILE`, or else the running cluster through `socket_dir`.
+pub fn target(arg: &CibArg, socket_dir: &Path) -> Target {
+    match &arg.cib {
+        Some(path) => Target::File(path.clone()),
+        None => Target::Live(Live::new(socket_dir)),
     }
-    arg.cib.as_deref()
+}
+
+impl Target {
+    /// The CIB, and for the cluster the version a change is based on.
+    pub fn load(&self) -> anyhow::Result<(Cib, Option<Version>)> {
+        match self {
+            Target::File(path) => Ok((open(path)?, None)),
+            Target::Live(live) => live.cib().map(|(cib, version)| (cib, Some(version))),
+        }
+    }
+
+    /// Writes `cib`'s configuration; for the cluster, only if it is still
+    /// at `base`.
+    pub fn write(&self, cib: &Cib, base: Option<Version>, client: &str) -> anyhow::Result<()> {
+        match self {
+            Target::File(path) => save(path, cib),
+            Target::Live(live) => live.replace(cib, base, client).map(|_| ()),
+        }
+    }
+
+    /// Whether a write of an unchanged configuration is still needed (a
+    /// missing file is created).
+    pub fn wants_write_anyway(&self) -> bool {
+        matches!(self, Target::File(path) if !path.exists())
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Target::File(path) => path.display().to_string(),
+            Target::Live(_) => "the cluster".to_owned(),
+        }
+    }
+}
+
+/// The configuration as XML, to tell whether an edit changed it.
+pub fn configuration_text(cib: &Cib) -> String {
+    cib.configuration()
+        .map(|c| cib.document().element_to_xml(c.id(), Style::Canonical))
+        .unwrap_or_default()
 }
 
 pub fn open(path: &Path) -> anyhow::Result<Cib> {
@@ -93,29 +151,20 @@ pub fn save(path: &Path, cib: &Cib) -> anyhow::Result<()> {
     result.with_context(fail)
 }
 
-pub fn run(command: &CibCommand) -> anyhow::Result<Code> {
+pub fn run(command: &CibCommand, socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
     match command {
         CibCommand::Query(arg) => {
-            let Some(path) = target(arg) else {
-                return Ok(Code::Unreachable);
-            };
-            print_text(&open(path)?.to_xml(Style::Pretty))?;
+            let (cib, _) = target(arg, socket_dir).load()?;
+            print_text(&cib.to_xml(Style::Pretty))?;
             Ok(Code::Success)
         }
-        CibCommand::Import(args) => {
-            if args.cib.exists() {
-                anyhow::bail!(
-                    "{} already exists; use `baton cib replace` to overwrite it",
-                    args.cib.display()
-                );
-            }
-            import(args)
-        }
-        CibCommand::Replace(args) => import(args),
+        CibCommand::Import(args) => import(args, socket_dir, true),
+        CibCommand::Replace(args) => import(args, socket_dir, false),
+        CibCommand::History(args) => history(args, socket_dir, format),
     }
 }
 
-fn import(args: &ImportArgs) -> anyhow::Result<Code> {
+fn import(args: &ImportArgs, socket_dir: &Path, fresh_only: bool) -> anyhow::Result<Code> {
     let text =
         fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let mut cib = Cib::parse_bytes(&text).with_context(|| {
@@ -124,9 +173,31 @@ fn import(args: &ImportArgs) -> anyhow::Result<Code> {
             args.file.display()
         )
     })?;
+    let target = target(
+        &CibArg {
+            cib: args.cib.clone(),
+        },
+        socket_dir,
+    );
+    let (current, base) = target.load()?;
+    if fresh_only {
+        let occupied = match &target {
+            Target::File(path) => path.exists(),
+            Target::Live(_) => ["resources", "constraints"].iter().any(|s| {
+                current
+                    .section(s)
+                    .is_some_and(|e| e.children().next().is_some())
+            }),
+        };
+        if occupied {
+            anyhow::bail!(
+                "{} already has a configuration; use `baton cib replace` to overwrite it",
+                target.describe()
+            );
+        }
+    }
     // A replacement must not look older than what it replaces.
-    if let Ok(old) = open(&args.cib)
-        && let (Ok(old_v), Ok(new_v)) = (old.version(), cib.version())
+    if let (Ok(old_v), Ok(new_v)) = (current.version(), cib.version())
         && new_v <= old_v
     {
         cib.set_version(old_v.bump_config());
@@ -134,16 +205,71 @@ fn import(args: &ImportArgs) -> anyhow::Result<Code> {
     for line in kept_not_acted_on(&cib) {
         eprintln!("note: kept but not yet acted on by baton: {line}");
     }
-    save(&args.cib, &cib)?;
+    target.write(&cib, base, "baton cib")?;
     let count = |section: &str| cib.section(section).map_or(0, |s| s.children().count());
     print_text(&format!(
         "imported {} into {}: {} nodes, {} resources, {} constraints",
         args.file.display(),
-        args.cib.display(),
+        target.describe(),
         count("nodes"),
         count("resources"),
         count("constraints")
     ))?;
+    Ok(Code::Success)
+}
+
+#[derive(serde::Serialize)]
+struct DroppedJson {
+    node: String,
+    note: String,
+}
+
+/// The dropped-configuration notes join rounds left on nodes.
+fn history(args: &HistoryArgs, socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
+    let target = target(&args.cib, socket_dir);
+    let (cib, _) = target.load()?;
+    let attribute = baton_controller::DROPPED_CONFIGURATION_ATTRIBUTE;
+    let notes: Vec<DroppedJson> = cib
+        .nodes()
+        .filter_map(|n| {
+            Some(DroppedJson {
+                node: n.uname().unwrap_or(n.id()).to_owned(),
+                note: n.attribute(attribute)?.to_owned(),
+            })
+        })
+        .collect();
+    if args.clear {
+        let Target::Live(live) = &target else {
+            anyhow::bail!("--clear works on the running cluster");
+        };
+        for note in &notes {
+            live.set_attribute(&note.node, attribute, None, true)?;
+        }
+        print_text(&format!("cleared {} warning(s)", notes.len()))?;
+        return Ok(Code::Success);
+    }
+    match format {
+        Format::Json => print_json(&notes)?,
+        Format::Text if notes.is_empty() => {
+            print_text("no configuration was replaced by a join round")?;
+        }
+        Format::Text => {
+            let mut text = String::new();
+            for note in &notes {
+                text.push_str(&format!(
+                    "{}: {}
+  the old configuration is kept on {} in <state-dir>/cib/dropped/
+",
+                    note.node, note.note, note.node
+                ));
+            }
+            text.push_str(
+                "clear these warnings with `baton cib history --clear`
+",
+            );
+            print_text(&text)?;
+        }
+    }
     Ok(Code::Success)
 }
 

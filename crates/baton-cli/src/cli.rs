@@ -56,6 +56,11 @@ pub enum Command {
     Cib(crate::cib_cmd::CibCommand),
     /// Show what the scheduler would do with a CIB file (like `crm_simulate`).
     Simulate(crate::simulate_cmd::SimulateArgs),
+    /// The cluster's nodes, resources and failures (like `crm status`).
+    Status(crate::status_cmd::StatusArgs),
+    /// Node attributes (like `crm node attribute` / `crm node status-attr`).
+    #[command(subcommand)]
+    Node(crate::node_cmd::NodeCommand),
 }
 
 #[derive(Debug, Subcommand)]

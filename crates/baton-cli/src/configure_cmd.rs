@@ -1,6 +1,7 @@
-//! `baton configure`: the crmsh configure language on a CIB file, one
-//! command at a time, from a file (`load`), in $EDITOR (`edit`) or in an
-//! interactive shell (no command words).
+//! `baton configure`: the crmsh configure language on the running
+//! cluster's CIB (or a CIB file with `--cib`), one command at a time, from a
+//! file (`load`), in $EDITOR (`edit`) or in an interactive shell (no command
+//! words).
 
 use std::path::Path;
 
@@ -11,7 +12,7 @@ use baton_configure::AgentLookup;
 use baton_crmsh::ast::{Agent, Command};
 use clap::Args;
 
-use crate::cib_cmd::{CibArg, open, save, target};
+use crate::cib_cmd::{CibArg, Target, configuration_text, target};
 use crate::exit::Code;
 use crate::output::{Format, print_json, print_text};
 
@@ -30,22 +31,22 @@ pub struct ConfigureArgs {
     pub words: Vec<String>,
 }
 
-pub fn run(args: &ConfigureArgs, format: Format) -> anyhow::Result<Code> {
-    let Some(path) = target(&args.cib) else {
-        return Ok(Code::Unreachable);
-    };
+pub fn run(args: &ConfigureArgs, socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
+    let target = target(&args.cib, socket_dir);
     let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
     match words.as_slice() {
-        [] => crate::shell::run(path),
-        ["show", rest @ ..] => show(&open(path)?, rest, format),
-        ["verify"] => crate::verify_cmd::report(&baton_configure::verify(&open(path)?), format),
-        ["load", mode @ ("update" | "replace"), file] => load(path, mode, Path::new(file)),
+        [] => crate::shell::run(&target),
+        ["show", rest @ ..] => show(&target.load()?.0, rest, format),
+        ["verify"] => {
+            crate::verify_cmd::report(&baton_configure::verify(&target.load()?.0), format)
+        }
+        ["load", mode @ ("update" | "replace"), file] => load(&target, mode, Path::new(file)),
         ["load", ..] => anyhow::bail!("usage: load update|replace FILE"),
-        ["edit", ids @ ..] => edit(path, ids),
+        ["edit", ids @ ..] => edit(&target, ids),
         _ => {
             let line = join(&args.words);
             let commands = parse(&line, "command")?;
-            change(path, |cib| {
+            change(&target, |cib| {
                 baton_configure::apply(cib, &commands, &SystemAgents)
             })
         }
@@ -87,28 +88,29 @@ pub fn parse(text: &str, source: &str) -> anyhow::Result<Vec<Command>> {
     Ok(located.into_iter().map(|l| l.command).collect())
 }
 
-/// Applies `edit` to the CIB file and saves it if the configuration changed.
+/// Applies `edit` to the target's CIB and writes it if the configuration
+/// changed; the cluster refuses it if someone else changed it meanwhile.
 pub fn change(
-    path: &Path,
+    target: &Target,
     edit: impl FnOnce(&mut Cib) -> Result<Vec<baton_configure::Notice>, baton_configure::ApplyError>,
 ) -> anyhow::Result<Code> {
-    let mut cib = open(path)?;
-    let before = cib.to_xml(Style::Compact);
+    let (mut cib, base) = target.load()?;
+    let before = configuration_text(&cib);
     let notices = edit(&mut cib).map_err(|e| anyhow::anyhow!("{e} (nothing was changed)"))?;
     for notice in notices {
         eprintln!("notice: {notice}");
     }
-    if cib.to_xml(Style::Compact) != before || !path.exists() {
-        save(path, &cib)?;
+    if configuration_text(&cib) != before || target.wants_write_anyway() {
+        target.write(&cib, base, "baton configure")?;
     }
     Ok(Code::Success)
 }
 
-fn load(path: &Path, mode: &str, file: &Path) -> anyhow::Result<Code> {
+fn load(target: &Target, mode: &str, file: &Path) -> anyhow::Result<Code> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let commands = parse(&text, &file.display().to_string())?;
-    change(path, |cib| {
+    change(target, |cib| {
         if mode == "replace" {
             baton_configure::replace(cib, &commands, &SystemAgents)
         } else {
@@ -170,8 +172,8 @@ fn show_xml(cib: &Cib, ids: &[&str]) -> anyhow::Result<String> {
 
 /// `edit [ID…]`: the crmsh text in $EDITOR, applied when saved. Editing
 /// everything replaces the configuration; editing some ids updates them.
-fn edit(path: &Path, ids: &[&str]) -> anyhow::Result<Code> {
-    let cib = open(path)?;
+fn edit(target: &Target, ids: &[&str]) -> anyhow::Result<Code> {
+    let (cib, _) = target.load()?;
     let ids: Vec<String> = ids.iter().map(|w| (*w).to_owned()).collect();
     let text = baton_configure::show_text(&cib, &ids)?;
     let Some(edited) = crate::shell::run_editor(&text)? else {
@@ -179,7 +181,7 @@ fn edit(path: &Path, ids: &[&str]) -> anyhow::Result<Code> {
         return Ok(Code::Success);
     };
     let commands = parse(&edited, "the edited text")?;
-    change(path, |cib| {
+    change(target, |cib| {
         if ids.is_empty() {
             baton_configure::replace(cib, &commands, &SystemAgents)
         } else {

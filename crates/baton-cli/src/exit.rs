@@ -24,6 +24,7 @@ impl Code {
             cause
                 .downcast_ref::<baton_proto::client::ConnectError>()
                 .is_some()
+                || cause.downcast_ref::<crate::live::Unreachable>().is_some()
         });
         if unreachable {
             Self::Unreachable

@@ -85,6 +85,7 @@ pub fn run(command: &LrmCommand, socket_dir: &Path, format: Format) -> anyhow::R
         let reply = client
             .exec(ExecRequest {
                 action: Some(action),
+                record: None,
             })
             .await;
         reply.map(tonic::Response::into_inner).map_err(|status| {

@@ -10,13 +10,16 @@ mod cluster_status;
 mod config_cmd;
 mod configure_cmd;
 mod exit;
+mod live;
 mod lrm_cmd;
+mod node_cmd;
 mod output;
 mod quorum_cmd;
 mod ra_cmd;
 mod ring_cmd;
 mod shell;
 mod simulate_cmd;
+mod status_cmd;
 mod verify_cmd;
 
 use std::process::ExitCode;
@@ -42,10 +45,14 @@ fn run(args: &cli::Cli) -> anyhow::Result<exit::Code> {
         cli::Command::Ra(command) => ra_cmd::run(command, &args.socket_dir, args.output),
         cli::Command::Ring(command) => ring_cmd::run(command, &args.socket_dir, args.output),
         cli::Command::Quorum(command) => quorum_cmd::run(command, &args.socket_dir, args.output),
-        cli::Command::Configure(command) => configure_cmd::run(command, args.output),
-        cli::Command::Verify(command) => verify_cmd::run(command, args.output),
-        cli::Command::Cib(command) => cib_cmd::run(command),
+        cli::Command::Configure(command) => {
+            configure_cmd::run(command, &args.socket_dir, args.output)
+        }
+        cli::Command::Verify(command) => verify_cmd::run(command, &args.socket_dir, args.output),
+        cli::Command::Cib(command) => cib_cmd::run(command, &args.socket_dir, args.output),
         cli::Command::Simulate(command) => simulate_cmd::run(command, args.output),
+        cli::Command::Status(command) => status_cmd::run(command, &args.socket_dir, args.output),
+        cli::Command::Node(command) => node_cmd::run(command, &args.socket_dir, args.output),
     }
 }
 

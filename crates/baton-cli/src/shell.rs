@@ -1,8 +1,6 @@
 //! The interactive `baton configure` shell: commands are staged on a copy
 //! of the CIB and written only on `commit`.
 
-use std::path::Path;
-
 use anyhow::Context;
 use baton_cib::Cib;
 use baton_cib::xml::Style;
@@ -14,7 +12,7 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{Editor, Helper};
 
-use crate::cib_cmd::{open, save};
+use crate::cib_cmd::{Target, configuration_text};
 use crate::configure_cmd::{SystemAgents, parse};
 use crate::exit::Code;
 use crate::output::Format;
@@ -143,10 +141,14 @@ fn ids(cib: &Cib) -> Vec<String> {
         .collect()
 }
 
-pub fn run(path: &Path) -> anyhow::Result<Code> {
-    let committed = open(path)?;
-    let mut work = committed.clone();
-    let mut saved = committed.to_xml(Style::Compact);
+pub fn run(target: &Target) -> anyhow::Result<Code> {
+    let (committed, base) = target.load()?;
+    let mut session = Session {
+        target,
+        base,
+        saved: configuration_text(&committed),
+    };
+    let mut work = committed;
     let mut editor: Editor<Completion, DefaultHistory> =
         Editor::new().context("cannot start the interactive shell")?;
     editor.set_helper(Some(Completion {
@@ -176,11 +178,10 @@ pub fn run(path: &Path) -> anyhow::Result<Code> {
         }
         let text = std::mem::take(&mut pending) + &line;
         let _ = editor.add_history_entry(text.as_str());
-        let dirty = work.to_xml(Style::Compact) != saved;
-        match step(path, &mut work, text.trim(), dirty, &mut editor) {
+        let dirty = configuration_text(&work) != session.saved;
+        match step(&mut session, &mut work, text.trim(), dirty, &mut editor) {
             Ok(Step::Quit) => return Ok(Code::Success),
-            Ok(Step::Committed) => saved = work.to_xml(Style::Compact),
-            Ok(Step::Continue) => {}
+            Ok(Step::Committed | Step::Continue) => {}
             Err(e) => eprintln!("baton: {e:#}"),
         }
         if let Some(helper) = editor.helper_mut() {
@@ -195,8 +196,41 @@ enum Step {
     Quit,
 }
 
+/// Where the shell commits and what it last committed.
+struct Session<'a> {
+    target: &'a Target,
+    /// The cluster's version the staged changes start from.
+    base: Option<baton_cib::Version>,
+    saved: String,
+}
+
+impl Session<'_> {
+    fn commit(&mut self, work: &mut Cib, dirty: bool) -> anyhow::Result<()> {
+        if !dirty && !self.target.wants_write_anyway() {
+            println!("nothing to commit");
+            return Ok(());
+        }
+        if let Target::File(path) = self.target {
+            // One commit is one configuration change, however many commands.
+            if let Ok(version) = crate::cib_cmd::open(path).and_then(|c| Ok(c.version()?)) {
+                work.set_version(version.bump_config());
+            }
+        }
+        self.target.write(work, self.base, "baton configure")?;
+        if let Target::Live(_) = self.target {
+            // The next commit builds on this one.
+            let (fresh, base) = self.target.load()?;
+            self.base = base;
+            *work = fresh;
+        }
+        self.saved = configuration_text(work);
+        println!("committed to {}", self.target.describe());
+        Ok(())
+    }
+}
+
 fn step(
-    path: &Path,
+    session: &mut Session<'_>,
     work: &mut Cib,
     text: &str,
     dirty: bool,
@@ -216,12 +250,7 @@ fn step(
             crate::verify_cmd::report(&baton_configure::verify(work), Format::Text)?;
         }
         ["commit"] => {
-            // One commit is one configuration change, however many commands.
-            if dirty && let Ok(version) = open(path).and_then(|c| Ok(c.version()?)) {
-                work.set_version(version.bump_config());
-            }
-            save(path, work)?;
-            println!("committed to {}", path.display());
+            session.commit(work, dirty)?;
             return Ok(Step::Committed);
         }
         ["up" | "quit" | "exit" | "bye" | "end"] => {
@@ -232,7 +261,7 @@ fn step(
                 .readline("There are changes pending. Commit them (y/n)? ")
                 .unwrap_or_default();
             if answer.trim().eq_ignore_ascii_case("y") {
-                return step(path, work, "commit", dirty, editor).map(|_| Step::Quit);
+                return step(session, work, "commit", dirty, editor).map(|_| Step::Quit);
             }
             eprintln!("baton: the staged changes were discarded");
             return Ok(Step::Quit);

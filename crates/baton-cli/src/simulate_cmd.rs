@@ -122,7 +122,7 @@ fn read_cib(path: &Path) -> anyhow::Result<Cib> {
 }
 
 /// `class:provider:type` (or `class:type`) of every primitive, by id.
-fn agents(cib: &Cib) -> BTreeMap<String, String> {
+pub(crate) fn agents(cib: &Cib) -> BTreeMap<String, String> {
     cib.primitives()
         .map(|p| {
             let class = p.class().unwrap_or("");
@@ -137,7 +137,7 @@ fn agents(cib: &Cib) -> BTreeMap<String, String> {
 }
 
 /// Unclean nodes whose node_state still shows them in the membership.
-fn unclean_online(cib: &Cib, cluster: &Cluster) -> BTreeSet<NodeIdx> {
+pub(crate) fn unclean_online(cib: &Cib, cluster: &Cluster) -> BTreeSet<NodeIdx> {
     cib.node_states()
         .filter(|s| {
             s.in_ccm()

@@ -3,7 +3,7 @@
 use baton_configure::{Finding, Severity};
 use clap::Args;
 
-use crate::cib_cmd::{CibArg, open, target};
+use crate::cib_cmd::{CibArg, target};
 use crate::exit::Code;
 use crate::output::{Format, print_json, print_text};
 
@@ -19,11 +19,13 @@ struct Report<'a> {
     findings: &'a [Finding],
 }
 
-pub fn run(args: &VerifyArgs, format: Format) -> anyhow::Result<Code> {
-    let Some(path) = target(&args.cib) else {
-        return Ok(Code::Unreachable);
-    };
-    let findings = baton_configure::verify(&open(path)?);
+pub fn run(
+    args: &VerifyArgs,
+    socket_dir: &std::path::Path,
+    format: Format,
+) -> anyhow::Result<Code> {
+    let (cib, _) = target(&args.cib, socket_dir).load()?;
+    let findings = baton_configure::verify(&cib);
     report(&findings, format)
 }
 

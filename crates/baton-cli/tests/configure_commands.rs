@@ -359,15 +359,24 @@ fn show_xml_and_json() {
 }
 
 #[test]
-fn without_a_cib_file_the_cluster_is_unreachable() {
+fn without_a_cib_file_and_without_a_running_crmd_the_cluster_is_unreachable() {
+    let empty = tempfile::tempdir().expect("tempdir");
     for args in [
         vec!["configure", "show"],
+        vec!["configure", "primitive", "d", "ocf:pacemaker:Dummy"],
         vec!["verify"],
         vec!["cib", "query"],
+        vec!["status"],
     ] {
-        let out = baton(&args);
+        let mut full = vec!["--socket-dir", s(empty.path())];
+        full.extend(&args);
+        let out = baton(&full);
         assert_eq!(out.status.code(), Some(3), "{args:?}");
-        assert!(stderr(&out).contains("--cib FILE"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("cannot reach baton-crmd"),
+            "{}",
+            stderr(&out)
+        );
     }
 }
 

@@ -36,7 +36,7 @@ mod controller;
 pub mod history;
 mod replica;
 mod round;
-mod time;
+pub mod time;
 pub mod wire;
 
 use std::fmt;

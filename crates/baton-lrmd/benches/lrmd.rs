@@ -117,6 +117,7 @@ async fn main() {
         client
             .exec(ExecRequest {
                 action: Some(monitor("bench", &state)),
+                record: None,
             })
             .await
             .expect("exec");
@@ -129,6 +130,7 @@ async fn main() {
         let result = client
             .exec(ExecRequest {
                 action: Some(monitor("bench", &state)),
+                record: None,
             })
             .await
             .expect("exec")
@@ -158,6 +160,7 @@ async fn main() {
                 while Instant::now() < deadline {
                     let request = ExecRequest {
                         action: Some(monitor(&format!("load{i}"), &state)),
+                        record: None,
                     };
                     let result = client.exec(request).await.expect("exec").into_inner();
                     assert_eq!(result.rc, 0, "{result:?}");

@@ -5,6 +5,7 @@
 //! and the `Lrmd` gRPC service on `<socket-dir>/lrmd.sock`.
 
 mod executor;
+mod history;
 mod monitors;
 mod service;
 
@@ -20,6 +21,7 @@ use baton_proto::socket::{SocketError, UnixSocket};
 use clap::Parser;
 
 use crate::executor::Executor;
+use crate::history::History;
 use crate::monitors::Monitors;
 use crate::service::LrmdService;
 
@@ -95,8 +97,9 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         Limits::default(),
         slots(),
     ));
-    let monitors = Arc::new(Monitors::new(Arc::clone(&executor)));
-    let lrmd = LrmdServer::new(LrmdService::new(executor, Arc::clone(&monitors)));
+    let history = Arc::new(History::default());
+    let monitors = Arc::new(Monitors::new(Arc::clone(&executor), Arc::clone(&history)));
+    let lrmd = LrmdServer::new(LrmdService::new(executor, Arc::clone(&monitors), history));
     let info = baton_proto::daemon_info::DaemonInfo::new(
         "baton-lrmd",
         env!("CARGO_PKG_VERSION"),

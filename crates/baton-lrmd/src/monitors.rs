@@ -13,7 +13,10 @@ use baton_agents::run::ActionResult;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
+use baton_proto::lrmd as pb;
+
 use crate::executor::{Executor, Ran};
+use crate::history::History;
 
 /// Recurring actions one node may carry (STYLE rule 10).
 pub const MONITORS_MAX: usize = 10_000;
@@ -59,22 +62,29 @@ pub struct TooManyMonitors;
 #[derive(Debug)]
 pub struct Monitors {
     executor: Arc<Executor>,
+    history: Arc<History>,
     running: Mutex<HashMap<MonitorKey, Running>>,
     events: broadcast::Sender<MonitorEvent>,
 }
 
 impl Monitors {
-    pub fn new(executor: Arc<Executor>) -> Self {
+    pub fn new(executor: Arc<Executor>, history: Arc<History>) -> Self {
         Self {
             executor,
+            history,
             running: Mutex::new(HashMap::new()),
             events: broadcast::channel(EVENTS_BUFFERED).0,
         }
     }
 
     /// Starts `request` (validated, interval > 0), replacing the same
-    /// resource/action/interval if it was already registered.
-    pub fn start(&self, request: ActionRequest) -> Result<(), TooManyMonitors> {
+    /// resource/action/interval if it was already registered; with a
+    /// `record`, its results go to the history too.
+    pub fn start(
+        &self,
+        request: ActionRequest,
+        record: Option<pb::Record>,
+    ) -> Result<(), TooManyMonitors> {
         let key = MonitorKey::of(&request);
         let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         if !running.contains_key(&key) && running.len() >= MONITORS_MAX {
@@ -82,11 +92,13 @@ impl Monitors {
         }
         let request = Arc::new(request);
         let last = Arc::new(Mutex::new(None));
+        let recorder = record.map(|record| (Arc::clone(&self.history), record));
         let task = tokio::spawn(recur(
             Arc::clone(&self.executor),
             Arc::clone(&request),
             Arc::clone(&last),
             self.events.clone(),
+            recorder,
         ));
         if let Some(old) = running.insert(
             key,
@@ -111,6 +123,8 @@ impl Monitors {
             .remove(key);
         let Some(old) = removed else { return false };
         old.task.abort();
+        self.history
+            .cancelled(&key.resource_id, &key.action, key.interval_ms);
         let verdict = Verdict::failed(
             OpStatus::Cancelled,
             rc::ERR_GENERIC,
@@ -168,6 +182,7 @@ async fn recur(
     request: Arc<ActionRequest>,
     last: Arc<Mutex<Option<Ran>>>,
     events: broadcast::Sender<MonitorEvent>,
+    recorder: Option<(Arc<History>, pb::Record)>,
 ) {
     let interval = Duration::from_millis(request.interval_ms);
     loop {
@@ -181,6 +196,10 @@ async fn recur(
             changed
         };
         if changed {
+            if let Some((history, record)) = &recorder {
+                let result = crate::service::encode(&request, ran.clone());
+                history.record(&result, record, crate::history::now_s());
+            }
             tracing::info!(
                 resource = %request.resource_id,
                 action = %request.action,

@@ -15,6 +15,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use crate::executor::{Executor, Ran};
+use crate::history::History;
 use crate::monitors::{MonitorEvent, MonitorKey, Monitors};
 
 /// Agents whose meta-data is kept (STYLE rule 10); the cache starts over
@@ -29,15 +30,17 @@ pub const EXEC_ADMITTED_MAX: usize = 4096;
 pub struct LrmdService {
     executor: Arc<Executor>,
     monitors: Arc<Monitors>,
+    history: Arc<History>,
     metadata: Mutex<HashMap<AgentName, (AgentMetadata, String)>>,
     admitted: Arc<tokio::sync::Semaphore>,
 }
 
 impl LrmdService {
-    pub fn new(executor: Arc<Executor>, monitors: Arc<Monitors>) -> Self {
+    pub fn new(executor: Arc<Executor>, monitors: Arc<Monitors>, history: Arc<History>) -> Self {
         Self {
             executor,
             monitors,
+            history,
             metadata: Mutex::new(HashMap::new()),
             admitted: Arc::new(tokio::sync::Semaphore::new(EXEC_ADMITTED_MAX)),
         }
@@ -65,7 +68,7 @@ fn decode(action: Option<pb::Action>) -> Result<ActionRequest, Status> {
     Ok(request)
 }
 
-fn encode(request: &ActionRequest, ran: Ran) -> pb::ExecResult {
+pub(crate) fn encode(request: &ActionRequest, ran: Ran) -> pb::ExecResult {
     let result = ran.result;
     let status = match result.status {
         OpStatus::Done => pb::OpStatus::Done,
@@ -102,7 +105,9 @@ impl Lrmd for LrmdService {
         &self,
         request: Request<pb::ExecRequest>,
     ) -> Result<Response<pb::ExecResult>, Status> {
-        let request = decode(request.into_inner().action)?;
+        let request = request.into_inner();
+        let record = request.record;
+        let request = decode(request.action)?;
         let admitted = Arc::clone(&self.admitted)
             .try_acquire_owned()
             .map_err(|_| {
@@ -114,6 +119,7 @@ impl Lrmd for LrmdService {
         // In its own task: an action runs to its end even if the caller
         // hangs up, so a stop is never left half done.
         let executor = Arc::clone(&self.executor);
+        let history = Arc::clone(&self.history);
         let task = tokio::spawn(async move {
             let _admitted = admitted;
             let ran = executor.run(&request).await;
@@ -121,7 +127,11 @@ impl Lrmd for LrmdService {
                 resource = %request.resource_id, action = %request.action, rc = ran.result.rc,
                 status = %ran.result.status, exec_ms = ran.result.exec_ms, "finished"
             );
-            encode(&request, ran)
+            let result = encode(&request, ran);
+            if let Some(record) = &record {
+                history.record(&result, record, crate::history::now_s());
+            }
+            result
         });
         let result = task
             .await
@@ -133,14 +143,16 @@ impl Lrmd for LrmdService {
         &self,
         request: Request<pb::StartMonitorRequest>,
     ) -> Result<Response<pb::StartMonitorReply>, Status> {
-        let request = decode(request.into_inner().action)?;
+        let request = request.into_inner();
+        let record = request.record;
+        let request = decode(request.action)?;
         if request.interval_ms == 0 {
             return Err(Status::invalid_argument(
                 "a recurring action needs interval_ms > 0; use Exec for a one-shot action",
             ));
         }
         self.monitors
-            .start(request)
+            .start(request, record)
             .map_err(|e| Status::resource_exhausted(e.to_string()))?;
         Ok(Response::new(pb::StartMonitorReply {}))
     }
@@ -157,6 +169,15 @@ impl Lrmd for LrmdService {
         };
         Ok(Response::new(pb::CancelMonitorReply {
             cancelled: self.monitors.cancel(&key),
+        }))
+    }
+
+    async fn history(
+        &self,
+        _request: Request<pb::HistoryRequest>,
+    ) -> Result<Response<pb::HistoryReply>, Status> {
+        Ok(Response::new(pb::HistoryReply {
+            entries: self.history.entries(),
         }))
     }
 

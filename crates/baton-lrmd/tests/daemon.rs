@@ -5,8 +5,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use baton_proto::lrmd::{
-    CancelMonitorRequest, ListAgentsRequest, MetadataRequest, OpStatus, StartMonitorRequest,
-    WatchMonitorsRequest,
+    CancelMonitorRequest, ExecRequest, HistoryRequest, HistorySlot, ListAgentsRequest,
+    MetadataRequest, OpStatus, Record, StartMonitorRequest, WatchMonitorsRequest,
 };
 use common::{Daemon, OcfRoot, action, exec};
 use tokio_stream::StreamExt;
@@ -169,6 +169,7 @@ async fn recurring_monitor_reports_its_first_result_and_each_change() {
     client
         .start_monitor(StartMonitorRequest {
             action: Some(monitor),
+            record: None,
         })
         .await
         .expect("start monitor");
@@ -258,7 +259,10 @@ async fn timeouts_and_bad_requests_through_the_daemon() {
     let mut zero = action("hang", "ocf:test:Hang", "start", &[]);
     zero.timeout_ms = 0;
     let refused = client
-        .exec(baton_proto::lrmd::ExecRequest { action: Some(zero) })
+        .exec(baton_proto::lrmd::ExecRequest {
+            action: Some(zero),
+            record: None,
+        })
         .await;
     assert_eq!(
         refused.expect_err("refused").code(),
@@ -278,4 +282,57 @@ fn a_second_daemon_on_the_same_socket_exits_3() {
     assert_eq!(out.status.code(), Some(3), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("already serving"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_history_keeps_what_the_cluster_ran_and_nothing_else() {
+    let root = OcfRoot::new();
+    let daemon = Daemon::start(&root.path(), &[], &[]);
+    let mut client = daemon.client().await;
+    let state = root.scratch("kept.state");
+    let params = [("state", state.as_str())];
+    let recorded = |expected_rc, key: &str| Record {
+        expected_rc,
+        transition_key: key.to_owned(),
+        op_digest: String::new(),
+    };
+    let mut run = async |resource: &str, op: &str, record: Option<Record>| {
+        client
+            .exec(ExecRequest {
+                action: Some(action(resource, "ocf:baton:Demo", op, &params)),
+                record,
+            })
+            .await
+            .expect("exec")
+            .into_inner()
+    };
+    run("kept", "monitor", Some(recorded(7, "1:1:7:x"))).await;
+    run("kept", "start", Some(recorded(0, "2:1:0:x"))).await;
+    run("by-hand", "monitor", None).await;
+    let mut client = daemon.client().await;
+    let entries = client
+        .history(HistoryRequest {})
+        .await
+        .expect("history")
+        .into_inner()
+        .entries;
+    let seen: Vec<(HistorySlot, String, String, i32)> = entries
+        .iter()
+        .map(|e| {
+            let result = e.result.clone().unwrap_or_default();
+            let key = e.record.clone().unwrap_or_default().transition_key;
+            (e.slot(), result.resource_id, key, result.rc)
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [(
+            HistorySlot::Last,
+            "kept".to_owned(),
+            "2:1:0:x".to_owned(),
+            0
+        )],
+        "the probe's rc 7 was expected, the start replaced it, and a run by hand is not the cluster's"
+    );
+    assert!(entries[0].call_id >= 2 && entries[0].last_rc_change_s > 0);
 }

@@ -92,6 +92,7 @@ async fn ipaddr2_adds_monitors_and_removes_an_address_in_a_netns() {
     client
         .start_monitor(StartMonitorRequest {
             action: Some(monitor),
+            record: None,
         })
         .await
         .expect("monitor");

@@ -9,6 +9,12 @@ pub mod client;
 pub mod daemon_info;
 pub mod socket;
 
+/// `baton.crmd.v1`: the `Crmd` service of baton-crmd (the cluster's CIB).
+pub mod crmd {
+    #![allow(missing_debug_implementations, clippy::unwrap_used)]
+    tonic::include_proto!("baton.crmd.v1");
+}
+
 /// `baton.daemon.v1`: the `Daemon` service every daemon serves.
 pub mod daemon {
     #![allow(missing_debug_implementations, clippy::unwrap_used)]

@@ -208,10 +208,11 @@ impl Driver {
                 })
                 .collect(),
         };
-        match self.quorum_snapshot.lock() {
-            Ok(mut guard) => *guard = reply,
-            Err(poisoned) => *poisoned.into_inner() = reply,
-        }
+        self.quorum_snapshot.send_if_modified(|current| {
+            let changed = *current != reply;
+            *current = reply;
+            changed
+        });
     }
 
     fn publish(&mut self) {

@@ -26,7 +26,7 @@ use clap::Parser;
 
 use crate::driver::Driver;
 use crate::groups::GroupService;
-use crate::status::{QuorumSnapshot, RingService, Snapshot};
+use crate::status::{RingService, Snapshot, quorum_snapshot};
 use crate::transport::Transport;
 
 /// Runs the Totem ring for this node.
@@ -205,7 +205,7 @@ async fn serve(args: Args, setup: Setup) -> anyhow::Result<()> {
     timeliness::lock_memory();
     let totem = Totem::new(setup.totem, NodeId(node_id), persisted);
     let snapshot = Snapshot::default();
-    let quorum_snapshot = QuorumSnapshot::default();
+    let quorum_snapshot = quorum_snapshot();
     let (commands_tx, commands) = tokio::sync::mpsc::channel(groups::COMMAND_QUEUE);
     let mut driver = Driver::new(
         totem,
@@ -235,10 +235,21 @@ async fn serve(args: Args, setup: Setup) -> anyhow::Result<()> {
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     let result = driver.run(baton_proto::socket::shutdown_signal()).await;
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    // The group members' event streams end with the driver.
+    drop(driver);
     let _ = stop_tx.send(true);
-    let served = server.await.context("the socket server panicked")?;
-    result.and(served.context("serving ringd.sock failed"))
+    // Quorum watchers keep their streams open: do not wait for them forever.
+    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+        Ok(served) => {
+            let served = served.context("the socket server panicked")?;
+            result.and(served.context("serving ringd.sock failed"))
+        }
+        Err(_) => result,
+    }
 }
+
+/// How long open client streams may delay the exit.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Every local IPv4 address with its prefix length.
 fn local_networks() -> Vec<(std::net::Ipv4Addr, u8)> {

@@ -127,6 +127,7 @@ pub async fn exec(client: &mut LrmdClient<Channel>, action: Action) -> ExecResul
     client
         .exec(ExecRequest {
             action: Some(action),
+            record: None,
         })
         .await
         .expect("exec")

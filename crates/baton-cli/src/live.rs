@@ -1,0 +1,161 @@
+//! The running cluster's CIB through this node's baton-crmd (crmd.sock):
+//! read from the node's replica, written through the cluster (a write
+//! returns once every node has it).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use baton_cib::{Cib, Version};
+use baton_proto::crmd as pb;
+use baton_proto::crmd::crmd_client::CrmdClient;
+use tonic::Code as GrpcCode;
+
+use crate::lrm_cmd::block_on;
+
+/// A write waits for every node; give a slow cluster time.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// crmd answered that this node is not part of a running cluster yet, or
+/// could not be reached: exit 3, like an absent daemon.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unreachable(pub String);
+
+#[derive(Debug, Clone)]
+pub struct Live {
+    socket: PathBuf,
+}
+
+/// A write's outcome as the user sees it.
+#[derive(Debug)]
+pub struct Outcome {
+    pub changed: bool,
+}
+
+pub fn version(v: Option<pb::CibVersion>) -> Version {
+    let v = v.unwrap_or_default();
+    Version {
+        admin_epoch: v.admin_epoch,
+        epoch: v.epoch,
+        num_updates: v.num_updates,
+    }
+}
+
+impl Live {
+    pub fn new(socket_dir: &Path) -> Live {
+        Live {
+            socket: socket_dir.join("crmd.sock"),
+        }
+    }
+
+    async fn client(&self) -> anyhow::Result<CrmdClient<tonic::transport::Channel>> {
+        let channel = baton_proto::client::connect(&self.socket, CALL_TIMEOUT)
+            .await
+            .context("cannot reach baton-crmd, which serves the running cluster's CIB")?;
+        Ok(CrmdClient::new(channel))
+    }
+
+    /// What this node's crmd holds and knows.
+    pub fn query(&self) -> anyhow::Result<pb::QueryReply> {
+        block_on(async {
+            let reply = self
+                .client()
+                .await?
+                .query(pb::QueryRequest {})
+                .await
+                .map_err(refused)?;
+            Ok(reply.into_inner())
+        })
+    }
+
+    /// The cluster's CIB and the version it is at.
+    pub fn cib(&self) -> anyhow::Result<(Cib, Version)> {
+        let reply = self.query()?;
+        let cib = Cib::parse(&reply.cib).context("baton-crmd sent a CIB that does not parse")?;
+        Ok((cib, version(reply.version)))
+    }
+
+    /// Replaces the cluster's configuration with `cib`'s; with `base`, only
+    /// if the cluster is still at that version.
+    pub fn replace(
+        &self,
+        cib: &Cib,
+        base: Option<Version>,
+        client: &str,
+    ) -> anyhow::Result<Outcome> {
+        let request = pb::ReplaceConfigurationRequest {
+            cib: cib.to_xml(baton_cib::xml::Style::Compact),
+            base: base.map(|v| pb::CibVersion {
+                admin_epoch: v.admin_epoch,
+                epoch: v.epoch,
+                num_updates: v.num_updates,
+            }),
+            client: client.to_owned(),
+            user: user(),
+        };
+        let reply = block_on(async {
+            let reply = self
+                .client()
+                .await?
+                .replace_configuration(request)
+                .await
+                .map_err(refused)?;
+            Ok(reply.into_inner())
+        })?;
+        Ok(outcome(&reply))
+    }
+
+    pub fn set_attribute(
+        &self,
+        node: &str,
+        name: &str,
+        value: Option<&str>,
+        forever: bool,
+    ) -> anyhow::Result<Outcome> {
+        let request = pb::SetNodeAttributeRequest {
+            node: node.to_owned(),
+            name: name.to_owned(),
+            value: value.map(str::to_owned),
+            forever,
+            client: "baton node".to_owned(),
+            user: user(),
+        };
+        let reply = block_on(async {
+            let reply = self
+                .client()
+                .await?
+                .set_node_attribute(request)
+                .await
+                .map_err(refused)?;
+            Ok(reply.into_inner())
+        })?;
+        Ok(outcome(&reply))
+    }
+}
+
+fn outcome(reply: &pb::WriteReply) -> Outcome {
+    if reply.without_quorum {
+        eprintln!(
+            "warning: this node's partition has no quorum; if another partition changes the configuration too, this change may be dropped when they merge (it is then kept as a backup, and `baton status` says so)"
+        );
+    }
+    Outcome {
+        changed: reply.changed,
+    }
+}
+
+/// crmd's refusal as an error; "not in a cluster yet" counts as
+/// unreachable (exit 3).
+fn refused(status: tonic::Status) -> anyhow::Error {
+    match status.code() {
+        GrpcCode::Unavailable => Unreachable(format!("baton-crmd: {}", status.message())).into(),
+        _ => anyhow::anyhow!("{}", status.message()),
+    }
+}
+
+fn user() -> String {
+    std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "root".to_owned())
+}

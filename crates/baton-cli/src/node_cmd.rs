@@ -1,0 +1,102 @@
+//! `baton node attribute|status-attr NODE set|delete|show NAME [VALUE]`:
+//! node attributes as crmsh's `crm node attribute` (permanent, in the
+//! configuration) and `crm node status-attr` (transient, until the node
+//! leaves the cluster) handle them.
+
+use std::path::Path;
+
+use anyhow::Context;
+use baton_cib::Cib;
+use clap::{Args, Subcommand};
+
+use crate::exit::Code;
+use crate::live::Live;
+use crate::output::{Format, print_json, print_text};
+
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// A permanent node attribute (configuration, nodes section).
+    Attribute(AttributeArgs),
+    /// A transient node attribute (status; gone when the node leaves).
+    #[command(name = "status-attr")]
+    StatusAttr(AttributeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AttributeArgs {
+    pub node: String,
+    #[command(subcommand)]
+    pub action: AttributeAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttributeAction {
+    Set { name: String, value: String },
+    Delete { name: String },
+    Show { name: String },
+}
+
+#[derive(serde::Serialize)]
+struct AttributeJson<'a> {
+    node: &'a str,
+    name: &'a str,
+    value: Option<String>,
+}
+
+pub fn run(command: &NodeCommand, socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
+    let (args, forever) = match command {
+        NodeCommand::Attribute(args) => (args, true),
+        NodeCommand::StatusAttr(args) => (args, false),
+    };
+    let live = Live::new(socket_dir);
+    let node = args.node.as_str();
+    match &args.action {
+        AttributeAction::Set { name, value } => {
+            let outcome = live.set_attribute(node, name, Some(value), forever)?;
+            if !outcome.changed {
+                eprintln!("{name} was already {value} on {node}");
+            }
+        }
+        AttributeAction::Delete { name } => {
+            let outcome = live.set_attribute(node, name, None, forever)?;
+            if !outcome.changed {
+                eprintln!("{node} has no attribute {name}");
+            }
+        }
+        AttributeAction::Show { name } => {
+            let (cib, _) = live.cib()?;
+            let value = lookup(&cib, node, name, forever)?;
+            match format {
+                Format::Json => print_json(&AttributeJson {
+                    node,
+                    name,
+                    value: value.clone(),
+                })?,
+                Format::Text => {
+                    let scope = if forever { "nodes" } else { "status" };
+                    let shown = value.as_deref().unwrap_or("(unset)");
+                    print_text(&format!("scope={scope}  name={name} value={shown}"))?;
+                }
+            }
+            if value.is_none() {
+                return Ok(Code::Problems);
+            }
+        }
+    }
+    Ok(Code::Success)
+}
+
+fn lookup(cib: &Cib, node: &str, name: &str, forever: bool) -> anyhow::Result<Option<String>> {
+    if forever {
+        let entry = cib
+            .nodes()
+            .find(|n| n.uname() == Some(node))
+            .with_context(|| format!("there is no node named {node:?} in the cluster"))?;
+        return Ok(entry.attribute(name).map(str::to_owned));
+    }
+    Ok(cib
+        .node_states()
+        .find(|s| s.uname() == Some(node))
+        .and_then(|s| s.transient_attributes().find_map(|set| set.get(name)))
+        .map(str::to_owned))
+}

@@ -1,0 +1,228 @@
+//! crmd's side of ringd: who this node is, the `baton-crmd` process group
+//! and the quorum, each over ringd.sock.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use baton_controller::{GroupEvent, LeaveReason, Member, NodeId};
+use baton_proto::ring::process_groups_client::ProcessGroupsClient;
+use baton_proto::ring::ring_client::RingClient;
+use baton_proto::ring::{
+    ChangeReason, GroupRequest, JoinGroup, LeaveGroup, QuorumStatusRequest, RingStatusRequest,
+    group_event, group_request,
+};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::ClusterFacts;
+
+/// The controllers' process group.
+pub const GROUP: &str = "baton-crmd";
+/// How long crmd waits at start for ringd to answer.
+const STARTUP_WAIT: Duration = Duration::from_secs(5);
+/// Calls to ringd that answer at once; the group stream is not one.
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// The group stream lives as long as crmd.
+const STREAM_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+/// Sends waiting for ringd's flow control.
+const SEND_QUEUE: usize = 256;
+
+#[derive(Debug, Clone)]
+pub struct LocalNode {
+    pub id: u32,
+    pub name: String,
+}
+
+/// This node's id (from ringd) and name (the nodelist's, else the one
+/// votequorum knows, else the host name).
+pub async fn local_node(socket: &Path, facts: &ClusterFacts) -> anyhow::Result<LocalNode> {
+    let deadline = Instant::now() + STARTUP_WAIT;
+    let channel = loop {
+        match baton_proto::client::connect(socket, CALL_TIMEOUT).await {
+            Ok(channel) => break channel,
+            Err(error) if Instant::now() >= deadline => return Err(error.into()),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    let mut ring = RingClient::new(channel);
+    let id = ring
+        .ring_status(RingStatusRequest {})
+        .await
+        .context("ringd did not answer RingStatus")?
+        .into_inner()
+        .node_id;
+    let from_nodelist = facts
+        .nodelist
+        .iter()
+        .find(|(node, _)| *node == id)
+        .map(|(_, name)| name.clone());
+    let name = match from_nodelist {
+        Some(name) => name,
+        None => ring
+            .quorum_status(QuorumStatusRequest {})
+            .await
+            .ok()
+            .and_then(|q| {
+                q.into_inner()
+                    .members
+                    .into_iter()
+                    .find(|m| m.node_id == id && !m.name.is_empty())
+                    .map(|m| m.name)
+            })
+            .unwrap_or_else(hostname),
+    };
+    Ok(LocalNode { id, name })
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// A membership of the controllers' group: payloads go out through
+/// `sends`; events come in on the receiver [`Group::join`] returns, until
+/// ringd goes away.
+#[derive(Debug)]
+pub struct Group {
+    pub sends: mpsc::Sender<Vec<u8>>,
+    leave: mpsc::Sender<GroupRequest>,
+}
+
+impl Group {
+    /// Joins the group as process `pid`.
+    pub async fn join(
+        socket: &Path,
+        pid: u32,
+    ) -> anyhow::Result<(Group, mpsc::Receiver<GroupEvent>)> {
+        let channel = baton_proto::client::connect(socket, STREAM_TIMEOUT).await?;
+        let (requests, outbound) = mpsc::channel(SEND_QUEUE);
+        requests
+            .send(GroupRequest {
+                request: Some(group_request::Request::Join(JoinGroup {
+                    group: GROUP.into(),
+                    pid,
+                })),
+            })
+            .await
+            .context("ringd's group stream closed")?;
+        let mut inbound = ProcessGroupsClient::new(channel)
+            .join(ReceiverStream::new(outbound))
+            .await
+            .context("ringd refused to join the group")?
+            .into_inner();
+        let (events_tx, events) = mpsc::channel(SEND_QUEUE);
+        tokio::spawn(async move {
+            while let Some(batch) = inbound.next().await {
+                let Ok(batch) = batch else { break };
+                for event in batch.events.into_iter().filter_map(|e| e.event) {
+                    if let Some(event) = convert(event)
+                        && events_tx.send(event).await.is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        });
+        let (sends, mut payloads) = mpsc::channel::<Vec<u8>>(SEND_QUEUE);
+        let forward = requests.clone();
+        tokio::spawn(async move {
+            while let Some(payload) = payloads.recv().await {
+                let request = GroupRequest {
+                    request: Some(group_request::Request::Send(payload)),
+                };
+                if forward.send(request).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok((
+            Group {
+                sends,
+                leave: requests,
+            },
+            events,
+        ))
+    }
+
+    /// Leaves the group cleanly, so the others see a clean leave.
+    pub async fn leave(self) {
+        let request = GroupRequest {
+            request: Some(group_request::Request::Leave(LeaveGroup {})),
+        };
+        let _ = self.leave.send(request).await;
+    }
+}
+
+fn member(m: Option<baton_proto::ring::GroupMember>) -> Option<Member> {
+    m.map(|m| Member {
+        node: NodeId(m.node_id),
+        pid: m.pid,
+    })
+}
+
+fn convert(event: group_event::Event) -> Option<GroupEvent> {
+    Some(match event {
+        group_event::Event::View(view) => GroupEvent::View {
+            members: view
+                .members
+                .into_iter()
+                .filter_map(|m| member(Some(m)))
+                .collect(),
+            joined: view
+                .joined
+                .into_iter()
+                .filter_map(|c| member(c.member))
+                .collect(),
+            left: view
+                .left
+                .into_iter()
+                .filter_map(|c| {
+                    let reason = match c.reason() {
+                        ChangeReason::Leave => LeaveReason::Leave,
+                        ChangeReason::NodeDown => LeaveReason::NodeDown,
+                        _ => LeaveReason::ProcessDown,
+                    };
+                    Some((member(c.member)?, reason))
+                })
+                .collect(),
+        },
+        group_event::Event::Message(message) => GroupEvent::Message {
+            sender: member(message.sender)?,
+            payload: message.payload,
+        },
+        group_event::Event::Ring(ring) => GroupEvent::Ring {
+            members: ring.members.into_iter().map(NodeId).collect(),
+        },
+    })
+}
+
+/// Follows ringd's quorum into a watch channel (`None` while ringd cannot
+/// be reached), reconnecting for as long as crmd runs.
+pub fn follow_quorum(socket: PathBuf) -> watch::Receiver<Option<bool>> {
+    let (tx, rx) = watch::channel(None);
+    tokio::spawn(async move {
+        loop {
+            if let Ok(channel) = baton_proto::client::connect(&socket, STREAM_TIMEOUT).await
+                && let Ok(stream) = RingClient::new(channel)
+                    .watch_quorum(QuorumStatusRequest {})
+                    .await
+            {
+                let mut stream = stream.into_inner();
+                while let Some(Ok(status)) = stream.next().await {
+                    if tx.send(Some(status.quorate)).is_err() {
+                        return;
+                    }
+                }
+            }
+            tx.send_if_modified(|q| q.take().is_some());
+            if tx.is_closed() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    rx
+}
