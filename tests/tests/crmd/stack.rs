@@ -1,0 +1,303 @@
+//! A cluster of whole nodes in network namespaces: each node runs
+//! baton-ringd, baton-lrmd and baton-crmd with its own sockets and state,
+//! and the `baton` CLI talks to any node through its socket directory.
+// Each test file uses its own subset of these helpers.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use crate::cluster::{self, ConfigOptions};
+use crate::netns::Net;
+
+/// How long a test waits for the cluster to reach a state it expects.
+pub const SETTLE: Duration = Duration::from_secs(20);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Daemon {
+    Ringd,
+    Lrmd,
+    Crmd,
+}
+
+impl Daemon {
+    fn binary(self) -> &'static str {
+        match self {
+            Daemon::Ringd => "baton-ringd",
+            Daemon::Lrmd => "baton-lrmd",
+            Daemon::Crmd => "baton-crmd",
+        }
+    }
+}
+
+pub struct Stack {
+    pub net: Net,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    bin: PathBuf,
+    pids: BTreeMap<(usize, Daemon), u32>,
+    /// Log files by node and daemon, numbered by restart.
+    starts: BTreeMap<(usize, Daemon), u32>,
+}
+
+/// The target dir's binaries, built by `cargo build` (the workspace test
+/// run builds them); a missing one fails under CI=true.
+fn binaries() -> Option<PathBuf> {
+    let ringd = cluster::prerequisites()?;
+    let dir = ringd.parent()?.to_path_buf();
+    for name in ["baton-lrmd", "baton-crmd", "baton"] {
+        let path = dir.join(name);
+        let found = path.is_file();
+        if !baton_tests::prerequisite(found, || {
+            format!(
+                "{} is missing; run cargo build --workspace first",
+                path.display()
+            )
+        }) {
+            return None;
+        }
+    }
+    Some(dir)
+}
+
+impl Stack {
+    /// `nodes` nodes with every daemon running; `None` (a loud skip, or a
+    /// failure under CI=true) without root, `ip` or the binaries.
+    pub fn start(nodes: usize) -> Option<Stack> {
+        let bin = binaries()?;
+        let (net, dir, config) = cluster::setup(nodes, &ConfigOptions::default());
+        let mut stack = Stack {
+            net,
+            dir,
+            config,
+            bin,
+            pids: BTreeMap::new(),
+            starts: BTreeMap::new(),
+        };
+        for node in 1..=nodes {
+            stack.start_node(node);
+        }
+        Some(stack)
+    }
+
+    pub fn nodes(&self) -> usize {
+        self.net.node_count()
+    }
+
+    pub fn socket_dir(&self, node: usize) -> PathBuf {
+        self.dir.path().join(format!("sock{node}"))
+    }
+
+    pub fn state_dir(&self, node: usize) -> PathBuf {
+        self.dir.path().join(format!("state{node}"))
+    }
+
+    pub fn start_node(&mut self, node: usize) {
+        for daemon in [Daemon::Ringd, Daemon::Lrmd, Daemon::Crmd] {
+            self.start_daemon(node, daemon);
+        }
+    }
+
+    pub fn start_daemon(&mut self, node: usize, daemon: Daemon) {
+        let count = self.starts.entry((node, daemon)).or_insert(0);
+        *count += 1;
+        let log = self
+            .dir
+            .path()
+            .join(format!("{}{node}.{count}.log", daemon.binary()));
+        let sock = self.socket_dir(node);
+        let state = self.state_dir(node);
+        let name = format!("n{node}");
+        let config = self.config.to_str().expect("utf-8 path").to_owned();
+        let sock = sock.to_str().expect("utf-8 path").to_owned();
+        let state = state.to_str().expect("utf-8 path").to_owned();
+        let mut args = vec!["--socket-dir", &sock, "--state-dir", &state];
+        match daemon {
+            Daemon::Ringd => args.extend(["--config", &config, "--node", &name]),
+            Daemon::Crmd => args.extend(["--config", &config]),
+            Daemon::Lrmd => {}
+        }
+        let program = self.bin.join(daemon.binary());
+        let pid = self.net.spawn(node, &program, &args, log);
+        self.pids.insert((node, daemon), pid);
+        if daemon == Daemon::Ringd {
+            // crmd asks ringd who it is at start: let the socket appear.
+            self.wait_for_socket(node, "ringd.sock");
+        }
+    }
+
+    fn wait_for_socket(&self, node: usize, name: &str) {
+        let path = self.socket_dir(node).join(name);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !path.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "{} never appeared",
+                path.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn pid(&self, node: usize, daemon: Daemon) -> u32 {
+        self.pids[&(node, daemon)]
+    }
+
+    pub fn kill9(&mut self, node: usize, daemon: Daemon) {
+        if let Some(pid) = self.pids.remove(&(node, daemon)) {
+            self.net.kill9(pid);
+        }
+    }
+
+    /// Every daemon of `node` dies at once, as when the machine crashes.
+    pub fn crash(&mut self, node: usize) {
+        for daemon in [Daemon::Crmd, Daemon::Lrmd, Daemon::Ringd] {
+            self.kill9(node, daemon);
+        }
+    }
+
+    /// `baton --socket-dir <node's> ARGS…`.
+    pub fn baton(&self, node: usize, args: &[&str]) -> Output {
+        std::process::Command::new(self.bin.join("baton"))
+            .arg("--socket-dir")
+            .arg(self.socket_dir(node))
+            .args(args)
+            .output()
+            .expect("run baton")
+    }
+
+    /// `baton status --output json` on `node`; `None` while its crmd does
+    /// not answer.
+    pub fn status(&self, node: usize) -> Option<serde_json::Value> {
+        let out = self.baton(node, &["--output", "json", "status"]);
+        if !out.status.success() {
+            return None;
+        }
+        serde_json::from_slice(&out.stdout).ok()
+    }
+
+    /// Polls `node`'s status until `wanted` holds; the last status seen.
+    pub fn wait_for(
+        &self,
+        node: usize,
+        what: &str,
+        wanted: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + SETTLE;
+        loop {
+            let status = self.status(node);
+            if let Some(status) = &status
+                && wanted(status)
+            {
+                return status.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node {node} never reached: {what}; last status {status:?}\n{}",
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until every node in `nodes` sees `dc` as DC and exactly
+    /// `online` online.
+    pub fn wait_for_dc(&self, nodes: &[usize], dc: &str, online: &[&str]) {
+        for &node in nodes {
+            self.wait_for(node, &format!("DC {dc}, online {online:?}"), |s| {
+                s["dc"] == dc && online_names(s) == online
+            });
+        }
+    }
+
+    /// Waits until every node in `nodes` sees the same DC and exactly
+    /// `online` online; that DC.
+    pub fn wait_for_agreed_dc(&self, nodes: &[usize], online: &[&str]) -> String {
+        let deadline = Instant::now() + SETTLE;
+        loop {
+            let seen: Vec<Option<serde_json::Value>> =
+                nodes.iter().map(|&n| self.status(n)).collect();
+            let dcs: Vec<Option<String>> = seen
+                .iter()
+                .map(|s| {
+                    s.as_ref()
+                        .filter(|s| online_names(s) == online)
+                        .and_then(|s| s["dc"].as_str().map(str::to_owned))
+                })
+                .collect();
+            if let Some(Some(first)) = dcs.first()
+                && dcs.iter().all(|d| d.as_ref() == Some(first))
+            {
+                return first.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nodes {nodes:?} never agreed on a DC with {online:?} online: {seen:?}\n{}",
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The CIB `node` holds, as XML.
+    pub fn cib(&self, node: usize) -> String {
+        let out = self.baton(node, &["cib", "query"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Every log of the test, for a failure message.
+    pub fn logs(&self) -> String {
+        let mut out = String::new();
+        for log in &self.net.logs {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            out.push_str(&format!("==== {} ====\n{text}\n", log.display()));
+        }
+        out
+    }
+
+    pub fn crmd_socket(&self, node: usize) -> PathBuf {
+        self.socket_dir(node).join("crmd.sock")
+    }
+}
+
+/// The names of the nodes a status shows online (standby counts).
+pub fn online_names(status: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = status["nodes"]
+        .as_array()
+        .map(|nodes| {
+            nodes
+                .iter()
+                .filter(|n| n["state"] == "online" || n["state"] == "standby")
+                .filter_map(|n| n["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `out` succeeded, or the test fails with its stderr and the logs.
+pub fn ok(stack: &Stack, out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}\n{}",
+        out.status.code(),
+        stderr(out),
+        stack.logs()
+    );
+}
+
+pub fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
