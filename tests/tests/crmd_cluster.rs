@@ -115,6 +115,7 @@ fn of_two_writes_from_one_version_one_wins_and_the_other_is_told_why() {
             ReplaceConfigurationRequest {
                 cib,
                 base: base.version,
+                base_digest: base.config_digest.clone(),
                 client: "test".into(),
                 user: "root".into(),
             }
@@ -182,23 +183,21 @@ fn when_the_dc_dies_the_lowest_survivor_takes_over() {
     stack.wait_for_dc(&[1, 2, 3], "n2", &ALL);
 }
 
-#[test]
-fn a_partitioned_node_with_a_newer_configuration_wins_the_merge_and_nothing_is_lost_silently() {
-    let Some(stack) = Stack::start(3) else { return };
+/// Cuts node 3 off, lets `majority` and `minority` primitives be written on
+/// each side, and joins the network again.
+fn split_write_and_merge(stack: &Stack, majority: &[&str], minority: &[&str]) {
     stack.wait_for_dc(&[1, 2, 3], "n1", &ALL);
     stack.net.run_in(3, &["ip", "link", "set", "v3", "down"]);
     stack.wait_for_dc(&[1, 2], "n1", &["n1", "n2"]);
     stack.wait_for(3, "n3 alone", |s| online_names(s) == ["n3"]);
-    ok(
-        &stack,
-        &stack.baton(
-            1,
-            &["configure", "primitive", "majority", "ocf:heartbeat:Dummy"],
-        ),
-    );
-    for id in ["minority-a", "minority-b"] {
+    for id in majority {
+        let out = stack.baton(1, &["configure", "primitive", id, "ocf:heartbeat:Dummy"]);
+        ok(stack, &out);
+        assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+    }
+    for id in minority {
         let out = stack.baton(3, &["configure", "primitive", id, "ocf:heartbeat:Dummy"]);
-        ok(&stack, &out);
+        ok(stack, &out);
         assert!(
             stderr(&out).contains("no quorum"),
             "a write without quorum says so: {}",
@@ -207,32 +206,66 @@ fn a_partitioned_node_with_a_newer_configuration_wins_the_merge_and_nothing_is_l
     }
     stack.net.run_in(3, &["ip", "link", "set", "v3", "up"]);
     stack.wait_for_agreed_dc(&[1, 2, 3], &ALL);
+}
+
+/// Polls until every node's CIB holds `id`.
+fn wait_everywhere(stack: &Stack, id: &str) {
     for node in 1..=3 {
         let deadline = Instant::now() + SETTLE;
-        while !stack.cib(node).contains("minority-b") {
+        while !stack.cib(node).contains(&format!("\"{id}\"")) {
             assert!(
                 Instant::now() < deadline,
-                "node {node} never adopted n3's newer configuration"
+                "node {node} never got {id}\n{}",
+                stack.logs()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        assert!(!stack.cib(node).contains("\"majority\""), "node {node}");
+    }
+}
+
+#[test]
+fn a_partitioned_node_with_a_newer_configuration_merges_back_and_it_is_kept() {
+    let Some(stack) = Stack::start(3) else { return };
+    split_write_and_merge(&stack, &[], &["minority-a", "minority-b"]);
+    wait_everywhere(&stack, "minority-b");
+    let status = stack.status(1).expect("status");
+    assert!(
+        !status["warnings"].to_string().contains("replaced by"),
+        "nothing was lost, so nothing is reported: {status}"
+    );
+    assert!(!stack.state_dir(1).join("cib/dropped").exists());
+}
+
+#[test]
+fn when_both_sides_changed_the_configuration_the_majority_wins_and_nothing_is_lost_silently() {
+    let Some(stack) = Stack::start(3) else { return };
+    split_write_and_merge(&stack, &["majority"], &["minority-a", "minority-b"]);
+    wait_everywhere(&stack, "majority");
+    for node in 1..=3 {
+        assert!(!stack.cib(node).contains("minority-b"), "node {node}");
     }
     let status = stack.status(2).expect("status");
-    let warnings = status["warnings"].to_string();
-    assert!(warnings.contains("replaced by"), "{status}");
+    assert!(
+        status["warnings"].to_string().contains("replaced by"),
+        "{status}"
+    );
+    let text = stdout(&stack.baton(2, &["status"]));
+    assert!(
+        text.contains("WARNINGS:") && text.contains("baton cib history"),
+        "{text}"
+    );
     let history = stdout(&stack.baton(1, &["cib", "history"]));
     assert!(
-        history.contains("n1") && history.contains("replaced by"),
+        history.contains("n3") && history.contains("replaced by"),
         "{history}"
     );
-    let kept: Vec<_> = std::fs::read_dir(stack.state_dir(1).join("cib/dropped"))
-        .expect("n1 keeps what it lost")
+    let kept: Vec<_> = std::fs::read_dir(stack.state_dir(3).join("cib/dropped"))
+        .expect("n3 keeps what it lost")
         .filter_map(Result::ok)
         .collect();
     assert_eq!(kept.len(), 1);
     let text = std::fs::read_to_string(kept[0].path()).expect("read backup");
-    assert!(text.contains("majority"), "{text}");
+    assert!(text.contains("minority-b"), "{text}");
     ok(&stack, &stack.baton(1, &["cib", "history", "--clear"]));
     let status = stack.status(3).expect("status");
     assert!(

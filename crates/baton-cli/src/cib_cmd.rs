@@ -8,12 +8,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use baton_cib::Cib;
 use baton_cib::xml::Style;
-use baton_cib::{Cib, Version};
 use clap::{Args, Subcommand};
 
 use crate::exit::Code;
-use crate::live::Live;
+use crate::live::{Base, Live};
 use crate::output::{Format, print_json, print_text};
 
 /// Which CIB a command works on.
@@ -74,7 +74,7 @@ pub fn target(arg: &CibArg, socket_dir: &Path) -> Target {
 
 impl Target {
     /// The CIB, and for the cluster the version a change is based on.
-    pub fn load(&self) -> anyhow::Result<(Cib, Option<Version>)> {
+    pub fn load(&self) -> anyhow::Result<(Cib, Option<Base>)> {
         match self {
             Target::File(path) => Ok((open(path)?, None)),
             Target::Live(live) => live.cib().map(|(cib, version)| (cib, Some(version))),
@@ -83,7 +83,7 @@ impl Target {
 
     /// Writes `cib`'s configuration; for the cluster, only if it is still
     /// at `base`.
-    pub fn write(&self, cib: &Cib, base: Option<Version>, client: &str) -> anyhow::Result<()> {
+    pub fn write(&self, cib: &Cib, base: Option<&Base>, client: &str) -> anyhow::Result<()> {
         match self {
             Target::File(path) => save(path, cib),
             Target::Live(live) => live.replace(cib, base, client).map(|_| ()),
@@ -205,7 +205,7 @@ fn import(args: &ImportArgs, socket_dir: &Path, fresh_only: bool) -> anyhow::Res
     for line in kept_not_acted_on(&cib) {
         eprintln!("note: kept but not yet acted on by baton: {line}");
     }
-    target.write(&cib, base, "baton cib")?;
+    target.write(&cib, base.as_ref(), "baton cib")?;
     let count = |section: &str| cib.section(section).map_or(0, |s| s.children().count());
     print_text(&format!(
         "imported {} into {}: {} nodes, {} resources, {} constraints",

@@ -101,7 +101,7 @@ pub fn change(
         eprintln!("notice: {notice}");
     }
     if configuration_text(&cib) != before || target.wants_write_anyway() {
-        target.write(&cib, base, "baton configure")?;
+        target.write(&cib, base.as_ref(), "baton configure")?;
     }
     Ok(Code::Success)
 }

@@ -27,6 +27,13 @@ pub struct Live {
     socket: PathBuf,
 }
 
+/// The cluster's configuration a change is made from.
+#[derive(Debug, Clone)]
+pub struct Base {
+    pub version: Version,
+    pub digest: String,
+}
+
 /// A write's outcome as the user sees it.
 #[derive(Debug)]
 pub struct Outcome {
@@ -69,28 +76,28 @@ impl Live {
         })
     }
 
-    /// The cluster's CIB and the version it is at.
-    pub fn cib(&self) -> anyhow::Result<(Cib, Version)> {
+    /// The cluster's CIB and what a change to it is made from.
+    pub fn cib(&self) -> anyhow::Result<(Cib, Base)> {
         let reply = self.query()?;
         let cib = Cib::parse(&reply.cib).context("baton-crmd sent a CIB that does not parse")?;
-        Ok((cib, version(reply.version)))
+        let base = Base {
+            version: version(reply.version),
+            digest: reply.config_digest,
+        };
+        Ok((cib, base))
     }
 
     /// Replaces the cluster's configuration with `cib`'s; with `base`, only
-    /// if the cluster is still at that version.
-    pub fn replace(
-        &self,
-        cib: &Cib,
-        base: Option<Version>,
-        client: &str,
-    ) -> anyhow::Result<Outcome> {
+    /// if the cluster's configuration is still that one.
+    pub fn replace(&self, cib: &Cib, base: Option<&Base>, client: &str) -> anyhow::Result<Outcome> {
         let request = pb::ReplaceConfigurationRequest {
             cib: cib.to_xml(baton_cib::xml::Style::Compact),
-            base: base.map(|v| pb::CibVersion {
-                admin_epoch: v.admin_epoch,
-                epoch: v.epoch,
-                num_updates: v.num_updates,
+            base: base.map(|b| pb::CibVersion {
+                admin_epoch: b.version.admin_epoch,
+                epoch: b.version.epoch,
+                num_updates: b.version.num_updates,
             }),
+            base_digest: base.map(|b| b.digest.clone()).unwrap_or_default(),
             client: client.to_owned(),
             user: user(),
         };

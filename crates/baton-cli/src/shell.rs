@@ -199,8 +199,8 @@ enum Step {
 /// Where the shell commits and what it last committed.
 struct Session<'a> {
     target: &'a Target,
-    /// The cluster's version the staged changes start from.
-    base: Option<baton_cib::Version>,
+    /// The cluster's configuration the staged changes start from.
+    base: Option<crate::live::Base>,
     saved: String,
 }
 
@@ -216,7 +216,8 @@ impl Session<'_> {
                 work.set_version(version.bump_config());
             }
         }
-        self.target.write(work, self.base, "baton configure")?;
+        self.target
+            .write(work, self.base.as_ref(), "baton configure")?;
         if let Target::Live(_) = self.target {
             // The next commit builds on this one.
             let (fresh, base) = self.target.load()?;

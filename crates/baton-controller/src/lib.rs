@@ -23,7 +23,10 @@
 //!   quiet for the start-up settle time (`dc-deadtime` when set).
 //! - **Acknowledged writes.** A client's write is answered once its own node
 //!   applied and persisted it and every other member of the view confirmed
-//!   that it applied it too (or left).
+//!   that it applied it too (or left). Every member counts confirmations:
+//!   a write applied by a majority of the cluster's nodes is durable, and a
+//!   join round prefers the configuration with the newest durable write, so
+//!   a durable write survives any merge. The answer says whether it is.
 //!
 //! Inputs: [`Controller::handle_group`], [`Controller::handle_lrm`],
 //! [`Controller::handle_request`], [`Controller::handle_quorum`],
@@ -89,6 +92,15 @@ impl Millis {
     }
 }
 
+/// What a node keeps on disk for its controller.
+#[derive(Debug, Clone)]
+pub struct Persisted {
+    /// The configuration (the status is rebuilt).
+    pub cib: baton_cib::Cib,
+    /// The epoch of the newest write a majority of nodes applied.
+    pub durable_epoch: u64,
+}
+
 /// What a controller is told about itself when it starts.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -103,8 +115,10 @@ pub struct Settings {
     pub startup_settle_ms: u64,
 }
 
-/// Why a member left the group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a member left the group, from the mildest to the most severe.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum LeaveReason {
     /// It left cleanly.
     Leave,
@@ -170,11 +184,11 @@ pub enum Lifetime {
 pub enum Request {
     /// Replace the configuration section with the one of `cib` (a whole
     /// `<cib>` document; its status is ignored). With a `base`, the write is
-    /// refused unless the cluster's (admin_epoch, epoch) still equals it, so
-    /// a change made from an older copy cannot undo someone else's.
+    /// refused unless the cluster's configuration is still that one, so a
+    /// change made from an older copy cannot undo someone else's.
     ReplaceConfiguration {
         cib: String,
-        base: Option<Version>,
+        base: Option<Base>,
         origin: Origin,
     },
     /// Set (or, with no value, delete) a node attribute.
@@ -185,6 +199,16 @@ pub enum Request {
         lifetime: Lifetime,
         origin: Origin,
     },
+}
+
+/// The configuration a change was made from: its version and its digest
+/// (two partitions can reach one version with different contents).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Base {
+    pub admin_epoch: u64,
+    pub epoch: u64,
+    /// [`Controller::config_digest`] of that configuration.
+    pub digest: String,
 }
 
 /// A write the cluster applied.
@@ -231,9 +255,9 @@ pub enum RequestError {
 pub enum Output {
     /// Multicast this payload to the controllers' group.
     GroupSend(Vec<u8>),
-    /// Write this CIB (configuration only, status empty) durably before
-    /// giving the core its next input.
-    PersistConfiguration(String),
+    /// Write this CIB (configuration only, status empty) and the durable
+    /// epoch to disk before giving the core its next input.
+    PersistConfiguration { cib: String, durable_epoch: u64 },
     /// A join round replaced this node's configuration: keep the old one
     /// (a whole CIB) as a backup the user can look at.
     KeepDroppedConfiguration {
@@ -261,6 +285,11 @@ pub enum Event {
     },
     JoinRoundStarted {
         members: Vec<Member>,
+    },
+    /// Every member announced: the winner is chosen. Everyone decides at
+    /// the same point of the group's order; what follows is applied alike.
+    JoinRoundDecided {
+        winner: NodeId,
     },
     JoinRoundCompleted {
         winner: NodeId,

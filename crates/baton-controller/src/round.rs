@@ -1,6 +1,12 @@
 //! A join round: every member of a view announces its CIB; once all have,
 //! everyone picks the same winner and the same next DC from the same
 //! announcements.
+//!
+//! Announcements are kept whatever view the receiver is in: after a merge a
+//! node may learn of the joiners later than others do. The round decides
+//! when every member of the receiver's view has announced that very view;
+//! each member announces only once it reached the view, so the last such
+//! announcement is the deciding point for everyone.
 
 use std::collections::BTreeMap;
 
@@ -24,29 +30,50 @@ impl Round {
         }
     }
 
-    /// Records `sender`'s announcement if it is for this round; whether every
-    /// member has now announced.
+    /// The view changed during the round: members that left drop out.
+    pub fn set_view(&mut self, view: Vec<Member>) {
+        self.announces.retain(|m, _| view.contains(m));
+        self.view = view;
+        self.winner = None;
+    }
+
+    /// Records `sender`'s latest announcement; whether every member of the
+    /// view has now announced this view.
     pub fn record(&mut self, sender: Member, announce: Announce) -> bool {
-        if self.winner.is_some() || announce.view != self.view || !self.view.contains(&sender) {
+        if self.winner.is_some() {
             return false;
         }
         self.announces.insert(sender, announce);
-        self.announces.len() == self.view.len()
+        self.view
+            .iter()
+            .all(|m| self.announces.get(m).is_some_and(|a| a.view == self.view))
     }
 
-    /// The member with the highest version, ties to the lower node id.
+    /// The member whose configuration holds the newest durable write, then
+    /// the highest version, ties to the lower node id.
     pub fn decide(&mut self) -> Option<Member> {
         let winner = self
-            .announces
-            .iter()
-            .max_by(|(m1, a1), (m2, a2)| a1.version.cmp(&a2.version).then(m2.node.cmp(&m1.node)))
+            .announces()
+            .max_by(|(m1, a1), (m2, a2)| {
+                (a1.durable_epoch, a1.version)
+                    .cmp(&(a2.durable_epoch, a2.version))
+                    .then(m2.node.cmp(&m1.node))
+            })
             .map(|(m, _)| *m)?;
         self.winner = Some(winner);
         Some(winner)
     }
 
+    /// SHA-256 of the members' announcements, in member order.
+    pub fn digest(&self) -> String {
+        let announced: Vec<(&Member, &Announce)> = self.announces().collect();
+        let text = serde_json::to_string(&announced).unwrap_or_default();
+        baton_cib::version::sha256_hex(text.as_bytes())
+    }
+
+    /// The announcements of the round's members.
     pub fn announces(&self) -> impl Iterator<Item = (&Member, &Announce)> {
-        self.announces.iter()
+        self.announces.iter().filter(|(m, _)| self.view.contains(m))
     }
 
     pub fn announce_of(&self, member: Member) -> Option<&Announce> {
@@ -79,8 +106,22 @@ impl Round {
             })
     }
 
+    /// Every departure any member saw during the round, the most severe
+    /// reason for each node; members are not departed.
+    pub fn departed(&self) -> std::collections::BTreeMap<NodeId, crate::LeaveReason> {
+        let mut out = std::collections::BTreeMap::new();
+        for (_, announce) in self.announces() {
+            for (node, reason) in &announce.departed {
+                let worst = out.entry(*node).or_insert(*reason);
+                *worst = (*worst).max(*reason);
+            }
+        }
+        out.retain(|node, _| !self.view.iter().any(|m| m.node == *node));
+        out
+    }
+
     /// Whether any member's cluster had a DC before.
     pub fn had_dc(&self) -> bool {
-        self.announces.values().any(|a| a.had_dc || a.dc.is_some())
+        self.announces().any(|(_, a)| a.had_dc || a.dc.is_some())
     }
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::history::OpRecord;
-use crate::{Lifetime, Member, NodeId, Origin, Version};
+use crate::{Base, LeaveReason, Lifetime, Member, NodeId, Origin, Version};
 
 /// First byte of every payload; a peer speaking another version is refused.
 pub const WIRE_VERSION: u8 = 1;
@@ -58,6 +58,9 @@ pub enum Message {
     Write { seq: u64, write: Write },
     /// A member applied `writer`'s write `seq`.
     Applied { writer: Member, seq: u64 },
+    /// A member saw `writer`'s write `seq` become durable (applied by a
+    /// majority of nodes) and recorded that.
+    Seen { writer: Member, seq: u64 },
     /// The DC's quorum, for `have-quorum`.
     Quorum { have_quorum: bool },
 }
@@ -75,11 +78,22 @@ pub struct Announce {
     pub dc: Option<NodeId>,
     /// Whether the announcer's cluster ever had a DC.
     pub had_dc: bool,
+    /// Nodes whose controller left while the round was deciding, and why:
+    /// recorded by everyone when the round ends.
+    pub departed: Vec<(NodeId, LeaveReason)>,
+    /// The epoch of the newest write a majority of nodes applied.
+    pub durable_epoch: u64,
+    /// (epoch, config digest) of the configurations the announcer went
+    /// through, oldest first.
+    pub lineage: Vec<(u64, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sync {
     pub view: Vec<Member>,
+    /// The digest of the announcements the round decided on: a sync is
+    /// only taken by a member that decided on the same ones.
+    pub round: String,
     pub cib: String,
     /// The ring's members as the winner knows them.
     pub ring: Vec<NodeId>,
@@ -95,7 +109,7 @@ pub struct NodeStatus {
 pub enum Write {
     Configuration {
         cib: String,
-        base: Option<WireVersion>,
+        base: Option<Base>,
         origin: Origin,
     },
     NodeAttribute {

@@ -3,16 +3,15 @@
 
 mod common;
 
-use baton_cib::Version;
 use baton_controller::{
-    DROPPED_CONFIGURATION_ATTRIBUTE, Event, GroupEvent, HistorySlot, LeaveReason, Lifetime, Member,
-    NodeId, OpRecord, Request, RequestError,
+    Base, DROPPED_CONFIGURATION_ATTRIBUTE, Event, GroupEvent, HistorySlot, LeaveReason, Lifetime,
+    Member, NodeId, OpRecord, Request, RequestError,
 };
 use common::{Cluster, origin};
 
 fn write_resource(cluster: &mut Cluster, n: u32, id: &str) -> u64 {
     let cib = cluster.with_resource(n, id);
-    let base = Some(cluster.nodes[&n].controller.version());
+    let base = Some(cluster.nodes[&n].controller.base());
     cluster.request(
         n,
         Request::ReplaceConfiguration {
@@ -75,7 +74,7 @@ fn a_write_is_on_every_node_when_it_is_acknowledged() {
     assert_one_cib(&cluster);
     for n in 1..=3 {
         assert!(
-            cluster.disks[&n].contains("id=\"vip\""),
+            cluster.disks[&n].0.contains("id=\"vip\""),
             "node {n} persisted the write"
         );
     }
@@ -157,10 +156,10 @@ fn a_write_from_an_old_copy_is_refused_at_once() {
     cluster.settle();
     let stale = Request::ReplaceConfiguration {
         cib: cluster.with_resource(2, "second"),
-        base: Some(Version {
+        base: Some(Base {
             admin_epoch: 0,
             epoch: 1,
-            num_updates: 0,
+            digest: String::new(),
         }),
         origin: origin(),
     };
@@ -215,32 +214,35 @@ fn a_clean_leave_is_recorded_as_expected_down() {
 }
 
 #[test]
-fn a_partition_with_a_newer_configuration_wins_the_merge_and_the_other_is_kept() {
+fn a_durable_change_beats_more_changes_made_without_quorum_and_those_are_kept() {
     let mut cluster = Cluster::started(3);
     cluster.repartition(vec![vec![1, 2], vec![3]]);
     cluster.settle();
-    write_resource(&mut cluster, 1, "majority-change");
-    cluster.settle();
-    write_resource(&mut cluster, 1, "second-majority-change");
-    cluster.settle();
-    let minority = write_resource(&mut cluster, 3, "minority-change");
+    let majority = write_resource(&mut cluster, 1, "majority-change");
     cluster.settle();
     assert!(
         cluster
-            .reply(3, minority)
-            .is_some_and(|r| r.as_ref().is_ok_and(|w| w.without_quorum)),
-        "a write without quorum says so"
+            .reply(1, majority)
+            .is_some_and(|r| r.as_ref().is_ok_and(|w| !w.without_quorum)),
+        "two of three nodes hold it: durable"
     );
+    for id in ["minority-a", "minority-b"] {
+        let minority = write_resource(&mut cluster, 3, id);
+        cluster.settle();
+        assert!(
+            cluster
+                .reply(3, minority)
+                .is_some_and(|r| r.as_ref().is_ok_and(|w| w.without_quorum)),
+            "one node of three: not durable, and the answer says so"
+        );
+    }
     cluster.repartition(vec![vec![1, 2, 3]]);
     cluster.settle();
     assert_one_cib(&cluster);
-    assert!(cluster.everyone_has("second-majority-change"));
-    assert!(!cluster.cib_text(3).contains("minority-change"));
+    assert!(cluster.everyone_has("majority-change"));
+    assert!(!cluster.cib_text(3).contains("minority-b"));
     let kept = &cluster.dropped[&3];
-    assert!(
-        kept[0].contains("minority-change"),
-        "node 3 keeps what it lost"
-    );
+    assert!(kept[0].contains("minority-b"), "node 3 keeps what it lost");
     let note = cluster
         .cib(1)
         .nodes()
@@ -258,7 +260,28 @@ fn a_partition_with_a_newer_configuration_wins_the_merge_and_the_other_is_kept()
             ..
         }
     )));
-    assert_eq!(cluster.dc(3), Some(1));
+}
+
+#[test]
+fn changes_made_alone_are_kept_when_the_others_made_none() {
+    let mut cluster = Cluster::started(3);
+    cluster.repartition(vec![vec![1, 2], vec![3]]);
+    cluster.settle();
+    write_resource(&mut cluster, 3, "alone");
+    cluster.settle();
+    cluster.repartition(vec![vec![1, 2, 3]]);
+    cluster.settle();
+    assert_one_cib(&cluster);
+    assert!(cluster.everyone_has("alone"));
+    assert!(
+        cluster.dropped.is_empty(),
+        "an older copy of the same history loses nothing"
+    );
+    assert!(
+        !cluster
+            .cib_text(1)
+            .contains(DROPPED_CONFIGURATION_ATTRIBUTE)
+    );
 }
 
 #[test]

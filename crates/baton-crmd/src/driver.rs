@@ -183,6 +183,7 @@ impl Driver {
             members,
             cluster_name: self.facts.cluster_name.clone(),
             baton_version: env!("CARGO_PKG_VERSION").to_owned(),
+            config_digest: c.config_digest(),
         }
     }
 
@@ -196,7 +197,9 @@ impl Driver {
                         tracing::warn!("the group stream closed while sending");
                     }
                 }
-                Output::PersistConfiguration(text) => self.store.save(&text)?,
+                Output::PersistConfiguration { cib, durable_epoch } => {
+                    self.store.save(&cib, durable_epoch)?;
+                }
                 Output::KeepDroppedConfiguration {
                     cib,
                     version,
@@ -248,6 +251,9 @@ impl Driver {
             Event::DcChanged { dc: None } => tracing::info!("no DC while membership settles"),
             Event::JoinRoundStarted { members } => {
                 tracing::info!(members = members.len(), "join round started")
+            }
+            Event::JoinRoundDecided { winner } => {
+                tracing::debug!(winner = %name(winner), "join round decided")
             }
             Event::JoinRoundCompleted { winner, version } => {
                 tracing::info!(winner = %name(winner), %version, "join round completed")

@@ -1,7 +1,7 @@
 //! The `Crmd` gRPC service: requests become commands for the driver, which
 //! owns the controller; answers come back on a oneshot.
 
-use baton_controller::{Lifetime, Origin, Request as Change, RequestError, Version, Written};
+use baton_controller::{Base, Lifetime, Origin, Request as Change, RequestError, Version, Written};
 use baton_proto::crmd as pb;
 use baton_proto::crmd::crmd_server::{Crmd, CrmdServer};
 use tokio::sync::{mpsc, oneshot};
@@ -100,10 +100,10 @@ impl Crmd for CrmdService {
         request: Request<pb::ReplaceConfigurationRequest>,
     ) -> Result<Response<pb::WriteReply>, Status> {
         let request = request.into_inner();
-        let base = request.base.map(|v| Version {
+        let base = request.base.map(|v| Base {
             admin_epoch: v.admin_epoch,
             epoch: v.epoch,
-            num_updates: v.num_updates,
+            digest: request.base_digest.clone(),
         });
         self.change(Change::ReplaceConfiguration {
             cib: request.cib,

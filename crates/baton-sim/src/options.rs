@@ -99,6 +99,9 @@ pub struct SimOptions {
     pub nodes: Option<usize>,
     pub faults: FaultKinds,
     pub trace: bool,
+    /// Run a controller (baton-controller) on every node, with its workload
+    /// and invariants.
+    pub controllers: bool,
 }
 
 /// Everything a seed decides about its run (swarm testing: each seed gets its

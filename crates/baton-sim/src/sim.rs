@@ -2,6 +2,7 @@
 //! seeded, faulty in-memory network. A fault phase, then a quiet phase in
 //! which every fault is removed and the cluster must converge.
 
+mod controllers;
 mod services;
 mod workload;
 
@@ -13,6 +14,7 @@ use std::rc::Rc;
 use baton_quorum::QuorumConfig;
 use baton_totem::{Config, Destination, Millis, NodeId, Output, State, Totem, codec};
 
+use self::controllers::{ControllerWorkload, SimController};
 use self::services::{CORE_QUEUE_TARGET, OUTGOING_HIGH_WATER, Services};
 use self::workload::{SimClient, Workload};
 
@@ -39,13 +41,15 @@ pub struct Violation {
     pub step: u64,
     pub detail: String,
     pub faults: String,
+    /// The run had the controller layer on.
+    pub controllers: bool,
 }
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "seed {} violated {} at {} (step {}): {}\nreplay: cargo run --release -p baton-sim -- --seeds {}..{} --nodes {} --faults {} --trace",
+            "seed {} violated {} at {} (step {}): {}\nreplay: cargo run --release -p baton-sim -- --seeds {}..{} --nodes {} --faults {}{} --trace",
             self.seed,
             self.invariant,
             self.time,
@@ -54,7 +58,12 @@ impl fmt::Display for Violation {
             self.seed,
             self.seed + 1,
             self.nodes,
-            self.faults
+            self.faults,
+            if self.controllers {
+                " --controllers"
+            } else {
+                ""
+            }
         )
     }
 }
@@ -98,6 +107,14 @@ enum Event {
         node: usize,
     },
     QuietStart,
+    /// A node's controller process starts (after its node or itself crashed).
+    ControllerStart {
+        node: usize,
+    },
+    /// The controller workload writes through this node.
+    ControllerWrite {
+        node: usize,
+    },
 }
 
 #[derive(Debug)]
@@ -136,6 +153,11 @@ struct SimNode {
     outgoing: VecDeque<Vec<u8>>,
     /// The group clients running on this node now.
     clients: Vec<SimClient>,
+    /// Its controller process, with `--controllers`.
+    controller: Option<SimController>,
+    /// The configuration (and durable epoch) its controller persisted;
+    /// kept across crashes.
+    disk: Option<(String, u64)>,
     /// Last pid handed out; never reused, even across restarts.
     next_pid: u32,
     incarnation: u32,
@@ -180,6 +202,7 @@ pub struct Simulation {
     quorum_config: QuorumConfig,
     rng: Rng,
     workload: Workload,
+    controllers: Option<ControllerWorkload>,
     now: Millis,
     step: u64,
     order: u64,
@@ -195,6 +218,8 @@ pub struct Simulation {
     deliveries: u64,
     submitted: u64,
     convergence_ms: u64,
+    /// When the latest probe was queued: the drain bound runs from there.
+    last_probe_at: Millis,
 }
 
 impl fmt::Debug for Simulation {
@@ -229,6 +254,8 @@ impl Simulation {
                 services: Some(Services::new(*id, &quorum_config)),
                 outgoing: VecDeque::new(),
                 clients: Vec::new(),
+                controller: None,
+                disk: None,
                 next_pid: 0,
                 incarnation: 0,
                 persisted_ring_seq: 0,
@@ -237,6 +264,9 @@ impl Simulation {
             })
             .collect();
         let safety = safety_invariants(&quorum_config);
+        let controllers = options
+            .controllers
+            .then(|| ControllerWorkload::new(options.seed, swarm.token_ms));
         let link_latency_ms = (0..swarm.nodes * swarm.nodes)
             .map(|_| rng.range(1, swarm.latency_ms))
             .collect();
@@ -247,6 +277,7 @@ impl Simulation {
             quorum_config,
             rng,
             workload,
+            controllers,
             link_latency_ms,
             now: Millis(0),
             step: 0,
@@ -261,6 +292,7 @@ impl Simulation {
             deliveries: 0,
             submitted: 0,
             convergence_ms: 0,
+            last_probe_at: Millis(0),
         }
     }
 
@@ -275,6 +307,11 @@ impl Simulation {
             self.schedule(Millis(gap), Event::Submit { node });
             let gap = self.workload.next_gap_ms();
             self.schedule(Millis(gap), Event::Client { node });
+            if self.controllers.is_some() {
+                self.schedule(Millis(0), Event::ControllerStart { node });
+                let gap = self.swarm.token_ms * 4;
+                self.schedule(Millis(gap), Event::ControllerWrite { node });
+            }
         }
         let any_faults = self.swarm.partitions || self.swarm.crashes || self.swarm.pauses;
         if any_faults {
@@ -298,6 +335,7 @@ impl Simulation {
                 self.now = self.now.max(at);
                 self.with_core(node, |core, now| core.handle_timer(now))?;
                 self.services_timer(node)?;
+                self.controller_timer(node)?;
             } else if let Some(scheduled) = self.queue.pop() {
                 self.now = self.now.max(scheduled.at);
                 self.handle_event(scheduled.event)?;
@@ -396,7 +434,10 @@ impl Simulation {
             } => {
                 let missing = self.liveness.missing_probes(&running);
                 let Some((node, probe)) = missing else {
-                    return Ok(true);
+                    // The controllers finish their join rounds after the
+                    // ring settles; their convergence is checked at the end.
+                    let bound = self.config.token_ms * 40;
+                    return Ok(self.controllers_settled() || self.now.0 > converged_at.0 + bound);
                 };
                 // The queued backlog leaves at most window_size messages per
                 // rotation; a rotation costs one worst-case hop per node.
@@ -407,11 +448,12 @@ impl Simulation {
                 let drain_bound_ms = self.config.token_ms
                     + self.config.consensus_ms
                     + rotations * hop_ms * self.nodes.len() as u64 * 2;
-                if self.now.0 > converged_at.0 + drain_bound_ms {
+                let since = converged_at.max(self.last_probe_at);
+                if self.now.0 > since.0 + drain_bound_ms {
                     return Err(self.violation(
                         "liveness",
                         format!(
-                            "node {node} has not delivered probe {probe:?} {drain_bound_ms} ms after the ring formed"
+                            "node {node} has not delivered probe {probe:?} {drain_bound_ms} ms after the ring formed or it was queued"
                         ),
                     ));
                 }
@@ -457,10 +499,11 @@ impl Simulation {
             }
             let services_at = node.services.as_ref().and_then(Services::next_deadline);
             let core_at = node.core.as_ref().and_then(Totem::next_deadline);
-            let at = match (core_at, services_at) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let controller_at = self.controller_deadline(index).map(Millis);
+            let at = [core_at, services_at, controller_at]
+                .into_iter()
+                .flatten()
+                .min();
             if let Some(at) = at
                 && best.is_none_or(|(b, _)| at < b)
             {
@@ -545,6 +588,12 @@ impl Simulation {
                 }
             }
             Event::QuietStart => self.start_quiet_phase(),
+            Event::ControllerStart { node } => {
+                if self.nodes[node].controller.is_none() && self.nodes[node].core.is_some() {
+                    self.start_controller(node)?;
+                }
+            }
+            Event::ControllerWrite { node } => self.controller_write(node)?,
         }
         Ok(())
     }
@@ -566,6 +615,8 @@ impl Simulation {
         for node in 0..self.nodes.len() {
             if self.nodes[node].core.is_none() {
                 self.restart(node);
+            } else if self.controllers.is_some() && self.nodes[node].controller.is_none() {
+                self.schedule(self.now, Event::ControllerStart { node });
             }
             self.nodes[node].paused_until = None;
         }
@@ -631,7 +682,13 @@ impl Simulation {
             }
             1 => {
                 let node = self.rng.range(0, count as u64 - 1) as usize;
-                if self.nodes[node].core.is_some() {
+                if self.controllers.is_some()
+                    && self.nodes[node].controller.is_some()
+                    && self.rng.chance(0.3)
+                {
+                    let downtime = self.rng.range(token_ms / 4, token_ms * 4);
+                    self.crash_controller(node, downtime)?;
+                } else if self.nodes[node].core.is_some() {
                     let clean = self.rng.chance(0.25);
                     if clean && self.nodes[node].paused_until.is_none() {
                         self.with_core(node, |core, _| core.leave())?;
@@ -667,6 +724,7 @@ impl Simulation {
         self.nodes[node].outgoing.clear();
         // Its processes die with it; a restart starts with none.
         self.nodes[node].clients.clear();
+        self.nodes[node].controller = None;
         self.nodes[node].paused_until = None;
         if self.options.trace {
             println!("{} FAULT n{} {how}", self.now, incarnation.node);
@@ -690,6 +748,9 @@ impl Simulation {
                 "{} FAULT n{} restarts (persisted ring seq {})",
                 self.now, slot.id, slot.persisted_ring_seq
             );
+        }
+        if self.controllers.is_some() {
+            self.schedule(self.now, Event::ControllerStart { node });
         }
     }
 
@@ -739,6 +800,7 @@ impl Simulation {
         // announce again; the run is not over until those arrive too.
         if self.is_draining() {
             self.liveness.add_probe(message);
+            self.last_probe_at = self.now;
         }
         Ok(message)
     }
@@ -789,9 +851,16 @@ impl Simulation {
                 .filter_map(|n| Some((n.id, n.services.as_ref()?.group_table())))
                 .collect(),
             live_clients: running
+                .clone()
                 .flat_map(|n| n.clients.iter())
                 .map(|c| (c.group.to_owned(), c.member))
+                .chain(
+                    running
+                        .filter_map(|n| n.controller.as_ref())
+                        .map(|c| (controllers::GROUP.to_owned(), c.member)),
+                )
                 .collect(),
+            controllers: self.controller_ends(),
         }
     }
 
@@ -942,6 +1011,7 @@ impl Simulation {
             step: self.step,
             detail,
             faults: self.options.faults.describe(),
+            controllers: self.options.controllers,
         }
     }
 }

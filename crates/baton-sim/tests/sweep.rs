@@ -3,11 +3,16 @@
 use baton_sim::{FaultKinds, SimOptions, run};
 
 fn check(seed: u64, nodes: Option<usize>, faults: FaultKinds) {
+    check_with(seed, nodes, faults, false);
+}
+
+fn check_with(seed: u64, nodes: Option<usize>, faults: FaultKinds, controllers: bool) {
     let options = SimOptions {
         seed,
         nodes,
         faults,
         trace: false,
+        controllers,
     };
     if let Err(violation) = run(&options) {
         panic!("{violation}");
@@ -19,12 +24,19 @@ fn check(seed: u64, nodes: Option<usize>, faults: FaultKinds) {
 /// another range instead (a soak), e.g. `BATON_SIM_SEEDS=0..100000 cargo
 /// test --release -p baton-sim --test sweep sweep_`.
 fn sweep(default: std::ops::Range<u64>) {
-    let range = match std::env::var("BATON_SIM_SEEDS") {
+    for seed in seeds("BATON_SIM_SEEDS", default) {
+        check(seed, None, FaultKinds::all());
+    }
+}
+
+/// `default`, or this half of the range in the environment variable `var`.
+fn seeds(var: &str, default: std::ops::Range<u64>) -> std::ops::Range<u64> {
+    match std::env::var(var) {
         Ok(text) => {
             let (start, end) = text
                 .split_once("..")
                 .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
-                .unwrap_or_else(|| panic!("BATON_SIM_SEEDS must look like 0..2000, not {text}"));
+                .unwrap_or_else(|| panic!("{var} must look like 0..2000, not {text}"));
             let middle = start + (end - start) / 2;
             if default.start == 0 {
                 start..middle
@@ -33,10 +45,27 @@ fn sweep(default: std::ops::Range<u64>) {
             }
         }
         Err(_) => default,
-    };
-    for seed in range {
-        check(seed, None, FaultKinds::all());
     }
+}
+
+/// The controller layer on every node (one CIB per delivered prefix, one
+/// DC per view, acknowledged writes survive, convergence), 300 seeds in two
+/// halves; `BATON_SIM_CONTROLLER_SEEDS=0..100000 cargo test --release -p
+/// baton-sim --test sweep controllers_` soaks.
+fn controller_sweep(default: std::ops::Range<u64>) {
+    for seed in seeds("BATON_SIM_CONTROLLER_SEEDS", default) {
+        check_with(seed, None, FaultKinds::all(), true);
+    }
+}
+
+#[test]
+fn controllers_first_half() {
+    controller_sweep(0..150);
+}
+
+#[test]
+fn controllers_second_half() {
+    controller_sweep(150..300);
 }
 
 #[test]
@@ -171,6 +200,7 @@ fn pinned_regressions() {
             nodes: Some(*nodes),
             faults: parse(faults),
             trace: false,
+            controllers: false,
         };
         if let Err(violation) = run(&options) {
             panic!("pinned seed ({why}) failed again: {violation}");
@@ -186,6 +216,7 @@ fn a_seed_replays_exactly() {
         nodes: None,
         faults: FaultKinds::all(),
         trace: false,
+        controllers: false,
     };
     let first = run(&options).map_err(|v| v.to_string());
     let second = run(&options).map_err(|v| v.to_string());

@@ -10,7 +10,7 @@ use baton_cib::Cib;
 use baton_cib::xml::Style;
 use baton_controller::{
     Controller, Event, GroupEvent, LeaveReason, LrmEvent, Member, Millis, NodeId, OpRecord, Origin,
-    Output, Request, RequestError, RequestId, Settings, Written,
+    Output, Persisted, Request, RequestError, RequestId, Settings, Written,
 };
 
 pub struct Node {
@@ -22,8 +22,9 @@ pub struct Node {
 
 pub struct Cluster {
     pub nodes: BTreeMap<u32, Node>,
-    /// What each node persisted, kept across stops.
-    pub disks: BTreeMap<u32, String>,
+    /// What each node persisted (configuration, durable epoch), kept
+    /// across stops.
+    pub disks: BTreeMap<u32, (String, u64)>,
     /// Configurations each node kept after losing a join round.
     pub dropped: BTreeMap<u32, Vec<String>>,
     /// The operation history each node's lrmd answers with.
@@ -102,7 +103,12 @@ impl Cluster {
 
     /// Starts node `n`'s controller from what it persisted and joins it.
     pub fn start(&mut self, n: u32) {
-        let persisted = self.disks.get(&n).and_then(|text| Cib::parse(text).ok());
+        let persisted = self.disks.get(&n).and_then(|(text, durable_epoch)| {
+            Some(Persisted {
+                cib: Cib::parse(text).ok()?,
+                durable_epoch: *durable_epoch,
+            })
+        });
         self.next_pid += 1;
         let settings = Settings {
             me: Member {
@@ -278,8 +284,8 @@ impl Cluster {
                 };
                 match output {
                     Output::GroupSend(payload) => node.outbox.push_back(payload),
-                    Output::PersistConfiguration(text) => {
-                        self.disks.insert(n, text);
+                    Output::PersistConfiguration { cib, durable_epoch } => {
+                        self.disks.insert(n, (cib, durable_epoch));
                     }
                     Output::KeepDroppedConfiguration { cib, .. } => {
                         self.dropped.entry(n).or_default().push(cib);

@@ -1,4 +1,4 @@
-//! `baton-sim --seeds A..B [--nodes N] [--faults all|none|list] [--trace] [--keep-going]`
+//! `baton-sim --seeds A..B [--nodes N] [--faults all|none|list] [--trace] [--keep-going] [--controllers]`
 //! Exit codes: 0 all seeds passed, 1 an invariant was violated, 2 bad usage.
 
 use std::process::ExitCode;
@@ -12,6 +12,7 @@ struct Args {
     faults: FaultKinds,
     trace: bool,
     keep_going: bool,
+    controllers: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -21,6 +22,7 @@ fn parse_args() -> Result<Args, String> {
         faults: FaultKinds::all(),
         trace: false,
         keep_going: false,
+        controllers: false,
     };
     let mut words = std::env::args().skip(1);
     while let Some(word) = words.next() {
@@ -57,9 +59,10 @@ fn parse_args() -> Result<Args, String> {
             }
             "--trace" => args.trace = true,
             "--keep-going" => args.keep_going = true,
+            "--controllers" => args.controllers = true,
             "--help" | "-h" => {
                 return Err(
-                    "usage: baton-sim --seeds A..B [--nodes N] [--faults all|none|loss,dup,reorder,partition,crash,pause] [--trace] [--keep-going]"
+                    "usage: baton-sim --seeds A..B [--nodes N] [--faults all|none|loss,dup,reorder,partition,crash,pause] [--trace] [--keep-going] [--controllers]"
                         .to_owned(),
                 );
             }
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
             nodes: args.nodes,
             faults: args.faults,
             trace: args.trace,
+            controllers: args.controllers,
         };
         match run(&options) {
             Ok(summary) => {

@@ -1,12 +1,16 @@
 //! Safety and liveness properties checked after every simulation step.
 //! One property per file, each citing where it comes from.
 
+mod acknowledged_writes;
 mod agreed_order;
 mod config_agreement;
+mod controller_agreement;
+mod controller_convergence;
 mod group_agreement;
 mod group_convergence;
 mod liveness;
 mod no_duplicates;
+mod one_dc;
 mod quorum_liveness;
 mod quorum_safety;
 mod ring_id_monotonic;
@@ -104,6 +108,42 @@ pub enum Observation<'a> {
     ClientGone {
         client: ClientId,
     },
+    /// A controller's state after it handled an input.
+    Controller {
+        at: Incarnation,
+        member: Member,
+        view: &'a [Member],
+        dc: Option<u32>,
+        /// What it delivered since its last join round (hash, count);
+        /// `None` during a round.
+        prefix: Option<(u64, u64)>,
+        /// Its CIB's digest, given with `prefix`.
+        cib_digest: Option<&'a str>,
+    },
+    /// A client's write was answered as applied.
+    WriteAcknowledged {
+        /// The id the write added.
+        id: &'a str,
+        without_quorum: bool,
+    },
+    /// A controller kept its configuration after losing a join round.
+    ConfigurationKept {
+        cib: &'a str,
+    },
+}
+
+/// A live controller at the end of the run.
+#[derive(Debug, Clone)]
+pub struct ControllerEnd {
+    pub node: NodeId,
+    pub member: Member,
+    pub joined: bool,
+    /// Out of any round, with every member's status published.
+    pub settled: bool,
+    /// Members of its view.
+    pub view: usize,
+    pub dc: Option<u32>,
+    pub cib: String,
 }
 
 /// State at the end of the run, for end-of-run checks.
@@ -117,6 +157,8 @@ pub struct EndOfRun {
     pub group_tables: Vec<(NodeId, Vec<(String, Member)>)>,
     /// The group clients still running, with the group each joined.
     pub live_clients: Vec<(String, Member)>,
+    /// Every live controller (`--controllers`).
+    pub controllers: Vec<ControllerEnd>,
 }
 
 pub trait Invariant {
@@ -142,6 +184,10 @@ pub fn safety_invariants(quorum: &QuorumConfig) -> Vec<Box<dyn Invariant>> {
         Box::new(quorum_liveness::QuorumLiveness::new(quorum)),
         Box::new(group_agreement::GroupAgreement::default()),
         Box::new(group_convergence::GroupConvergence),
+        Box::new(controller_agreement::ControllerAgreement::default()),
+        Box::new(one_dc::OneDc::default()),
+        Box::new(acknowledged_writes::AcknowledgedWrites::default()),
+        Box::new(controller_convergence::ControllerConvergence),
     ]
 }
 
@@ -330,6 +376,7 @@ mod tests {
             quorate: vec![(NodeId(1), true)],
             group_tables: vec![(NodeId(1), table)],
             live_clients: vec![("g".to_owned(), member)],
+            controllers: Vec::new(),
         };
         let mut checker = group_convergence::GroupConvergence;
         assert!(checker.finish(&end(vec![("g".to_owned(), member)])).is_ok());
@@ -340,6 +387,179 @@ mod tests {
         };
         let table = vec![("g".to_owned(), member), ("g".to_owned(), ghost)];
         assert!(checker.finish(&end(table)).is_err(), "ghost");
+    }
+
+    fn controller<'a>(
+        node: u32,
+        view: &'a [Member],
+        dc: Option<u32>,
+        prefix: Option<(u64, u64)>,
+        digest: Option<&'a str>,
+    ) -> Observation<'a> {
+        Observation::Controller {
+            at: incarnation(node),
+            member: Member {
+                node: NodeId(node),
+                pid: node,
+            },
+            view,
+            dc,
+            prefix,
+            cib_digest: digest,
+        }
+    }
+
+    fn members(nodes: &[u32]) -> Vec<Member> {
+        nodes
+            .iter()
+            .map(|&n| Member {
+                node: NodeId(n),
+                pid: n,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_dcs_in_one_view_are_caught() {
+        let view = members(&[1, 2]);
+        let mut checker = one_dc::OneDc::default();
+        assert!(
+            checker
+                .observe(&controller(1, &view, Some(1), None, None))
+                .is_ok()
+        );
+        assert!(
+            checker
+                .observe(&controller(2, &view, None, None, None))
+                .is_ok()
+        );
+        let other = members(&[2]);
+        assert!(
+            checker
+                .observe(&controller(2, &other, Some(2), None, None))
+                .is_ok(),
+            "another view may have another DC"
+        );
+        assert!(
+            checker
+                .observe(&controller(2, &view, Some(2), None, None))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn replicas_that_differ_after_the_same_prefix_are_caught() {
+        let view = members(&[1, 2]);
+        let mut checker = controller_agreement::ControllerAgreement::default();
+        assert!(
+            checker
+                .observe(&controller(1, &view, None, Some((7, 3)), Some("a")))
+                .is_ok()
+        );
+        assert!(
+            checker
+                .observe(&controller(2, &view, None, Some((7, 4)), Some("b")))
+                .is_ok()
+        );
+        assert!(
+            checker
+                .observe(&controller(2, &view, None, Some((7, 3)), Some("a")))
+                .is_ok()
+        );
+        assert!(
+            checker
+                .observe(&controller(2, &view, None, Some((7, 3)), Some("c")))
+                .is_err()
+        );
+    }
+
+    fn controller_end(node: u32, cib: &str) -> ControllerEnd {
+        ControllerEnd {
+            node: NodeId(node),
+            member: Member {
+                node: NodeId(node),
+                pid: node,
+            },
+            joined: true,
+            settled: true,
+            view: 2,
+            dc: Some(1),
+            cib: cib.to_owned(),
+        }
+    }
+
+    fn end_with(controllers: Vec<ControllerEnd>) -> EndOfRun {
+        EndOfRun {
+            survivors: vec![incarnation(1), incarnation(2)],
+            quorate: Vec::new(),
+            group_tables: Vec::new(),
+            live_clients: Vec::new(),
+            controllers,
+        }
+    }
+
+    #[test]
+    fn a_lost_acknowledged_write_is_caught_unless_it_was_reported() {
+        let holding = r#"<cib><primitive id="w1"/></cib>"#;
+        let lacking = "<cib/>";
+        let ack = |durable: bool| Observation::WriteAcknowledged {
+            id: "w1",
+            without_quorum: !durable,
+        };
+        let mut durable = acknowledged_writes::AcknowledgedWrites::default();
+        assert!(durable.observe(&ack(true)).is_ok());
+        assert!(
+            durable
+                .finish(&end_with(vec![controller_end(1, holding)]))
+                .is_ok()
+        );
+        assert!(
+            durable
+                .finish(&end_with(vec![controller_end(1, lacking)]))
+                .is_err()
+        );
+        let mut tentative = acknowledged_writes::AcknowledgedWrites::default();
+        assert!(tentative.observe(&ack(false)).is_ok());
+        assert!(
+            tentative
+                .finish(&end_with(vec![controller_end(1, lacking)]))
+                .is_err(),
+            "lost silently"
+        );
+        assert!(
+            tentative
+                .observe(&Observation::ConfigurationKept { cib: holding })
+                .is_ok()
+        );
+        let noted = r#"<cib><nvpair name="baton-dropped-configuration"/></cib>"#;
+        assert!(
+            tentative
+                .finish(&end_with(vec![controller_end(1, noted)]))
+                .is_ok(),
+            "kept as a backup and noted"
+        );
+    }
+
+    #[test]
+    fn controllers_that_end_apart_are_caught() {
+        let mut checker = controller_convergence::ControllerConvergence;
+        let same = end_with(vec![
+            controller_end(1, "<cib/>"),
+            controller_end(2, "<cib/>"),
+        ]);
+        assert!(checker.finish(&same).is_ok());
+        let apart = end_with(vec![
+            controller_end(1, "<cib/>"),
+            controller_end(2, "<cib a=\"1\"/>"),
+        ]);
+        assert!(checker.finish(&apart).is_err());
+        let mut unsettled = controller_end(2, "<cib/>");
+        unsettled.settled = false;
+        assert!(
+            checker
+                .finish(&end_with(vec![controller_end(1, "<cib/>"), unsettled]))
+                .is_err()
+        );
     }
 
     #[test]
@@ -364,6 +584,7 @@ mod tests {
             quorate: (1..=3).map(|n| (NodeId(n), n != 2 || quorate)).collect(),
             group_tables: Vec::new(),
             live_clients: Vec::new(),
+            controllers: Vec::new(),
         };
         assert!(checker.finish(&end(true)).is_ok());
         assert!(checker.finish(&end(false)).is_err());

@@ -221,6 +221,7 @@ impl Simulation {
                         quorate,
                         members: &members,
                     })?;
+                    self.controller_quorum(node, quorate)?;
                 }
                 ServiceOutput::Group { client, event } => {
                     if self.options.trace {
@@ -232,11 +233,18 @@ impl Simulation {
                             describe(&event)
                         );
                     }
-                    let member = self.nodes[node]
+                    let slot = &self.nodes[node];
+                    let member = slot
                         .clients
                         .iter()
                         .find(|c| c.id == client)
-                        .map(|c| c.member);
+                        .map(|c| c.member)
+                        .or_else(|| {
+                            slot.controller
+                                .as_ref()
+                                .filter(|c| c.client == client)
+                                .map(|c| c.member)
+                        });
                     if let Some(member) = member {
                         self.check(&Observation::GroupEvent {
                             at,
@@ -244,6 +252,9 @@ impl Simulation {
                             member,
                             event: &event,
                         })?;
+                    }
+                    if self.is_controller(node, client) {
+                        self.controller_group_event(node, &event)?;
                     }
                 }
             }

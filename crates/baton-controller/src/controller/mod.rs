@@ -1,6 +1,8 @@
 //! The controller state machine: membership, join rounds, the DC, writes
 //! and status, all applied in the group's delivery order.
 
+mod writes;
+
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use baton_cib::Cib;
@@ -8,11 +10,15 @@ use baton_cib::xml::Style;
 
 use crate::replica::{self, Membership};
 use crate::round::Round;
-use crate::wire::{self, Announce, Message, NodeStatus, Reassembly, WireVersion, Write};
+use crate::wire::{self, Announce, Message, NodeStatus, Reassembly, WireVersion};
 use crate::{
-    DROPPED_CONFIGURATION_ATTRIBUTE, Event, GroupEvent, LeaveReason, Lifetime, LrmEvent, Member,
-    Millis, NodeId, Origin, Output, Request, RequestError, RequestId, Settings, Version, Written,
+    DROPPED_CONFIGURATION_ATTRIBUTE, Event, GroupEvent, LeaveReason, LrmEvent, Member, Millis,
+    NodeId, Output, Persisted, Request, RequestError, RequestId, Settings, Version, Written,
 };
+
+/// Configurations a replica remembers having passed through, so a join
+/// round can tell an older copy of the winner's history from a divergent one.
+const LINEAGE_MAX: usize = 64;
 
 /// Held while a join round decides, applied after it in delivery order.
 #[derive(Debug)]
@@ -21,15 +27,24 @@ enum Deferred {
     Ring(Vec<NodeId>),
 }
 
+/// What was delivered during a round, and whether after the round decided.
+/// Members can enter a merge round at different points (a node learns of
+/// joiners as their messages arrive), but all decide at the same one, the
+/// last announcement: only what came after it is applied, by everyone.
+#[derive(Debug)]
+struct Held {
+    after_decision: bool,
+    item: Deferred,
+}
+
 /// A client write this node sent and has not answered yet.
 #[derive(Debug)]
 struct Pending {
     request: RequestId,
     /// Set when the write went out in parts.
     part_id: Option<u64>,
-    without_quorum: bool,
-    /// Once applied here: the result, and the members yet to confirm theirs.
-    applied: Option<(Written, BTreeSet<Member>)>,
+    /// Set once it is applied here.
+    applied: Option<writes::Progress>,
 }
 
 /// The controller of one node. See the crate documentation.
@@ -42,7 +57,7 @@ pub struct Controller {
     ring: BTreeSet<NodeId>,
     names: BTreeMap<NodeId, String>,
     round: Option<Round>,
-    deferred: VecDeque<Deferred>,
+    deferred: VecDeque<Held>,
     dc: Option<NodeId>,
     /// The DC this node knew before the current round suspended it.
     last_dc: Option<NodeId>,
@@ -61,20 +76,28 @@ pub struct Controller {
     /// Members' nodes whose status has not been published since the last round.
     status_pending: BTreeSet<NodeId>,
     reassembly: Reassembly,
-    /// The configuration last persisted: (version without num_updates, digest).
-    persisted: Option<(Version, String)>,
+    /// The configuration last persisted: (version without num_updates,
+    /// digest, durable epoch).
+    persisted: Option<(Version, String, u64)>,
+    /// Confirmations of recent writes, counted by every member.
+    confirming: BTreeMap<(Member, u64), writes::Confirming>,
+    /// The configuration epoch of the newest write a majority applied.
+    durable_epoch: u64,
+    /// (epoch, user digest) of the configurations this replica went
+    /// through, oldest first, the current one last.
+    lineage: VecDeque<(u64, String)>,
     outputs: VecDeque<Output>,
     malformed: u64,
     compacted_len: usize,
 }
 
 impl Controller {
-    /// A controller starting from `persisted`, the configuration its node
-    /// kept on disk (none on a first start). Its status is not trusted and
-    /// starts empty.
+    /// A controller starting from what its node kept on disk (nothing on a
+    /// first start). Its status is not trusted and starts empty.
     #[must_use]
-    pub fn new(settings: Settings, persisted: Option<Cib>) -> Controller {
-        let mut cib = persisted.unwrap_or_else(Cib::empty);
+    pub fn new(settings: Settings, persisted: Option<Persisted>) -> Controller {
+        let (mut cib, durable_epoch) =
+            persisted.map_or_else(|| (Cib::empty(), 0), |p| (p.cib, p.durable_epoch));
         let doc = cib.document_mut();
         let root = doc.root();
         if let Some(status) = doc.get(root).first_child("status").map(|s| s.id()) {
@@ -97,8 +120,10 @@ impl Controller {
                     ..version
                 },
                 digest,
+                durable_epoch,
             )
         });
+        let lineage = VecDeque::from([(version.epoch, replica::user_digest(&cib))]);
         let names = replica::node_names(&cib);
         let compacted_len = cib.document().arena_len();
         Controller {
@@ -124,6 +149,9 @@ impl Controller {
             status_pending: BTreeSet::new(),
             reassembly: Reassembly::default(),
             persisted,
+            confirming: BTreeMap::new(),
+            durable_epoch,
+            lineage,
             outputs: VecDeque::new(),
             malformed: 0,
             compacted_len,
@@ -141,6 +169,23 @@ impl Controller {
     #[must_use]
     pub fn version(&self) -> Version {
         self.cib.version().unwrap_or_default()
+    }
+
+    /// The digest of the configuration, as a change's [`crate::Base`] names it.
+    #[must_use]
+    pub fn config_digest(&self) -> String {
+        self.cib.config_digest().unwrap_or_default()
+    }
+
+    /// The configuration a change made now is made from.
+    #[must_use]
+    pub fn base(&self) -> crate::Base {
+        let version = self.version();
+        crate::Base {
+            admin_epoch: version.admin_epoch,
+            epoch: version.epoch,
+            digest: self.config_digest(),
+        }
     }
 
     #[must_use]
@@ -222,7 +267,7 @@ impl Controller {
                     return;
                 }
                 if self.round.is_some() {
-                    self.deferred.push_back(Deferred::Ring(members));
+                    self.hold(Deferred::Ring(members));
                 } else {
                     self.ring_changed(members);
                 }
@@ -320,7 +365,6 @@ impl Controller {
             Pending {
                 request,
                 part_id,
-                without_quorum: !self.quorate,
                 applied: None,
             },
         );
@@ -579,7 +623,15 @@ impl Controller {
             self.event(Event::DcChanged { dc: None });
         }
         self.settle_at = None;
-        self.round = Some(Round::new(self.view.clone()));
+        match self.round.as_mut() {
+            Some(round) => round.set_view(self.view.clone()),
+            None => self.round = Some(Round::new(self.view.clone())),
+        }
+        // A new view undoes the decision: what was held after it now comes
+        // before the next one.
+        for held in &mut self.deferred {
+            held.after_decision = false;
+        }
         self.event(Event::JoinRoundStarted {
             members: self.view.clone(),
         });
@@ -590,6 +642,9 @@ impl Controller {
             config_digest: replica::user_digest(&self.cib),
             dc: self.last_dc,
             had_dc: self.had_dc,
+            departed: self.departed.iter().map(|(n, r)| (*n, *r)).collect(),
+            durable_epoch: self.durable_epoch,
+            lineage: self.lineage.iter().cloned().collect(),
         };
         self.send(&Message::Announce(announce));
     }
@@ -601,9 +656,20 @@ impl Controller {
         if !round.record(sender, announce) {
             return;
         }
-        if round.decide() == Some(self.settings.me) {
+        let winner = round.decide();
+        if let Some(winner) = winner {
+            self.outputs
+                .push_back(Output::Event(Event::JoinRoundDecided {
+                    winner: winner.node,
+                }));
+        }
+        let Some(round) = self.round.as_ref() else {
+            return;
+        };
+        if winner == Some(self.settings.me) {
             let sync = wire::Sync {
                 view: round.view.clone(),
+                round: round.digest(),
                 cib: self.cib.to_xml(Style::Compact),
                 ring: self.ring.iter().copied().collect(),
             };
@@ -615,7 +681,7 @@ impl Controller {
         let Some(round) = self.round.as_ref() else {
             return;
         };
-        if round.winner != Some(sender) || sync.view != round.view {
+        if round.winner != Some(sender) || sync.view != round.view || sync.round != round.digest() {
             return;
         }
         let adopted = match Cib::parse(&sync.cib) {
@@ -631,9 +697,9 @@ impl Controller {
             }
         };
         let mine = round.announce_of(self.settings.me);
-        let winner = round.announce_of(sender);
-        if let (Some(mine), Some(winner)) = (mine, winner)
-            && mine.config_digest != winner.config_digest
+        let winner = round.announce_of(sender).cloned();
+        if let (Some(mine), Some(winner)) = (mine, &winner)
+            && diverged(mine, winner)
         {
             let dropped = Output::KeepDroppedConfiguration {
                 cib: replica::configuration_only(&self.cib),
@@ -644,6 +710,10 @@ impl Controller {
         }
         self.cib = adopted;
         self.ring = sync.ring.into_iter().collect();
+        if let Some(winner) = winner {
+            self.durable_epoch = winner.durable_epoch;
+            self.lineage = winner.lineage.into_iter().collect();
+        }
         self.complete_round(now);
     }
 
@@ -658,7 +728,7 @@ impl Controller {
             return;
         };
         let (winner, winner_announce) = winner;
-        self.names.extend(replica::node_names(&self.cib));
+        self.names = replica::node_names(&self.cib);
         let mut config_changed = false;
         for (member, announce) in round.announces() {
             self.names.insert(member.node, announce.name.clone());
@@ -667,7 +737,7 @@ impl Controller {
         }
         let dropped: Vec<(NodeId, String, WireVersion)> = round
             .announces()
-            .filter(|(_, a)| a.config_digest != winner_announce.config_digest)
+            .filter(|(_, a)| diverged(a, &winner_announce))
             .map(|(m, a)| (m.node, a.name.clone(), a.version))
             .collect();
         for (node, name, version) in dropped {
@@ -693,14 +763,12 @@ impl Controller {
             });
         }
         if config_changed {
-            let version = self.version().bump_config();
-            self.cib.set_version(version);
-            self.stamp_writer(&winner_announce.name, "baton-crmd", "hacluster", None);
+            self.commit_configuration(&winner_announce.name, "baton-crmd", "hacluster", None);
         }
         self.had_dc |= round.had_dc();
         self.last_dc = None;
-        let departed = std::mem::take(&mut self.departed);
-        self.record_departures(&departed);
+        self.departed.clear();
+        self.record_departures(&round.departed());
         let next_dc = round.next_dc();
         self.event(Event::JoinRoundCompleted {
             winner: winner.node,
@@ -712,17 +780,38 @@ impl Controller {
         self.status_pending = self.member_nodes();
         self.awaiting_history = true;
         self.outputs.push_back(Output::QueryLrmHistory);
+        self.answer_after_round();
         self.replay_deferred();
     }
 
+    fn hold(&mut self, item: Deferred) {
+        let after_decision = self.round.as_ref().is_some_and(|r| r.winner.is_some());
+        self.deferred.push_back(Held {
+            after_decision,
+            item,
+        });
+    }
+
+    /// Applies what was delivered after the round decided. What came before
+    /// may have reached some members outside a round (they applied it to the
+    /// copy the winner's then replaced), so nobody applies it; a write of
+    /// ours among it is answered as interrupted.
     fn replay_deferred(&mut self) {
         while self.round.is_none() {
-            let Some(item) = self.deferred.pop_front() else {
+            let Some(held) = self.deferred.pop_front() else {
                 break;
             };
-            match item {
-                Deferred::Message(sender, message) => self.apply(sender, message),
-                Deferred::Ring(members) => self.ring_changed(members),
+            match (held.after_decision, held.item) {
+                (true, Deferred::Message(sender, message)) => self.apply(sender, message),
+                (true, Deferred::Ring(members)) => self.ring_changed(members),
+                (false, Deferred::Message(sender, Message::Write { seq, .. }))
+                    if sender == self.settings.me =>
+                {
+                    if let Some(pending) = self.pending.remove(&seq) {
+                        self.reply(pending.request, Err(RequestError::Interrupted));
+                    }
+                }
+                (false, _) => {}
             }
         }
     }
@@ -750,7 +839,7 @@ impl Controller {
             Message::Sync(sync) => self.synced(now, sender, sync),
             Message::ClaimDc { view } => self.dc_claimed(sender, &view),
             other if self.round.is_some() => {
-                self.deferred.push_back(Deferred::Message(sender, other));
+                self.hold(Deferred::Message(sender, other));
             }
             other => self.apply(sender, other),
         }
@@ -761,6 +850,7 @@ impl Controller {
             Message::NodeStatus(status) => self.node_status(sender, status),
             Message::Write { seq, write } => self.write(sender, seq, write),
             Message::Applied { writer, seq } => self.confirmed(sender, writer, seq),
+            Message::Seen { writer, seq } => self.seen(sender, writer, seq),
             Message::Quorum { have_quorum } => self.quorum_written(sender, have_quorum),
             // Round messages are never deferred.
             Message::Announce(_) | Message::Sync(_) | Message::ClaimDc { .. } => {}
@@ -782,241 +872,6 @@ impl Controller {
             self.bump_status();
         }
         self.status_pending.remove(&node);
-    }
-
-    // ---- writes ----
-
-    fn prepare_write(&self, body: Request) -> Result<Write, RequestError> {
-        match body {
-            Request::ReplaceConfiguration { cib, base, origin } => {
-                let parsed = Cib::parse(&cib).map_err(|e| {
-                    RequestError::Invalid(format!("the new CIB is not usable: {e}"))
-                })?;
-                if parsed.configuration().is_none() {
-                    return Err(RequestError::Invalid(
-                        "the new CIB has no <configuration> section".to_owned(),
-                    ));
-                }
-                if let Some(base) = base {
-                    self.check_base(base)?;
-                }
-                Ok(Write::Configuration {
-                    cib,
-                    base: base.map(WireVersion::from),
-                    origin,
-                })
-            }
-            Request::SetNodeAttribute {
-                node,
-                name,
-                value,
-                lifetime,
-                origin,
-            } => {
-                let id = self
-                    .names
-                    .iter()
-                    .find(|(_, n)| **n == node)
-                    .map(|(id, _)| *id)
-                    .ok_or(RequestError::UnknownNode(node))?;
-                if name.is_empty() {
-                    return Err(RequestError::Invalid(
-                        "an attribute needs a name".to_owned(),
-                    ));
-                }
-                Ok(Write::NodeAttribute {
-                    node: id,
-                    name,
-                    value,
-                    lifetime,
-                    origin,
-                })
-            }
-        }
-    }
-
-    fn check_base(&self, base: Version) -> Result<(), RequestError> {
-        let current = self.version();
-        if (base.admin_epoch, base.epoch) == (current.admin_epoch, current.epoch) {
-            return Ok(());
-        }
-        let by = self
-            .cib
-            .attr("update-origin")
-            .map(|n| format!(", last written by {n}"))
-            .unwrap_or_default();
-        Err(RequestError::Conflict { base, current, by })
-    }
-
-    fn write(&mut self, sender: Member, seq: u64, write: Write) {
-        let result = match write {
-            Write::Configuration { cib, base, origin } => {
-                self.replace_configuration(sender, &cib, base.map(Version::from), &origin)
-            }
-            Write::NodeAttribute {
-                node,
-                name,
-                value,
-                lifetime,
-                origin,
-            } => self.set_attribute(sender, node, &name, value.as_deref(), lifetime, &origin),
-        };
-        if sender != self.settings.me {
-            if result.is_ok() {
-                self.send(&Message::Applied {
-                    writer: sender,
-                    seq,
-                });
-            }
-            return;
-        }
-        let Some(pending) = self.pending.get_mut(&seq) else {
-            return;
-        };
-        match result {
-            Ok((version, changed)) => {
-                let others = self
-                    .view
-                    .iter()
-                    .copied()
-                    .filter(|m| *m != self.settings.me)
-                    .collect();
-                let written = Written {
-                    version,
-                    changed,
-                    without_quorum: pending.without_quorum,
-                };
-                pending.applied = Some((written, others));
-                self.settle_confirmations();
-            }
-            Err(error) => {
-                let request = pending.request;
-                self.pending.remove(&seq);
-                self.reply(request, Err(error));
-            }
-        }
-    }
-
-    fn replace_configuration(
-        &mut self,
-        sender: Member,
-        text: &str,
-        base: Option<Version>,
-        origin: &Origin,
-    ) -> Result<(Version, bool), RequestError> {
-        let new = Cib::parse(text)
-            .map_err(|e| RequestError::Invalid(format!("the new CIB is not usable: {e}")))?;
-        if let Some(base) = base {
-            self.check_base(base)?;
-        }
-        let current = self.version();
-        let requested_admin = new.version().map(|v| v.admin_epoch).unwrap_or(0);
-        let changed = replica::replace_configuration(&mut self.cib, &new);
-        if !changed && requested_admin <= current.admin_epoch {
-            return Ok((current, false));
-        }
-        let mut version = current.bump_config();
-        version.admin_epoch = version.admin_epoch.max(requested_admin);
-        self.cib.set_version(version);
-        let writer = self.name_of(sender.node);
-        self.stamp_writer(&writer, &origin.client, &origin.user, Some(origin.wall_s));
-        self.names = replica::node_names(&self.cib);
-        self.persist_if_changed();
-        Ok((version, true))
-    }
-
-    fn set_attribute(
-        &mut self,
-        sender: Member,
-        node: NodeId,
-        name: &str,
-        value: Option<&str>,
-        lifetime: Lifetime,
-        origin: &Origin,
-    ) -> Result<(Version, bool), RequestError> {
-        let uname = self
-            .names
-            .get(&node)
-            .cloned()
-            .ok_or_else(|| RequestError::UnknownNode(node.to_string()))?;
-        let changed = match lifetime {
-            Lifetime::Reboot => {
-                if !self.member_nodes().contains(&node) {
-                    return Err(RequestError::Invalid(format!(
-                        "{uname} is not in the cluster now, and a transient attribute lives only while its node is; set it with lifetime forever instead"
-                    )));
-                }
-                let changed = replica::set_transient(&mut self.cib, node, &uname, name, value);
-                if changed {
-                    self.bump_status();
-                }
-                changed
-            }
-            Lifetime::Forever => {
-                let changed = replica::set_node_attribute(&mut self.cib, node, &uname, name, value);
-                if changed {
-                    let version = self.version().bump_config();
-                    self.cib.set_version(version);
-                    let writer = self.name_of(sender.node);
-                    self.stamp_writer(&writer, &origin.client, &origin.user, Some(origin.wall_s));
-                    self.persist_if_changed();
-                }
-                changed
-            }
-        };
-        Ok((self.version(), changed))
-    }
-
-    fn confirmed(&mut self, sender: Member, writer: Member, seq: u64) {
-        if writer != self.settings.me {
-            return;
-        }
-        if let Some(Pending {
-            applied: Some((_, awaiting)),
-            ..
-        }) = self.pending.get_mut(&seq)
-        {
-            awaiting.remove(&sender);
-        }
-        self.settle_confirmations();
-    }
-
-    /// Answers every applied write whose other members have all confirmed
-    /// or left.
-    fn settle_confirmations(&mut self) {
-        let view: BTreeSet<Member> = self.view.iter().copied().collect();
-        let mut done = Vec::new();
-        for (seq, pending) in &mut self.pending {
-            if let Some((_, awaiting)) = &mut pending.applied {
-                awaiting.retain(|m| view.contains(m));
-                if awaiting.is_empty() {
-                    done.push(*seq);
-                }
-            }
-        }
-        for seq in done {
-            if let Some(Pending {
-                request,
-                applied: Some((written, _)),
-                ..
-            }) = self.pending.remove(&seq)
-            {
-                self.reply(request, Ok(written));
-            }
-        }
-    }
-
-    /// A write sent in parts lost its first parts to a membership change.
-    fn fail_part(&mut self, part_id: u64) {
-        let lost = self
-            .pending
-            .iter()
-            .find(|(_, p)| p.part_id == Some(part_id) && p.applied.is_none())
-            .map(|(seq, p)| (*seq, p.request));
-        if let Some((seq, request)) = lost {
-            self.pending.remove(&seq);
-            self.reply(request, Err(RequestError::Interrupted));
-        }
     }
 
     // ---- helpers ----
@@ -1056,16 +911,37 @@ impl Controller {
         }
     }
 
+    /// Records a configuration change: epoch+1, Pacemaker's stamps, the
+    /// lineage, and the copy on disk.
+    fn commit_configuration(&mut self, node: &str, client: &str, user: &str, wall_s: Option<i64>) {
+        let version = self.version().bump_config();
+        self.cib.set_version(version);
+        self.stamp_writer(node, client, user, wall_s);
+        if self.lineage.len() >= LINEAGE_MAX {
+            self.lineage.pop_front();
+        }
+        self.lineage
+            .push_back((version.epoch, replica::user_digest(&self.cib)));
+        self.persist_if_changed();
+    }
+
     fn persist_if_changed(&mut self) {
         let version = Version {
             num_updates: 0,
             ..self.version()
         };
-        let key = (version, self.cib.config_digest().unwrap_or_default());
+        let key = (
+            version,
+            self.cib.config_digest().unwrap_or_default(),
+            self.durable_epoch,
+        );
         if self.persisted.as_ref() != Some(&key) {
             self.persisted = Some(key);
-            let text = replica::configuration_only(&self.cib);
-            self.outputs.push_back(Output::PersistConfiguration(text));
+            let cib = replica::configuration_only(&self.cib);
+            self.outputs.push_back(Output::PersistConfiguration {
+                cib,
+                durable_epoch: self.durable_epoch,
+            });
         }
     }
 
@@ -1082,11 +958,21 @@ impl Controller {
         })
     }
 
-    fn reply(&mut self, request: RequestId, result: Result<Written, RequestError>) {
+    pub(super) fn reply(&mut self, request: RequestId, result: Result<Written, RequestError>) {
         self.outputs.push_back(Output::Reply { request, result });
     }
 
     fn event(&mut self, event: Event) {
         self.outputs.push_back(Output::Event(event));
     }
+}
+
+/// Whether `loser`'s configuration holds changes `winner`'s lacks: it is
+/// neither the winner's nor one it went through.
+fn diverged(loser: &Announce, winner: &Announce) -> bool {
+    loser.config_digest != winner.config_digest
+        && !winner
+            .lineage
+            .iter()
+            .any(|(epoch, digest)| *epoch == loser.version.1 && *digest == loser.config_digest)
 }
