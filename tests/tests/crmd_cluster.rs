@@ -296,3 +296,22 @@ fn a_restarted_crmd_rejoins_with_its_node_attributes_and_the_same_dc() {
     assert!(cache.contains("value=warm"), "{cache}");
     assert!(stack.cib(2).contains("stonith-enabled"));
 }
+
+#[test]
+fn crmd_joins_again_when_its_ringd_comes_back() {
+    let Some(mut stack) = Stack::start(3) else {
+        return;
+    };
+    stack.wait_for_dc(&[1, 2, 3], "n1", &ALL);
+    stack.kill9(3, Daemon::Ringd);
+    stack.wait_for_dc(&[1, 2], "n1", &["n1", "n2"]);
+    let out = stack.baton(3, &["configure", "primitive", "x", "ocf:heartbeat:Dummy"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not joined"), "{}", stderr(&out));
+    stack.start_daemon(3, Daemon::Ringd);
+    stack.wait_for_dc(&[1, 2, 3], "n1", &ALL);
+    ok(
+        &stack,
+        &stack.baton(3, &["configure", "primitive", "x", "ocf:heartbeat:Dummy"]),
+    );
+}

@@ -7,8 +7,9 @@
 //!
 //! Every file is replaced atomically (temporary file in the same directory,
 //! write, fsync, rename, fsync of the directory), so a crash leaves each file
-//! either old or new, never torn. A version is written as a backup first and
-//! then as `cib.xml`. A file and its signature cannot change together, so a
+//! either old or new, never torn. A version is written as a backup first;
+//! `cib.xml` and its signature then become hard links to the backup's
+//! files (staged, renamed into place), so the contents are synced once. A file and its signature cannot change together, so a
 //! crash between the two renames leaves `cib.xml` new and its signature old;
 //! the backup's signature already records the new digest, and loading
 //! accepts `cib.xml` on that evidence (saying so in [`Loaded::signature`]).
@@ -125,10 +126,13 @@ impl Store {
             .last()
             .map_or(1, |n| n.saturating_add(1));
         // Backup first: if the current pair is torn by a crash, the newest
-        // backup already holds this version.
-        self.write_pair(&format!("cib-{n}.xml"), &bytes, sig.as_bytes())?;
-        self.write_pair(CURRENT, &bytes, sig.as_bytes())?;
+        // backup already holds this version. The current pair then links to
+        // the backup's files, whose contents are already on disk.
+        let backup = format!("cib-{n}.xml");
+        self.write_pair(&backup, &bytes, sig.as_bytes())?;
+        self.link_pair(&backup, CURRENT)?;
         self.prune()?;
+        self.sync_dir()?;
         Ok(digest)
     }
 
@@ -220,8 +224,20 @@ impl Store {
                 }
             }
         }
-        if excess > 0 {
-            self.sync_dir()?;
+        Ok(())
+    }
+
+    /// Makes `name` and its signature further names of `from`'s files: a
+    /// staged hard link renamed into place, each.
+    fn link_pair(&self, from: &str, name: &str) -> Result<(), PersistError> {
+        for (source, target) in [
+            (from.to_owned(), name.to_owned()),
+            (format!("{from}{SIG_SUFFIX}"), format!("{name}{SIG_SUFFIX}")),
+        ] {
+            let tmp = self.dir.join(format!(".{target}.tmp"));
+            let _ = fs::remove_file(&tmp);
+            fs::hard_link(self.dir.join(&source), &tmp).map_err(|e| self.io("link", &tmp, e))?;
+            self.commit(&tmp, &target)?;
         }
         Ok(())
     }

@@ -123,7 +123,9 @@ fn stale_current_signature_is_vouched_for_by_the_backup() {
     store.save(cib_at(1, 1).document()).expect("save");
     let old_sig = std::fs::read(dir.path().join("cib.xml.sig")).expect("sig");
     store.save(cib_at(2, 1).document()).expect("save");
-    // As if the crash came between renaming cib.xml and its signature.
+    // As if the crash came between renaming cib.xml and its signature: the
+    // old signature file is still in place (its own file, not the backup's).
+    std::fs::remove_file(dir.path().join("cib.xml.sig")).expect("unlink sig");
     std::fs::write(dir.path().join("cib.xml.sig"), &old_sig).expect("stale sig");
     let loaded = store.load().expect("load").expect("a version");
     assert!(loaded.is_clean());

@@ -258,6 +258,9 @@ pub enum Output {
     /// Write this CIB (configuration only, status empty) and the durable
     /// epoch to disk before giving the core its next input.
     PersistConfiguration { cib: String, durable_epoch: u64 },
+    /// Only the durable epoch changed: write it to disk before giving the
+    /// core its next input.
+    PersistDurableEpoch(u64),
     /// A join round replaced this node's configuration: keep the old one
     /// (a whole CIB) as a backup the user can look at.
     KeepDroppedConfiguration {

@@ -200,6 +200,7 @@ impl Driver {
                 Output::PersistConfiguration { cib, durable_epoch } => {
                     self.store.save(&cib, durable_epoch)?;
                 }
+                Output::PersistDurableEpoch(epoch) => self.store.save_durable_epoch(epoch)?,
                 Output::KeepDroppedConfiguration {
                     cib,
                     version,

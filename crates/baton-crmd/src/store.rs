@@ -61,6 +61,11 @@ impl ConfigStore {
         let document =
             Document::parse(text).context("the controller produced a CIB that does not parse")?;
         self.store.save(&document)?;
+        self.save_durable_epoch(durable_epoch)
+    }
+
+    /// Writes the durable epoch alone.
+    pub fn save_durable_epoch(&self, durable_epoch: u64) -> anyhow::Result<()> {
         write_whole(&self.durable, format!("{durable_epoch}\n").as_bytes())
     }
 

@@ -106,6 +106,9 @@ impl Driver {
         loop {
             self.carry_out().await?;
             self.pump();
+            // Submitting can release a held token or ask its holder to: send
+            // that now, not at the next wake-up (a hold timeout later).
+            self.carry_out().await?;
             let now_shown = (self.totem.state(), self.totem.ring_id());
             if self.dirty || now_shown != shown {
                 shown = now_shown;

@@ -66,20 +66,30 @@ impl Stack {
     /// `nodes` nodes with every daemon running; `None` (a loud skip, or a
     /// failure under CI=true) without root, `ip` or the binaries.
     pub fn start(nodes: usize) -> Option<Stack> {
+        let mut stack = Stack::new(nodes)?;
+        for node in 1..=nodes {
+            stack.start_node(node);
+        }
+        Some(stack)
+    }
+
+    /// `nodes` nodes with their network and configuration, nothing running.
+    pub fn new(nodes: usize) -> Option<Stack> {
         let bin = binaries()?;
         let (net, dir, config) = cluster::setup(nodes, &ConfigOptions::default());
-        let mut stack = Stack {
+        Some(Stack {
             net,
             dir,
             config,
             bin,
             pids: BTreeMap::new(),
             starts: BTreeMap::new(),
-        };
-        for node in 1..=nodes {
-            stack.start_node(node);
-        }
-        Some(stack)
+        })
+    }
+
+    /// Where the daemons' binaries are.
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin
     }
 
     pub fn nodes(&self) -> usize {

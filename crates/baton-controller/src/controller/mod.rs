@@ -709,6 +709,7 @@ impl Controller {
             self.outputs.push_back(dropped);
         }
         self.cib = adopted;
+        self.compacted_len = self.cib.document().arena_len();
         self.ring = sync.ring.into_iter().collect();
         if let Some(winner) = winner {
             self.durable_epoch = winner.durable_epoch;
@@ -917,6 +918,7 @@ impl Controller {
         let version = self.version().bump_config();
         self.cib.set_version(version);
         self.stamp_writer(node, client, user, wall_s);
+        self.compact_if_needed();
         if self.lineage.len() >= LINEAGE_MAX {
             self.lineage.pop_front();
         }

@@ -6,10 +6,10 @@
 //! majority of the cluster's nodes); each records that and says so (`Seen`).
 //! Join rounds prefer the configuration with the newest durable write. The
 //! writer answers its client once every member of its view applied the
-//! write and, if it became durable, once every member recorded that: then a
-//! majority of nodes know it is durable, so any later partition with a
-//! majority holds a node that announces it, and no round can drop it.
-//! Without that majority the answer says the write is not durable.
+//! write and, if it became durable, once a majority of nodes recorded that:
+//! any later partition with a majority then holds a node that announces it,
+//! and no round can drop it. Without that majority the answer says the
+//! write is not durable.
 
 use std::collections::BTreeSet;
 
@@ -39,7 +39,7 @@ pub(super) struct Progress {
     /// The configuration it produced (epoch, user digest), to tell after a
     /// join round whether it survived.
     produced: Option<(u64, String)>,
-    /// Members whose `Applied` (or, once durable, `Seen`) is still due.
+    /// Members of the view whose `Applied` is still due.
     awaiting: BTreeSet<Member>,
     durable: bool,
     /// Nodes that recorded it as durable.
@@ -50,7 +50,7 @@ impl Controller {
     pub(super) fn prepare_write(&self, body: Request) -> Result<Write, RequestError> {
         match body {
             Request::ReplaceConfiguration { cib, base, origin } => {
-                let parsed = Cib::parse(&cib).map_err(|e| {
+                let mut parsed = Cib::parse(&cib).map_err(|e| {
                     RequestError::Invalid(format!("the new CIB is not usable: {e}"))
                 })?;
                 if parsed.configuration().is_none() {
@@ -61,6 +61,13 @@ impl Controller {
                 if let Some(base) = &base {
                     self.check_base(base)?;
                 }
+                // Only the configuration travels: the status is the cluster's.
+                let doc = parsed.document_mut();
+                let root = doc.root();
+                if let Some(status) = doc.get(root).first_child("status").map(|s| s.id()) {
+                    let _ = doc.detach(status);
+                }
+                let cib = parsed.to_xml(baton_cib::xml::Style::Compact);
                 Ok(Write::Configuration { cib, base, origin })
             }
             Request::SetNodeAttribute {
@@ -193,9 +200,7 @@ impl Controller {
         if let Some(confirming) = self.confirming.get_mut(&(writer, seq)) {
             confirming.nodes.insert(sender.node);
         }
-        if let Some(progress) = self.progress(writer, seq)
-            && !progress.durable
-        {
+        if let Some(progress) = self.progress(writer, seq) {
             progress.awaiting.remove(&sender);
         }
         self.count_confirmations(writer, seq);
@@ -206,7 +211,6 @@ impl Controller {
     pub(super) fn seen(&mut self, sender: Member, writer: Member, seq: u64) {
         if let Some(progress) = self.progress(writer, seq) {
             progress.seen.insert(sender.node);
-            progress.awaiting.remove(&sender);
         }
         self.settle_confirmations();
     }
@@ -235,18 +239,22 @@ impl Controller {
         if confirming.nodes.len() * 2 <= size {
             return;
         }
-        if let Some(epoch) = confirming.epoch {
-            self.durable_epoch = self.durable_epoch.max(epoch);
-            self.persist_if_changed();
+        if let Some(epoch) = confirming.epoch
+            && epoch > self.durable_epoch
+        {
+            self.durable_epoch = epoch;
+            if let Some(persisted) = self.persisted.as_mut() {
+                persisted.2 = epoch;
+            }
+            self.outputs
+                .push_back(crate::Output::PersistDurableEpoch(epoch));
         }
         self.confirming.remove(&(writer, seq));
-        let me = self.settings.me;
-        let others: BTreeSet<Member> = self.view.iter().copied().filter(|m| *m != me).collect();
+        let me = self.settings.me.node;
         match self.progress(writer, seq) {
             Some(progress) => {
                 progress.durable = true;
-                progress.seen.insert(me.node);
-                progress.awaiting = others;
+                progress.seen.insert(me);
             }
             None => {
                 self.send(&Message::Seen { writer, seq });
@@ -254,16 +262,19 @@ impl Controller {
         }
     }
 
-    /// Answers every applied write that every member of the view confirmed
-    /// (or left): durable when a majority of nodes recorded it as such.
+    /// Answers every applied write that every member of the view applied
+    /// (or left), once it is known durable or known not to become so.
     pub(super) fn settle_confirmations(&mut self) {
         let view: BTreeSet<Member> = self.view.iter().copied().collect();
+        let view_nodes: BTreeSet<NodeId> = view.iter().map(|m| m.node).collect();
         let size = self.cluster_size();
         let mut done = Vec::new();
         for (seq, pending) in &mut self.pending {
             if let Some(progress) = &mut pending.applied {
                 progress.awaiting.retain(|m| view.contains(m));
-                if progress.awaiting.is_empty() {
+                let recorded = progress.seen.len() * 2 > size;
+                let could_be = progress.seen.union(&view_nodes).count() * 2 > size;
+                if progress.awaiting.is_empty() && (recorded || !progress.durable || !could_be) {
                     done.push(*seq);
                 }
             }

@@ -287,6 +287,11 @@ impl Cluster {
                     Output::PersistConfiguration { cib, durable_epoch } => {
                         self.disks.insert(n, (cib, durable_epoch));
                     }
+                    Output::PersistDurableEpoch(epoch) => {
+                        if let Some(disk) = self.disks.get_mut(&n) {
+                            disk.1 = epoch;
+                        }
+                    }
                     Output::KeepDroppedConfiguration { cib, .. } => {
                         self.dropped.entry(n).or_default().push(cib);
                     }

@@ -311,6 +311,11 @@ impl Simulation {
                 Output::PersistConfiguration { cib, durable_epoch } => {
                     slot.disk = Some((cib, durable_epoch));
                 }
+                Output::PersistDurableEpoch(epoch) => {
+                    if let Some(disk) = slot.disk.as_mut() {
+                        disk.1 = epoch;
+                    }
+                }
                 Output::KeepDroppedConfiguration { cib, .. } => {
                     self.check(&Observation::ConfigurationKept { cib: &cib })?;
                 }
