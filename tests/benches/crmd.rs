@@ -157,4 +157,28 @@ fn main() {
     println!(
         "crmd RSS after the writes ({writes} primitives), by node (node 1 is DC): {rss:?} KiB"
     );
+    drop(stack);
+    let mut takeovers = Vec::new();
+    for _ in 0..runs {
+        let Some(took) = dc_takeover() else {
+            std::process::exit(2);
+        };
+        takeovers.push(took.as_secs_f64() * 1000.0);
+    }
+    println!(
+        "kill -9 of the DC's node to both survivors naming the new DC: median {:.0} ms over {runs} runs (all: {takeovers:.0?}); membership detection alone is token + consensus = {} ms",
+        median(&mut takeovers.clone()),
+        cluster::EFFECTIVE_TOKEN_MS + cluster::CONSENSUS_MS
+    );
+}
+
+/// Every daemon of the DC's node killed at once: the time until both
+/// survivors name the new DC.
+fn dc_takeover() -> Option<Duration> {
+    let mut stack = Stack::start(NODES)?;
+    stack.wait_for_agreed_dc(&[1, 2, 3], &ALL);
+    let killed = Instant::now();
+    stack.crash(1);
+    stack.wait_for_dc(&[2, 3], "n2", &["n2", "n3"]);
+    Some(killed.elapsed())
 }

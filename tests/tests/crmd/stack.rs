@@ -161,9 +161,10 @@ impl Stack {
         }
     }
 
-    /// Every daemon of `node` dies at once, as when the machine crashes.
+    /// Every daemon of `node` dies at once, as when the machine crashes:
+    /// ringd first, so that nothing it could still say reaches the others.
     pub fn crash(&mut self, node: usize) {
-        for daemon in [Daemon::Crmd, Daemon::Lrmd, Daemon::Ringd] {
+        for daemon in [Daemon::Ringd, Daemon::Crmd, Daemon::Lrmd] {
             self.kill9(node, daemon);
         }
     }
