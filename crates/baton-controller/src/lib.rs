@@ -23,16 +23,20 @@
 //!   quiet for the start-up settle time (`dc-deadtime` when set).
 //! - **Acknowledged writes.** A client's write is answered once its own node
 //!   applied and persisted it and every other member of the view confirmed
-//!   that it applied it too (or left). Every member counts confirmations:
-//!   a write applied by a majority of the cluster's nodes is durable, and a
-//!   join round prefers the configuration with the newest durable write, so
-//!   a durable write survives any merge. The answer says whether it is.
+//!   that it applied it too (or left). The controllers count *terms*: every
+//!   view holding a majority of the cluster's nodes starts a new one, which
+//!   is established once a majority of nodes confirmed it; a join round
+//!   prefers the configuration of the newest established term (unless
+//!   another one simply continues it). A write answered in a majority view
+//!   whose term is established is durable: it survives any merge. The answer
+//!   says whether it is.
 //!
 //! Inputs: [`Controller::handle_group`], [`Controller::handle_lrm`],
 //! [`Controller::handle_request`], [`Controller::handle_quorum`],
 //! [`Controller::handle_timer`], [`Controller::handle_group_lost`]. Outputs:
 //! [`Controller::poll_output`], in order; an [`Output::PersistConfiguration`]
-//! must be carried out before the core is given its next input.
+//! or [`Output::PersistTerm`] must be carried out before the core is given
+//! its next input.
 //! [`Controller::next_deadline`] says when to call `handle_timer`.
 
 mod controller;
@@ -92,13 +96,58 @@ impl Millis {
     }
 }
 
+/// The controller's term: every view holding a majority of the cluster's
+/// nodes counts `current` up; `established` is the newest term a majority
+/// of nodes confirmed (only one group of nodes can establish a number).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub struct Term {
+    pub established: u64,
+    pub current: u64,
+}
+
+/// Written as `current established`, the form the term file holds.
+impl std::fmt::Display for Term {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.current, self.established)
+    }
+}
+
+impl std::str::FromStr for Term {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Term, String> {
+        let mut numbers = text.split_whitespace().map(str::parse::<u64>);
+        match (numbers.next(), numbers.next(), numbers.next()) {
+            (Some(Ok(current)), Some(Ok(established)), None) if established <= current => {
+                Ok(Term {
+                    established,
+                    current,
+                })
+            }
+            _ => Err(format!(
+                "expected two numbers, the current term and the established one (not larger), found {text:?}"
+            )),
+        }
+    }
+}
+
 /// What a node keeps on disk for its controller.
 #[derive(Debug, Clone)]
 pub struct Persisted {
     /// The configuration (the status is rebuilt).
     pub cib: baton_cib::Cib,
-    /// The epoch of the newest write a majority of nodes applied.
-    pub durable_epoch: u64,
+    pub term: Term,
 }
 
 /// What a controller is told about itself when it starts.
@@ -255,12 +304,12 @@ pub enum RequestError {
 pub enum Output {
     /// Multicast this payload to the controllers' group.
     GroupSend(Vec<u8>),
-    /// Write this CIB (configuration only, status empty) and the durable
-    /// epoch to disk before giving the core its next input.
-    PersistConfiguration { cib: String, durable_epoch: u64 },
-    /// Only the durable epoch changed: write it to disk before giving the
-    /// core its next input.
-    PersistDurableEpoch(u64),
+    /// Write this CIB (configuration only, status empty) and the term to
+    /// disk before giving the core its next input.
+    PersistConfiguration { cib: String, term: Term },
+    /// Only the term changed: write it to disk before giving the core its
+    /// next input.
+    PersistTerm(Term),
     /// A join round replaced this node's configuration: keep the old one
     /// (a whole CIB) as a backup the user can look at.
     KeepDroppedConfiguration {

@@ -49,17 +49,29 @@ impl Round {
             .all(|m| self.announces.get(m).is_some_and(|a| a.view == self.view))
     }
 
-    /// The member whose configuration holds the newest durable write, then
-    /// the highest version, ties to the lower node id.
+    /// Among the configurations no other one continues, the one of the
+    /// newest established term, then the highest version, ties to the lower
+    /// node id.
     pub fn decide(&mut self) -> Option<Member> {
-        let winner = self
-            .announces()
+        let all: Vec<(&Member, &Announce)> = self.announces().collect();
+        let continued = |a: &Announce| {
+            all.iter().any(|(_, other)| {
+                other.config_digest != a.config_digest
+                    && other
+                        .lineage
+                        .iter()
+                        .any(|(epoch, digest)| *epoch == a.version.1 && *digest == a.config_digest)
+            })
+        };
+        let winner = all
+            .iter()
+            .filter(|(_, a)| !continued(a))
             .max_by(|(m1, a1), (m2, a2)| {
-                (a1.durable_epoch, a1.version)
-                    .cmp(&(a2.durable_epoch, a2.version))
+                (a1.term.established, a1.version)
+                    .cmp(&(a2.term.established, a2.version))
                     .then(m2.node.cmp(&m1.node))
             })
-            .map(|(m, _)| *m)?;
+            .map(|(m, _)| **m)?;
         self.winner = Some(winner);
         Some(winner)
     }
@@ -118,6 +130,15 @@ impl Round {
         }
         out.retain(|node, _| !self.view.iter().any(|m| m.node == *node));
         out
+    }
+
+    /// The highest terms announced (current and established, each).
+    pub fn term(&self) -> crate::Term {
+        let announced = || self.announces().map(|(_, a)| a.term);
+        crate::Term {
+            established: announced().map(|t| t.established).max().unwrap_or(0),
+            current: announced().map(|t| t.current).max().unwrap_or(0),
+        }
     }
 
     /// Whether any member's cluster had a DC before.

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::history::OpRecord;
-use crate::{Base, LeaveReason, Lifetime, Member, NodeId, Origin, Version};
+use crate::{Base, LeaveReason, Lifetime, Member, NodeId, Origin, Term, Version};
 
 /// First byte of every payload; a peer speaking another version is refused.
 pub const WIRE_VERSION: u8 = 1;
@@ -58,9 +58,8 @@ pub enum Message {
     Write { seq: u64, write: Write },
     /// A member applied `writer`'s write `seq`.
     Applied { writer: Member, seq: u64 },
-    /// A member saw `writer`'s write `seq` become durable (applied by a
-    /// majority of nodes) and recorded that.
-    Seen { writer: Member, seq: u64 },
+    /// A member moved to this term (and has it on disk).
+    Term { term: u64 },
     /// The DC's quorum, for `have-quorum`.
     Quorum { have_quorum: bool },
 }
@@ -81,8 +80,8 @@ pub struct Announce {
     /// Nodes whose controller left while the round was deciding, and why:
     /// recorded by everyone when the round ends.
     pub departed: Vec<(NodeId, LeaveReason)>,
-    /// The epoch of the newest write a majority of nodes applied.
-    pub durable_epoch: u64,
+    /// The announcer's term.
+    pub term: Term,
     /// (epoch, config digest) of the configurations the announcer went
     /// through, oldest first.
     pub lineage: Vec<(u64, String)>,

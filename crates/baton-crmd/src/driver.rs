@@ -197,10 +197,10 @@ impl Driver {
                         tracing::warn!("the group stream closed while sending");
                     }
                 }
-                Output::PersistConfiguration { cib, durable_epoch } => {
-                    self.store.save(&cib, durable_epoch)?;
+                Output::PersistConfiguration { cib, term } => {
+                    self.store.save(&cib, term)?;
                 }
-                Output::PersistDurableEpoch(epoch) => self.store.save_durable_epoch(epoch)?,
+                Output::PersistTerm(term) => self.store.save_term(term)?,
                 Output::KeepDroppedConfiguration {
                     cib,
                     version,

@@ -1,8 +1,8 @@
 //! The configuration on disk: `<state-dir>/cib/` (baton-cib's versioned
 //! store: the current copy, its digest, the last versions) and
 //! `<state-dir>/cib/dropped/`, where a configuration that lost a join round
-//! is kept for the user. `<state-dir>/cib/durable-epoch` holds the epoch of
-//! the newest write a majority of nodes applied, which join rounds compare.
+//! is kept for the user. `<state-dir>/cib/term` holds the controller's
+//! term, which join rounds compare.
 
 use std::path::{Path, PathBuf};
 
@@ -10,13 +10,13 @@ use anyhow::Context;
 use baton_cib::Cib;
 use baton_cib::persist::Store;
 use baton_cib::xml::Document;
-use baton_controller::{Persisted, Version};
+use baton_controller::{Persisted, Term, Version};
 
 #[derive(Debug)]
 pub struct ConfigStore {
     store: Store,
     dropped: PathBuf,
-    durable: PathBuf,
+    term: PathBuf,
 }
 
 impl ConfigStore {
@@ -24,7 +24,7 @@ impl ConfigStore {
         let dir = state_dir.join("cib");
         ConfigStore {
             dropped: dir.join("dropped"),
-            durable: dir.join("durable-epoch"),
+            term: dir.join("term"),
             store: Store::new(dir),
         }
     }
@@ -44,29 +44,32 @@ impl ConfigStore {
         let cib = Cib::from_document(loaded.document)
             .with_context(|| format!("{} is not a CIB", loaded.path.display()))?;
         tracing::info!(path = %loaded.path.display(), version = %cib.version().unwrap_or_default(), "configuration read");
-        let durable_epoch = match std::fs::read_to_string(&self.durable) {
-            Ok(text) => text.trim().parse().with_context(|| {
-                format!(
-                    "{} does not hold a number; remove it",
-                    self.durable.display()
+        let term = match std::fs::read_to_string(&self.term) {
+            Ok(text) => text.trim().parse::<Term>().map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: {e}; remove the file to start from term 0",
+                    self.term.display()
                 )
             })?,
-            Err(_) => 0,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Term::default(),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read {}", self.term.display()));
+            }
         };
-        Ok(Some(Persisted { cib, durable_epoch }))
+        Ok(Some(Persisted { cib, term }))
     }
 
-    /// Writes `text` (a whole CIB) and the durable epoch to disk.
-    pub fn save(&self, text: &str, durable_epoch: u64) -> anyhow::Result<()> {
+    /// Writes `text` (a whole CIB) and the term to disk.
+    pub fn save(&self, text: &str, term: Term) -> anyhow::Result<()> {
         let document =
             Document::parse(text).context("the controller produced a CIB that does not parse")?;
         self.store.save(&document)?;
-        self.save_durable_epoch(durable_epoch)
+        self.save_term(term)
     }
 
-    /// Writes the durable epoch alone.
-    pub fn save_durable_epoch(&self, durable_epoch: u64) -> anyhow::Result<()> {
-        write_whole(&self.durable, format!("{durable_epoch}\n").as_bytes())
+    /// Writes the term alone.
+    pub fn save_term(&self, term: Term) -> anyhow::Result<()> {
+        write_whole(&self.term, format!("{term}\n").as_bytes())
     }
 
     /// Keeps a configuration that a join round replaced.
@@ -96,4 +99,30 @@ fn write_whole(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .and_then(|()| std::fs::File::open(&staging)?.sync_all())
         .and_then(|()| std::fs::rename(&staging, path))
         .with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CIB: &str = r#"<cib admin_epoch="0" epoch="3" num_updates="0"><configuration><crm_config/><nodes/><resources/><constraints/></configuration><status/></cib>"#;
+
+    #[test]
+    fn the_term_survives_a_restart_and_a_damaged_term_file_is_named() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store = ConfigStore::new(dir.path());
+        let term = Term {
+            established: 4,
+            current: 6,
+        };
+        store.save(CIB, term).expect("saved");
+        let loaded = store.load().expect("loads").expect("something saved");
+        assert_eq!(loaded.term, term);
+        assert_eq!(loaded.cib.version().map(|v| v.epoch).ok(), Some(3));
+
+        std::fs::write(dir.path().join("cib/term"), "seven\n").expect("written");
+        let error = format!("{:#}", store.load().expect_err("a damaged term file"));
+        assert!(error.contains("cib/term"), "{error}");
+        assert!(error.contains("expected two numbers"), "{error}");
+    }
 }

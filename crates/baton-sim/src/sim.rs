@@ -157,7 +157,7 @@ struct SimNode {
     controller: Option<SimController>,
     /// The configuration (and durable epoch) its controller persisted;
     /// kept across crashes.
-    disk: Option<(String, u64)>,
+    disk: Option<(String, baton_controller::Term)>,
     /// Last pid handed out; never reused, even across restarts.
     next_pid: u32,
     incarnation: u32,

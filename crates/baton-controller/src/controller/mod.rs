@@ -13,7 +13,7 @@ use crate::round::Round;
 use crate::wire::{self, Announce, Message, NodeStatus, Reassembly, WireVersion};
 use crate::{
     DROPPED_CONFIGURATION_ATTRIBUTE, Event, GroupEvent, LeaveReason, LrmEvent, Member, Millis,
-    NodeId, Output, Persisted, Request, RequestError, RequestId, Settings, Version, Written,
+    NodeId, Output, Persisted, Request, RequestError, RequestId, Settings, Term, Version, Written,
 };
 
 /// Configurations a replica remembers having passed through, so a join
@@ -77,12 +77,12 @@ pub struct Controller {
     status_pending: BTreeSet<NodeId>,
     reassembly: Reassembly,
     /// The configuration last persisted: (version without num_updates,
-    /// digest, durable epoch).
-    persisted: Option<(Version, String, u64)>,
-    /// Confirmations of recent writes, counted by every member.
-    confirming: BTreeMap<(Member, u64), writes::Confirming>,
-    /// The configuration epoch of the newest write a majority applied.
-    durable_epoch: u64,
+    /// digest, term).
+    persisted: Option<(Version, String, Term)>,
+    /// Counted up by every view holding a majority of the cluster's nodes.
+    term: Term,
+    /// Nodes that confirmed the current term (`Message::Term`).
+    term_confirmed: BTreeSet<NodeId>,
     /// (epoch, user digest) of the configurations this replica went
     /// through, oldest first, the current one last.
     lineage: VecDeque<(u64, String)>,
@@ -96,8 +96,8 @@ impl Controller {
     /// first start). Its status is not trusted and starts empty.
     #[must_use]
     pub fn new(settings: Settings, persisted: Option<Persisted>) -> Controller {
-        let (mut cib, durable_epoch) =
-            persisted.map_or_else(|| (Cib::empty(), 0), |p| (p.cib, p.durable_epoch));
+        let (mut cib, term) =
+            persisted.map_or_else(|| (Cib::empty(), Term::default()), |p| (p.cib, p.term));
         let doc = cib.document_mut();
         let root = doc.root();
         if let Some(status) = doc.get(root).first_child("status").map(|s| s.id()) {
@@ -120,7 +120,7 @@ impl Controller {
                     ..version
                 },
                 digest,
-                durable_epoch,
+                term,
             )
         });
         let lineage = VecDeque::from([(version.epoch, replica::user_digest(&cib))]);
@@ -149,8 +149,8 @@ impl Controller {
             status_pending: BTreeSet::new(),
             reassembly: Reassembly::default(),
             persisted,
-            confirming: BTreeMap::new(),
-            durable_epoch,
+            term,
+            term_confirmed: BTreeSet::new(),
             lineage,
             outputs: VecDeque::new(),
             malformed: 0,
@@ -235,6 +235,12 @@ impl Controller {
     #[must_use]
     pub fn status_complete(&self) -> bool {
         self.round.is_none() && self.status_pending.is_empty()
+    }
+
+    /// The term: views holding a majority of the cluster's nodes count it up.
+    #[must_use]
+    pub fn term(&self) -> Term {
+        self.term
     }
 
     /// Group messages that did not decode.
@@ -396,7 +402,6 @@ impl Controller {
         for (member, _) in left {
             self.reassembly.drop_sender(*member);
         }
-        self.settle_confirmations();
         if self.round.is_some() || !joined.is_empty() {
             // Recorded when the round ends, like the rest of the status.
             self.departed.extend(&departed);
@@ -421,6 +426,11 @@ impl Controller {
             self.start_round();
         } else {
             self.record_departures(&departed);
+            if self.view_has_majority() {
+                self.next_term(self.term.current + 1);
+            }
+            // Joiners never applied our writes: with them, the round answers.
+            self.settle_confirmations();
             self.dc_after_leaves();
             self.arm_settle(now);
         }
@@ -643,7 +653,7 @@ impl Controller {
             dc: self.last_dc,
             had_dc: self.had_dc,
             departed: self.departed.iter().map(|(n, r)| (*n, *r)).collect(),
-            durable_epoch: self.durable_epoch,
+            term: self.term,
             lineage: self.lineage.iter().cloned().collect(),
         };
         self.send(&Message::Announce(announce));
@@ -712,7 +722,6 @@ impl Controller {
         self.compacted_len = self.cib.document().arena_len();
         self.ring = sync.ring.into_iter().collect();
         if let Some(winner) = winner {
-            self.durable_epoch = winner.durable_epoch;
             self.lineage = winner.lineage.into_iter().collect();
         }
         self.complete_round(now);
@@ -768,6 +777,10 @@ impl Controller {
         }
         self.had_dc |= round.had_dc();
         self.last_dc = None;
+        let announced = round.term();
+        self.term.established = self.term.established.max(announced.established);
+        let majority = u64::from(self.view_has_majority());
+        self.next_term(announced.current.max(self.term.current) + majority);
         self.departed.clear();
         self.record_departures(&round.departed());
         let next_dc = round.next_dc();
@@ -851,7 +864,7 @@ impl Controller {
             Message::NodeStatus(status) => self.node_status(sender, status),
             Message::Write { seq, write } => self.write(sender, seq, write),
             Message::Applied { writer, seq } => self.confirmed(sender, writer, seq),
-            Message::Seen { writer, seq } => self.seen(sender, writer, seq),
+            Message::Term { term } => self.term_moved(sender, term),
             Message::Quorum { have_quorum } => self.quorum_written(sender, have_quorum),
             // Round messages are never deferred.
             Message::Announce(_) | Message::Sync(_) | Message::ClaimDc { .. } => {}
@@ -912,6 +925,38 @@ impl Controller {
         }
     }
 
+    /// Moves to term `current`, on disk before anything else is said, and
+    /// tells the others, so that they can see it established.
+    fn next_term(&mut self, current: u64) {
+        if current != self.term.current {
+            self.term.current = current;
+            self.term_confirmed.clear();
+            self.save_term();
+        }
+        self.send(&Message::Term { term: current });
+    }
+
+    /// `sender` moved to `term`: a majority of nodes that did establishes
+    /// it. The count is the same on every member.
+    fn term_moved(&mut self, sender: Member, term: u64) {
+        if term != self.term.current || self.term.established >= term {
+            return;
+        }
+        self.term_confirmed.insert(sender.node);
+        if self.term_confirmed.len() * 2 > self.cluster_size() {
+            self.term.established = term;
+            self.save_term();
+            self.settle_confirmations();
+        }
+    }
+
+    fn save_term(&mut self) {
+        if let Some(persisted) = self.persisted.as_mut() {
+            persisted.2 = self.term;
+        }
+        self.outputs.push_back(Output::PersistTerm(self.term));
+    }
+
     /// Records a configuration change: epoch+1, Pacemaker's stamps, the
     /// lineage, and the copy on disk.
     fn commit_configuration(&mut self, node: &str, client: &str, user: &str, wall_s: Option<i64>) {
@@ -935,14 +980,14 @@ impl Controller {
         let key = (
             version,
             self.cib.config_digest().unwrap_or_default(),
-            self.durable_epoch,
+            self.term,
         );
         if self.persisted.as_ref() != Some(&key) {
             self.persisted = Some(key);
             let cib = replica::configuration_only(&self.cib);
             self.outputs.push_back(Output::PersistConfiguration {
                 cib,
-                durable_epoch: self.durable_epoch,
+                term: self.term,
             });
         }
     }

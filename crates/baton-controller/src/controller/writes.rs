@@ -1,15 +1,11 @@
 //! Client writes: checked where they are asked for, applied by every member
-//! where they are delivered, confirmed by every member that applied them.
-//!
-//! Every member counts the confirmations of every write, so all see at the
-//! same point of the order when a write became durable (applied by a
-//! majority of the cluster's nodes); each records that and says so (`Seen`).
-//! Join rounds prefer the configuration with the newest durable write. The
-//! writer answers its client once every member of its view applied the
-//! write and, if it became durable, once a majority of nodes recorded that:
-//! any later partition with a majority then holds a node that announces it,
-//! and no round can drop it. Without that majority the answer says the
-//! write is not durable.
+//! where they are delivered, confirmed (`Applied`) by every member that
+//! applied them. The writer answers its client once every member of its
+//! view applied the write. In a view holding a majority of the cluster's
+//! nodes, once its term is established, the write is then durable: every
+//! later established term is newer and its round held a node with the
+//! write, so no join round can drop it. Otherwise the answer says it is not
+//! durable.
 
 use std::collections::BTreeSet;
 
@@ -20,18 +16,6 @@ use crate::replica;
 use crate::wire::{Message, Write};
 use crate::{Base, Lifetime, Member, NodeId, Origin, Request, RequestError, Version, Written};
 
-/// Writes whose confirmations are counted at once (STYLE rule 10); a write
-/// pushed out stays applied, it is only never called durable.
-const CONFIRMING_MAX: usize = 4_096;
-
-/// Who applied one write so far (every member keeps this).
-#[derive(Debug)]
-pub(super) struct Confirming {
-    /// The configuration epoch it produced; `None` for a status write.
-    epoch: Option<u64>,
-    nodes: BTreeSet<NodeId>,
-}
-
 /// Where the writer's own write stands.
 #[derive(Debug)]
 pub(super) struct Progress {
@@ -41,9 +25,6 @@ pub(super) struct Progress {
     produced: Option<(u64, String)>,
     /// Members of the view whose `Applied` is still due.
     awaiting: BTreeSet<Member>,
-    durable: bool,
-    /// Nodes that recorded it as durable.
-    seen: BTreeSet<NodeId>,
 }
 
 impl Controller {
@@ -134,21 +115,6 @@ impl Controller {
                 origin,
             } => self.set_attribute(sender, node, &name, value.as_deref(), lifetime, &origin),
         };
-        if result.is_ok() {
-            let after = self.version();
-            let epoch = ((after.admin_epoch, after.epoch) != (before.admin_epoch, before.epoch))
-                .then_some(after.epoch);
-            if self.confirming.len() >= CONFIRMING_MAX {
-                self.confirming.pop_first();
-            }
-            self.confirming.insert(
-                (sender, seq),
-                Confirming {
-                    epoch,
-                    nodes: BTreeSet::from([sender.node]),
-                },
-            );
-        }
         if sender != self.settings.me {
             if result.is_ok() {
                 self.send(&Message::Applied {
@@ -156,7 +122,6 @@ impl Controller {
                     seq,
                 });
             }
-            self.count_confirmations(sender, seq);
             return;
         }
         let Some(pending) = self.pending.get_mut(&seq) else {
@@ -181,10 +146,7 @@ impl Controller {
                     },
                     produced,
                     awaiting,
-                    durable: false,
-                    seen: BTreeSet::new(),
                 });
-                self.count_confirmations(sender, seq);
                 self.settle_confirmations();
             }
             Err(error) => {
@@ -197,88 +159,39 @@ impl Controller {
 
     /// `sender` applied `writer`'s write `seq`.
     pub(super) fn confirmed(&mut self, sender: Member, writer: Member, seq: u64) {
-        if let Some(confirming) = self.confirming.get_mut(&(writer, seq)) {
-            confirming.nodes.insert(sender.node);
+        if writer != self.settings.me {
+            return;
         }
-        if let Some(progress) = self.progress(writer, seq) {
+        if let Some(Pending {
+            applied: Some(progress),
+            ..
+        }) = self.pending.get_mut(&seq)
+        {
             progress.awaiting.remove(&sender);
         }
-        self.count_confirmations(writer, seq);
         self.settle_confirmations();
-    }
-
-    /// `sender` recorded `writer`'s write `seq` as durable.
-    pub(super) fn seen(&mut self, sender: Member, writer: Member, seq: u64) {
-        if let Some(progress) = self.progress(writer, seq) {
-            progress.seen.insert(sender.node);
-        }
-        self.settle_confirmations();
-    }
-
-    /// Our own write `seq`'s progress, if `writer` is us.
-    fn progress(&mut self, writer: Member, seq: u64) -> Option<&mut Progress> {
-        if writer != self.settings.me {
-            return None;
-        }
-        self.pending.get_mut(&seq)?.applied.as_mut()
-    }
-
-    /// The nodes a majority is counted of: the nodelist, or every node the
-    /// configuration knows if that is more.
-    fn cluster_size(&self) -> usize {
-        self.settings.nodelist.len().max(self.cib.nodes().count())
-    }
-
-    /// Once a majority of nodes applied the write, every member records it
-    /// as durable (persisted before anything else) and says so.
-    fn count_confirmations(&mut self, writer: Member, seq: u64) {
-        let size = self.cluster_size();
-        let Some(confirming) = self.confirming.get(&(writer, seq)) else {
-            return;
-        };
-        if confirming.nodes.len() * 2 <= size {
-            return;
-        }
-        if let Some(epoch) = confirming.epoch
-            && epoch > self.durable_epoch
-        {
-            self.durable_epoch = epoch;
-            if let Some(persisted) = self.persisted.as_mut() {
-                persisted.2 = epoch;
-            }
-            self.outputs
-                .push_back(crate::Output::PersistDurableEpoch(epoch));
-        }
-        self.confirming.remove(&(writer, seq));
-        let me = self.settings.me.node;
-        match self.progress(writer, seq) {
-            Some(progress) => {
-                progress.durable = true;
-                progress.seen.insert(me);
-            }
-            None => {
-                self.send(&Message::Seen { writer, seq });
-            }
-        }
     }
 
     /// Answers every applied write that every member of the view applied
-    /// (or left), once it is known durable or known not to become so.
+    /// (or left): durable when the view holds a majority.
     pub(super) fn settle_confirmations(&mut self) {
         let view: BTreeSet<Member> = self.view.iter().copied().collect();
-        let view_nodes: BTreeSet<NodeId> = view.iter().map(|m| m.node).collect();
-        let size = self.cluster_size();
         let mut done = Vec::new();
         for (seq, pending) in &mut self.pending {
             if let Some(progress) = &mut pending.applied {
                 progress.awaiting.retain(|m| view.contains(m));
-                let recorded = progress.seen.len() * 2 > size;
-                let could_be = progress.seen.union(&view_nodes).count() * 2 > size;
-                if progress.awaiting.is_empty() && (recorded || !progress.durable || !could_be) {
+                if progress.awaiting.is_empty() {
                     done.push(*seq);
                 }
             }
         }
+        let majority = self.view_has_majority();
+        let established = self.term.established == self.term.current;
+        if majority && !established {
+            // The term's confirmations are on their way; answer with them.
+            return;
+        }
+        let durable = majority && established;
         for seq in done {
             if let Some(Pending {
                 request,
@@ -287,7 +200,7 @@ impl Controller {
             }) = self.pending.remove(&seq)
             {
                 let mut written = progress.written;
-                written.without_quorum = !(progress.durable && progress.seen.len() * 2 > size);
+                written.without_quorum = !durable;
                 self.reply(request, Ok(written));
             }
         }
@@ -295,9 +208,10 @@ impl Controller {
 
     /// After a join round, the confirmations of our applied writes may
     /// have been delivered in a view the round superseded: answer them now,
-    /// as not durable if they survived the round and as interrupted if not.
+    /// if they survived the round (then every member holds them) and as
+    /// interrupted if not.
     pub(super) fn answer_after_round(&mut self) {
-        let size = self.cluster_size();
+        let durable = self.view_has_majority() && self.term.established == self.term.current;
         let applied: Vec<u64> = self
             .pending
             .iter()
@@ -319,12 +233,23 @@ impl Controller {
                 .is_none_or(|produced| self.lineage.contains(produced));
             if survived {
                 let mut written = progress.written;
-                written.without_quorum = !(progress.durable && progress.seen.len() * 2 > size);
+                written.without_quorum = !durable;
                 self.reply(request, Ok(written));
             } else {
                 self.reply(request, Err(RequestError::Interrupted));
             }
         }
+    }
+
+    /// The nodes a majority is counted of: the nodelist, or every node the
+    /// configuration knows if that is more.
+    pub(super) fn cluster_size(&self) -> usize {
+        self.settings.nodelist.len().max(self.cib.nodes().count())
+    }
+
+    /// Whether the view holds a majority of the cluster's nodes.
+    pub(super) fn view_has_majority(&self) -> bool {
+        self.member_nodes().len() * 2 > self.cluster_size()
     }
 
     /// A write sent in parts lost its first parts to a membership change.

@@ -10,7 +10,7 @@ use baton_cib::Cib;
 use baton_cib::xml::Style;
 use baton_controller::{
     Controller, Event, GroupEvent, LeaveReason, LrmEvent, Member, Millis, NodeId, OpRecord, Origin,
-    Output, Persisted, Request, RequestError, RequestId, Settings, Written,
+    Output, Persisted, Request, RequestError, RequestId, Settings, Term, Written,
 };
 
 pub struct Node {
@@ -22,9 +22,9 @@ pub struct Node {
 
 pub struct Cluster {
     pub nodes: BTreeMap<u32, Node>,
-    /// What each node persisted (configuration, durable epoch), kept
+    /// What each node persisted (configuration, term), kept
     /// across stops.
-    pub disks: BTreeMap<u32, (String, u64)>,
+    pub disks: BTreeMap<u32, (String, Term)>,
     /// Configurations each node kept after losing a join round.
     pub dropped: BTreeMap<u32, Vec<String>>,
     /// The operation history each node's lrmd answers with.
@@ -103,10 +103,10 @@ impl Cluster {
 
     /// Starts node `n`'s controller from what it persisted and joins it.
     pub fn start(&mut self, n: u32) {
-        let persisted = self.disks.get(&n).and_then(|(text, durable_epoch)| {
+        let persisted = self.disks.get(&n).and_then(|(text, term)| {
             Some(Persisted {
                 cib: Cib::parse(text).ok()?,
-                durable_epoch: *durable_epoch,
+                term: *term,
             })
         });
         self.next_pid += 1;
@@ -284,12 +284,12 @@ impl Cluster {
                 };
                 match output {
                     Output::GroupSend(payload) => node.outbox.push_back(payload),
-                    Output::PersistConfiguration { cib, durable_epoch } => {
-                        self.disks.insert(n, (cib, durable_epoch));
+                    Output::PersistConfiguration { cib, term } => {
+                        self.disks.insert(n, (cib, term));
                     }
-                    Output::PersistDurableEpoch(epoch) => {
+                    Output::PersistTerm(term) => {
                         if let Some(disk) = self.disks.get_mut(&n) {
-                            disk.1 = epoch;
+                            disk.1 = term;
                         }
                     }
                     Output::KeepDroppedConfiguration { cib, .. } => {

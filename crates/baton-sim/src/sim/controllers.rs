@@ -140,10 +140,10 @@ impl Simulation {
             node: slot.id,
             pid: slot.next_pid,
         };
-        let persisted = slot.disk.as_ref().and_then(|(text, durable_epoch)| {
+        let persisted = slot.disk.as_ref().and_then(|(text, term)| {
             Some(Persisted {
                 cib: Cib::parse(text).ok()?,
-                durable_epoch: *durable_epoch,
+                term: *term,
             })
         });
         let settings = Settings {
@@ -218,6 +218,7 @@ impl Simulation {
     ) -> Result<(), Violation> {
         let now = CMillis(self.now.0);
         let event = convert(event);
+        let node_id = self.nodes[node].id;
         let Some(controller) = self.nodes[node].controller.as_mut() else {
             return Ok(());
         };
@@ -236,9 +237,17 @@ impl Simulation {
             } else {
                 ""
             };
+            let text = String::from_utf8_lossy(payload.get(2..).unwrap_or_default());
+            let term = text
+                .split("\"term\":")
+                .nth(1)
+                .map(|t| t.chars().take_while(|c| *c != '}').collect::<String>())
+                .map(|t| format!(" saying term {t}"))
+                .unwrap_or_default();
             println!(
-                "{} n{} CONTROLLER gets {kind} from {sender}{round}",
-                self.now, self.nodes[node].id
+                "{} n{node_id} CONTROLLER gets {kind} from {sender}{round}{term} (term {:?})",
+                self.now,
+                controller.core.term()
             );
         }
         let controller = self.nodes[node].controller.as_mut().expect("checked above");
@@ -308,12 +317,12 @@ impl Simulation {
                         .unwrap_or_default();
                     self.carry_out_services(node, outputs)?;
                 }
-                Output::PersistConfiguration { cib, durable_epoch } => {
-                    slot.disk = Some((cib, durable_epoch));
+                Output::PersistConfiguration { cib, term } => {
+                    slot.disk = Some((cib, term));
                 }
-                Output::PersistDurableEpoch(epoch) => {
+                Output::PersistTerm(term) => {
                     if let Some(disk) = slot.disk.as_mut() {
-                        disk.1 = epoch;
+                        disk.1 = term;
                     }
                 }
                 Output::KeepDroppedConfiguration { cib, .. } => {
@@ -347,8 +356,10 @@ impl Simulation {
                         let cib = controller.core.cib().to_xml(Style::Compact);
                         let key = controller.prefix.map_or(0, |p| p.0);
                         println!(
-                            "{} n{} CONTROLLER round done ({key:x}), CIB {cib}",
-                            self.now, at.node
+                            "{} n{} CONTROLLER round done ({key:x}) term {:?}, CIB {cib}",
+                            self.now,
+                            at.node,
+                            controller.core.term()
                         );
                     }
                 }
