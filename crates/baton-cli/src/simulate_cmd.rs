@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use baton_cib::Cib;
-use baton_scheduler::unpack::{Cluster, NodeIdx};
+use baton_scheduler::EpochSeconds;
+use baton_scheduler::unpack::{Cluster, NodeIdx, format_timestamp, parse_timestamp};
 use baton_scheduler::{Action, Graph, Task};
 use clap::Args;
 
@@ -29,6 +30,10 @@ pub struct SimulateArgs {
     /// sorted as Pacemaker's regression files keep them.
     #[arg(short = 's', long = "show-scores")]
     pub show_scores: bool,
+    /// Judge the CIB as of this time (ISO 8601, e.g. `2024-01-31 12:00:00Z`)
+    /// instead of its `execution-date` or, without one, the time now.
+    #[arg(short = 't', long = "set-datetime", value_name = "DATETIME")]
+    pub set_datetime: Option<String>,
 }
 
 /// `--output json`: the summary lines as printed, with `-s` the score
@@ -56,7 +61,8 @@ struct ActionReport {
 pub fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<Code> {
     let path = &args.xml_file;
     let cib = read_cib(path)?;
-    let cluster = baton_scheduler::unpack::unpack(&cib, None)
+    let (now, origin) = evaluation_time(args, &cib)?;
+    let cluster = baton_scheduler::unpack::unpack(&cib, now)
         .with_context(|| format!("cannot schedule {}", path.display()))?;
     let schedule = if args.show_scores {
         baton_scheduler::schedule_with_scores
@@ -64,7 +70,7 @@ pub fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<Code> {
         baton_scheduler::schedule
     };
     let transition =
-        schedule(&cib, None).with_context(|| format!("cannot schedule {}", path.display()))?;
+        schedule(&cib, now).with_context(|| format!("cannot schedule {}", path.display()))?;
     let order = if args.simulate {
         Some(execution_order(&transition.graph)?)
     } else {
@@ -89,7 +95,15 @@ pub fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<Code> {
         Format::Text => {
             let agents = agents(&cib);
             let before = Snapshot::current(&cluster, &agents, unclean_online(&cib, &cluster));
-            let mut text = format!("Current cluster status:\n{}\n", before.render());
+            let mut text = String::new();
+            if origin == TimeOrigin::ExecutionDate {
+                let _ = writeln!(
+                    text,
+                    "Using the original execution date of: {}",
+                    format_timestamp(now.0)
+                );
+            }
+            let _ = write!(text, "Current cluster status:\n{}\n", before.render());
             // crm_simulate puts the scores between the status and the plan.
             if args.show_scores {
                 text.push_str("Allocation Scores:\n");
@@ -114,6 +128,35 @@ pub fn run(args: &SimulateArgs, format: Format) -> anyhow::Result<Code> {
         }
     }
     Ok(Code::Success)
+}
+
+/// Where the time the CIB is judged at came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TimeOrigin {
+    Given,
+    ExecutionDate,
+    WallClock,
+}
+
+/// `-t`, else the CIB's `execution-date`, else the time now: what
+/// `crm_simulate` uses as "now".
+fn evaluation_time(args: &SimulateArgs, cib: &Cib) -> anyhow::Result<(EpochSeconds, TimeOrigin)> {
+    if let Some(text) = &args.set_datetime {
+        let Some(t) = parse_timestamp(text) else {
+            bail!("`{text}` is not an ISO 8601 date and time; write it like 2024-01-31 12:00:00Z");
+        };
+        return Ok((EpochSeconds(t), TimeOrigin::Given));
+    }
+    if let Some(t) =
+        baton_scheduler::execution_date(cib).context("the CIB's execution-date is not a date")?
+    {
+        return Ok((t, TimeOrigin::ExecutionDate));
+    }
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("the system clock is set before 1970")?;
+    let now = i64::try_from(since_epoch.as_secs()).context("the system clock is out of range")?;
+    Ok((EpochSeconds(now), TimeOrigin::WallClock))
 }
 
 fn read_cib(path: &Path) -> anyhow::Result<Cib> {

@@ -1,7 +1,7 @@
 //! The scheduler: a pure function from a CIB (configuration plus status)
 //! to an action graph and the Transition Summary `crm_simulate` would
-//! print. No I/O and no clock: "now" is the CIB's `execution-date` or a
-//! parameter, so the same input always gives the same output.
+//! print. No I/O and no clock: "now" is a parameter, so the same input
+//! always gives the same output.
 //!
 //! Stages, each in its own module: [`unpack`] (nodes, resources, history,
 //! fail counts), [`placement`] (scores and node choice), [`actions`]
@@ -38,24 +38,36 @@ pub struct Transition {
     pub scores: Vec<placement::score_log::ScoreLine>,
 }
 
-/// Schedules `cib`. `now_s` (seconds since the epoch) overrides the CIB's
-/// `execution-date`. `Transition::scores` stays empty.
-pub fn schedule(cib: &Cib, now_s: Option<i64>) -> Result<Transition, SchedulerError> {
-    schedule_inner(cib, now_s, false)
+/// A wall-clock instant in whole seconds since the Unix epoch: the "now"
+/// that failure-timeout expiry and date rules are judged against. The
+/// scheduler never reads a clock; the caller passes the time in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EpochSeconds(pub i64);
+
+/// When a saved scheduler input was calculated (the `execution-date` the
+/// controller stamps on it), if it records one: replaying such a file
+/// should judge it at that time, as `crm_simulate` does.
+pub fn execution_date(cib: &Cib) -> Result<Option<EpochSeconds>, SchedulerError> {
+    Ok(cib.execution_date()?.map(EpochSeconds))
+}
+
+/// Schedules `cib` as of `now`. `Transition::scores` stays empty.
+pub fn schedule(cib: &Cib, now: EpochSeconds) -> Result<Transition, SchedulerError> {
+    schedule_inner(cib, now, false)
 }
 
 /// Like [`schedule`], and also records the allocation and promotion scores
 /// (`crm_simulate -s`); on large clusters that costs more than scheduling.
-pub fn schedule_with_scores(cib: &Cib, now_s: Option<i64>) -> Result<Transition, SchedulerError> {
-    schedule_inner(cib, now_s, true)
+pub fn schedule_with_scores(cib: &Cib, now: EpochSeconds) -> Result<Transition, SchedulerError> {
+    schedule_inner(cib, now, true)
 }
 
 fn schedule_inner(
     cib: &Cib,
-    now_s: Option<i64>,
+    now: EpochSeconds,
     record_scores: bool,
 ) -> Result<Transition, SchedulerError> {
-    let cluster = unpack::unpack(cib, now_s)?;
+    let cluster = unpack::unpack(cib, now)?;
     let assignment = placement::assign(&cluster, record_scores);
     let plans = actions::plan(&cluster, &assignment);
     let fenced = actions::fence_targets(&cluster);

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use baton_scheduler::EpochSeconds;
 use baton_scheduler::conformance::{default_cases_dir, run_all};
 
 #[test]
@@ -51,8 +52,9 @@ fn scheduling_is_deterministic() {
         let path = dir.join("xml").join(format!("{name}.xml"));
         let xml = std::fs::read_to_string(&path).expect("case readable");
         let cib = baton_cib::Cib::parse(&xml).expect("case parses");
-        let a = baton_scheduler::schedule(&cib, None).expect("schedules");
-        let b = baton_scheduler::schedule(&cib, None).expect("schedules");
+        let now = EpochSeconds(1_700_000_000);
+        let a = baton_scheduler::schedule(&cib, now).expect("schedules");
+        let b = baton_scheduler::schedule(&cib, now).expect("schedules");
         assert_eq!(a.summary, b.summary, "{name}");
         assert_eq!(format!("{:?}", a.graph), format!("{:?}", b.graph), "{name}");
         assert!(

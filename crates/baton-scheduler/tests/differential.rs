@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use baton_scheduler::conformance::expected_summary;
+use baton_scheduler::conformance::{expected_summary, wall_clock};
 
 /// Seeds checked on every run; each is one small random cluster.
 const SEEDS: std::ops::Range<u64> = 0..200;
@@ -80,7 +80,7 @@ fn pacemaker_summary(path: &Path) -> Result<Vec<String>, String> {
 fn our_summary(xml: &str) -> Result<Vec<String>, String> {
     let cib = baton_cib::Cib::parse(xml).map_err(|e| format!("our CIB parser: {e}"))?;
     let transition =
-        baton_scheduler::schedule(&cib, None).map_err(|e| format!("our scheduler: {e}"))?;
+        baton_scheduler::schedule(&cib, wall_clock()).map_err(|e| format!("our scheduler: {e}"))?;
     Ok(transition.summary.iter().map(|l| normalize(l)).collect())
 }
 

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use baton_scheduler::conformance::{default_cases_dir, run_all};
+use baton_scheduler::conformance::{default_cases_dir, run_all, wall_clock};
 
 #[test]
 fn core_tier_scores_pass_count_never_drops_below_the_floor() {
@@ -37,7 +37,7 @@ fn a_cold_group_binds_later_members_to_the_first_ones_node() {
     let path = default_cases_dir().join("xml").join("group1.xml");
     let xml = std::fs::read_to_string(&path).expect("case readable");
     let cib = baton_cib::Cib::parse(&xml).expect("case parses");
-    let t = baton_scheduler::schedule_with_scores(&cib, None).expect("schedules");
+    let t = baton_scheduler::schedule_with_scores(&cib, wall_clock()).expect("schedules");
     let lines: Vec<String> = t.scores.iter().map(ToString::to_string).collect();
     for want in [
         "pcmk__group_assign: rsc1 allocation score on node2: 0",

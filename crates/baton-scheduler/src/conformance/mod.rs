@@ -117,6 +117,15 @@ fn simulated_time(dir: &Path, name: &str) -> Result<Option<i64>, ConformanceErro
         .and_then(crate::unpack::parse_timestamp))
 }
 
+/// The time now, as `crm_simulate` uses it for an input without an
+/// `execution-date`.
+pub fn wall_clock() -> crate::EpochSeconds {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    crate::EpochSeconds(i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// Schedules one case (input only) and compares.
 pub fn run_case(dir: &Path, name: &str) -> Result<CaseResult, ConformanceError> {
     let xml_path = dir.join("xml").join(format!("{name}.xml"));
@@ -127,10 +136,16 @@ pub fn run_case(dir: &Path, name: &str) -> Result<CaseResult, ConformanceError> 
     let expected = expected_summary(&read(&dir.join("summary").join(format!("{name}.summary")))?);
     let expected_scores =
         scores::expected_scores(&read(&dir.join("scores").join(format!("{name}.scores")))?);
-    let now = simulated_time(dir, name)?;
+    let simulated = simulated_time(dir, name)?;
     let outcome = baton_cib::Cib::parse(&xml)
         .map_err(crate::SchedulerError::from)
-        .and_then(|cib| crate::schedule_with_scores(&cib, now));
+        .and_then(|cib| {
+            let now = match simulated {
+                Some(t) => crate::EpochSeconds(t),
+                None => crate::execution_date(&cib)?.unwrap_or_else(wall_clock),
+            };
+            crate::schedule_with_scores(&cib, now)
+        });
     let (raw, actual_scores, error) = match outcome {
         Ok(t) => (t.summary, scores::actual_scores(&t.scores), None),
         Err(e) => (Vec::new(), BTreeSet::new(), Some(e.to_string())),

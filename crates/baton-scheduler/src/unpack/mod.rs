@@ -19,7 +19,7 @@ mod utilization;
 
 pub use utilization::Utilization;
 
-pub use dates::parse_timestamp;
+pub use dates::{format_timestamp, parse_timestamp};
 pub use digest::{DefinitionChange, ParamSet};
 pub use history::{OnFail, Role, RscStatus};
 pub use nodes::{NodeInfo, NodeState};
@@ -187,15 +187,10 @@ impl Cluster {
     }
 }
 
-/// Reads the whole working set. `now_s` overrides the CIB's
-/// `execution-date`; with neither, time-based expiry is off (now = 0 would
-/// expire everything, so we use the far future's opposite: never expire).
-pub fn unpack(cib: &Cib, now_s: Option<i64>) -> Result<Cluster, SchedulerError> {
+/// Reads the whole working set as of `now`.
+pub fn unpack(cib: &Cib, now: crate::EpochSeconds) -> Result<Cluster, SchedulerError> {
     let options = options::read(cib)?;
-    let now_s = match now_s {
-        Some(n) => n,
-        None => cib.execution_date()?.unwrap_or(i64::MAX / 2),
-    };
+    let now_s = now.0;
     let have_quorum = cib.have_quorum()?.unwrap_or(false);
     let nodes = nodes::read(cib, &options, now_s)?;
     let mut cluster = Cluster {
