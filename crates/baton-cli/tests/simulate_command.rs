@@ -127,11 +127,41 @@ fn json_output_lists_the_summary_and_the_actions() {
             .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")),
         Some("* Start child_rsc1 ( node1 )".to_owned())
     );
+    // Probes of the three members on both nodes, their starts, and the
+    // group's start and running milestones.
     let actions = report["actions"].as_array().expect("action list");
-    assert_eq!(actions.len(), 3);
-    assert_eq!(actions[0]["task"], "start");
-    assert_eq!(actions[0]["resource"], "child_rsc1");
-    assert_eq!(actions[0]["node"], "node1");
+    assert_eq!(actions.len(), 11, "{actions:#?}");
+    let position = |id: &serde_json::Value| actions.iter().position(|a| a["id"] == *id);
+    for (at, a) in actions.iter().enumerate() {
+        for input in a["inputs"].as_array().expect("inputs") {
+            assert!(
+                position(input).is_some_and(|p| p < at),
+                "{} runs before its input {input}",
+                a["key"]
+            );
+        }
+    }
+    let start = actions
+        .iter()
+        .find(|a| a["key"] == "child_rsc1_start_0")
+        .expect("child_rsc1 starts");
+    assert_eq!(start["node"], "node1");
+    let waits_for: Vec<&serde_json::Value> = start["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| &actions[position(i).expect("known input")]["key"])
+        .collect();
+    assert_eq!(
+        waits_for.len(),
+        3,
+        "the start waits for both probes and the group's start: {waits_for:?}"
+    );
+    assert!(
+        waits_for
+            .iter()
+            .all(|k| *k == "child_rsc1_monitor_0" || *k == "rsc1_start_0")
+    );
 }
 
 #[test]
@@ -407,4 +437,84 @@ fn failures_expire_at_the_time_given_or_recorded_not_never() {
         "{}",
         stderr(&out)
     );
+}
+
+/// `operation key@node` of every action of a transition graph XML, with
+/// clone instance numbers removed (they are not stable identities), and
+/// the ids its triggers name that are not actions of the graph.
+fn graph_labels(xml: &str) -> (Vec<String>, Vec<String>) {
+    let doc = baton_cib::xml::Document::parse(xml).expect("graph XML parses");
+    let root = doc.root_ref();
+    fn action(synapse: baton_cib::xml::ElementRef<'_>) -> baton_cib::xml::ElementRef<'_> {
+        synapse
+            .first_child("action_set")
+            .and_then(|s| s.children().next())
+            .expect("a synapse has an action")
+    }
+    let mut labels = Vec::new();
+    let mut ids = Vec::new();
+    for synapse in root.children_named("synapse") {
+        let a = action(synapse);
+        let key: String = a
+            .attr("operation_key")
+            .unwrap_or("")
+            .split(':')
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part.to_owned()
+                } else {
+                    part.trim_start_matches(|c: char| c.is_ascii_digit())
+                        .to_owned()
+                }
+            })
+            .collect();
+        labels.push(format!(
+            "{} {key}@{}",
+            a.attr("operation").unwrap_or(""),
+            a.attr("on_node").unwrap_or("")
+        ));
+        ids.push(a.attr("id").unwrap_or("").to_owned());
+    }
+    labels.sort();
+    let dangling = root
+        .descendants()
+        .filter(|e| e.name() == "trigger")
+        .filter_map(|t| t.children().next())
+        .filter_map(|a| a.attr("id"))
+        .filter(|id| !ids.iter().any(|i| i == id))
+        .map(str::to_owned)
+        .collect();
+    (labels, dangling)
+}
+
+#[test]
+fn save_graph_writes_the_transition_graph_pacemaker_writes() {
+    let main = cases_dir().join("..");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["group1", "594", "order1", "clone-no-shuffle", "notify-0"] {
+        let cib = main.join("xml").join(format!("{name}.xml"));
+        let graph = dir.path().join(format!("{name}.xml"));
+        let out = baton(&[
+            "simulate",
+            "-x",
+            cib.to_str().expect("utf-8"),
+            "-G",
+            graph.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        let ours = std::fs::read_to_string(&graph).expect("the graph was written");
+        let theirs = std::fs::read_to_string(main.join("exp").join(format!("{name}.exp")))
+            .expect("the expected graph");
+        let (our_labels, dangling) = graph_labels(&ours);
+        assert_eq!(our_labels, graph_labels(&theirs).0, "{name}: actions");
+        assert!(
+            dangling.is_empty(),
+            "{name}: inputs outside the graph: {dangling:?}"
+        );
+        assert!(
+            ours.starts_with("<transition_graph cluster-delay=\"60s\" stonith-timeout=\"60s\""),
+            "{name}: {ours}"
+        );
+    }
 }

@@ -6,17 +6,16 @@
 //! Stages, each in its own module: [`unpack`] (nodes, resources, history,
 //! fail counts), [`placement`] (scores and node choice), [`actions`]
 //! (per-resource plans, order propagation, the graph) and [`summary`].
-//! [`conformance`] runs Pacemaker's regression cases against it.
 
 pub mod actions;
-pub mod conformance;
+pub mod graph;
 pub mod placement;
 pub mod summary;
 pub mod unpack;
 
 use baton_cib::Cib;
 
-pub use actions::{Action, ActionId, Graph, Task};
+pub use graph::{Action, ActionId, ActionKind, Graph, NodeRef, ResourceRef, Task};
 
 /// Why a CIB could not be scheduled.
 #[derive(Debug, thiserror::Error)]
@@ -71,8 +70,9 @@ fn schedule_inner(
     let assignment = placement::assign(&cluster, record_scores);
     let plans = actions::plan(&cluster, &assignment);
     let fenced = actions::fence_targets(&cluster);
-    let graph = actions::graph::build(&cluster, &plans, &fenced);
-    let summary = summary::render(&cluster, &graph, &assignment.order);
+    let changes = actions::changes::build(&cluster, &plans, &fenced);
+    let summary = summary::render(&cluster, &changes, &assignment.order);
+    let graph = graph::build(&cluster, &changes, &assignment);
     let scores = placement::score_log::sorted(assignment.score_lines);
     Ok(Transition {
         graph,

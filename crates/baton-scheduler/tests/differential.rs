@@ -7,7 +7,19 @@
 use std::path::Path;
 use std::process::Command;
 
-use baton_scheduler::conformance::{expected_summary, wall_clock};
+/// The conformance runner's modules, shared with the `baton-conformance`
+/// binary; each test uses part of them.
+#[allow(dead_code)]
+#[path = "../src/bin/baton-conformance/corpus.rs"]
+mod corpus;
+#[allow(dead_code)]
+#[path = "../src/bin/baton-conformance/graph_check.rs"]
+mod graph_check;
+#[allow(dead_code)]
+#[path = "../src/bin/baton-conformance/scores.rs"]
+mod scores;
+
+use corpus::{expected_summary, wall_clock};
 
 /// Seeds checked on every run; each is one small random cluster.
 const SEEDS: std::ops::Range<u64> = 0..200;

@@ -2,10 +2,10 @@
 //! orderings that make one resource's start force another's restart or
 //! block it, and the action graph the DC will execute.
 
-pub mod graph;
+pub mod changes;
 mod orders;
 
-pub use graph::{Action, ActionId, Graph, Task};
+pub use changes::{Change, ChangeId, Changes, Verb};
 
 use std::collections::BTreeMap;
 
@@ -151,7 +151,7 @@ pub fn plan(cluster: &Cluster, a: &Assignment) -> BTreeMap<RscIdx, Plan> {
             }
         }
         // What requires nothing may run without quorum.
-        let freeze = if rsc.meta.requires_nothing {
+        let freeze = if rsc.meta.requires == crate::unpack::Requires::Nothing {
             Freeze::None
         } else {
             freeze

@@ -1,9 +1,9 @@
-//! The Transition Summary, read back from the action graph in the layout
+//! The Transition Summary, read back from the decided changes in the layout
 //! `crm_simulate` prints: fencing first, then one line per resource in
 //! the order placement considered them (priority, then configuration),
 //! columns padded to the longest entry.
 
-use crate::actions::{Graph, Task};
+use crate::actions::{Changes, Verb};
 use crate::unpack::{Cluster, Role, RscIdx, RscKind};
 
 /// One summary line before padding.
@@ -25,16 +25,18 @@ fn role_word(role: Role) -> &'static str {
     }
 }
 
-fn lines_for(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Vec<Line> {
+fn lines_for(cluster: &Cluster, changes: &Changes, r: RscIdx) -> Vec<Line> {
     let rsc = cluster.rsc(r);
     let name = |n: crate::unpack::NodeIdx| cluster.node(n).uname.clone();
-    let acts: Vec<_> = graph.actions_of(r).collect();
-    let stops: Vec<_> = acts.iter().filter(|a| a.task == Task::Stop).collect();
-    let start = acts.iter().find(|a| a.task == Task::Start && !a.blocked);
-    let blocked = acts.iter().find(|a| a.task == Task::Start && a.blocked);
-    let promote = acts.iter().any(|a| a.task == Task::Promote);
-    let demote = acts.iter().any(|a| a.task == Task::Demote);
-    let reload = acts.iter().find(|a| a.task == Task::Reload);
+    let acts: Vec<_> = changes.actions_of(r).collect();
+    let stops: Vec<_> = acts.iter().filter(|a| a.task == Verb::Stop).collect();
+    let start = acts.iter().find(|a| a.task == Verb::Start && !a.blocked);
+    let blocked = acts
+        .iter()
+        .find(|a| a.task == Verb::Start && a.blocked && !a.silent);
+    let promote = acts.iter().any(|a| a.task == Verb::Promote);
+    let demote = acts.iter().any(|a| a.task == Verb::Demote);
+    let reload = acts.iter().find(|a| a.task == Verb::Reload);
     let cur_role = rsc.status.role();
     let promotable = matches!(cur_role, Role::Promoted | Role::Unpromoted);
     let next_role = if promote {
@@ -105,7 +107,7 @@ fn lines_for(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Vec<Line> {
                 "Move"
             };
             let blocker = if verb == "Migrate" {
-                unmigratable_predecessor(cluster, graph, r)
+                unmigratable_predecessor(cluster, changes, r)
             } else {
                 None
             };
@@ -202,7 +204,7 @@ fn lines_for(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Vec<Line> {
 
 /// A healthy primitive that may migrate moves live, unless its old node
 /// is being fenced (there is nothing left to migrate from).
-fn migrates(cluster: &Cluster, r: RscIdx, stop: &crate::actions::Action) -> bool {
+fn migrates(cluster: &Cluster, r: RscIdx, stop: &crate::actions::Change) -> bool {
     let rsc = cluster.rsc(r);
     let in_clone = rsc
         .parent
@@ -212,7 +214,7 @@ fn migrates(cluster: &Cluster, r: RscIdx, stop: &crate::actions::Action) -> bool
 
 /// In a group, a member may migrate only if every member before it that
 /// moves migrates too; the first one that cannot is named.
-fn unmigratable_predecessor(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Option<String> {
+fn unmigratable_predecessor(cluster: &Cluster, changes: &Changes, r: RscIdx) -> Option<String> {
     let parent = cluster.rsc(r).parent?;
     let RscKind::Group { members } = &cluster.rsc(parent).kind else {
         return None;
@@ -221,19 +223,19 @@ fn unmigratable_predecessor(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Opti
         .iter()
         .take_while(|&&m| m != r)
         .find(|&&m| {
-            graph
+            changes
                 .actions_of(m)
-                .find(|a| a.task == Task::Stop)
+                .find(|a| a.task == Verb::Stop)
                 .is_some_and(|stop| !migrates(cluster, m, stop))
         })
         .map(|&m| cluster.rsc(m).id.clone())
 }
 
 /// The summary lines (without the `Transition Summary:` header).
-pub fn render(cluster: &Cluster, graph: &Graph, order: &[RscIdx]) -> Vec<String> {
+pub fn render(cluster: &Cluster, changes: &Changes, order: &[RscIdx]) -> Vec<String> {
     let mut out = Vec::new();
     // crm_simulate lists fencing in reverse node order.
-    for (n, why) in graph.fence_reason.iter().rev() {
+    for (n, why) in changes.fence_reason.iter().rev() {
         out.push(format!(
             "  * Fence ({}) {} '{}'",
             cluster.options.fencing_action,
@@ -247,7 +249,7 @@ pub fn render(cluster: &Cluster, graph: &Graph, order: &[RscIdx]) -> Vec<String>
     }
     let lines: Vec<Line> = primitives
         .into_iter()
-        .flat_map(|r| lines_for(cluster, graph, r))
+        .flat_map(|r| lines_for(cluster, changes, r))
         .collect();
     let rsc_w = lines.iter().map(|l| l.rsc.len()).max().unwrap_or(0);
     let det_w = lines.iter().map(|l| l.details.len()).max().unwrap_or(0);

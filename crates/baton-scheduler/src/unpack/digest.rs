@@ -113,6 +113,26 @@ impl ParamSet {
     }
 }
 
+impl ParamSet {
+    /// Whether a recurring operation recorded with digest `recorded` was
+    /// started with today's parameters. Its digest also covers its timeout
+    /// (in ms), so a changed timeout restarts it too.
+    pub fn recurring_unchanged(
+        &self,
+        name: &str,
+        interval_ms: u64,
+        timeout_ms: u64,
+        recorded: &str,
+    ) -> bool {
+        let mut all = self.params.clone();
+        if let Some(extra) = self.op_params.get(&(name.to_owned(), interval_ms)) {
+            all.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        all.insert("CRM_meta_timeout".to_owned(), timeout_ms.to_string());
+        digest(&all) == recorded
+    }
+}
+
 fn escape(v: &str) -> String {
     let mut s = String::with_capacity(v.len());
     for c in v.chars() {

@@ -4,12 +4,15 @@
 //! resource runs, in which role, and what its failures mean; then fail
 //! counts (see `failcounts`).
 
+use baton_cib::model::LrmRscOp;
 use baton_cib::{Cib, Score};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::digest::DefinitionChange;
+use super::operations::{Agent, RunConfig};
 use super::replay::{ReplayCtx, definition_change, replay, sorted_ops};
-use super::resources::{MultipleActive, Rsc, RscKind, RscMeta};
+use super::resources::{MultipleActive, Requires, Rsc, RscKind, RscMeta};
 use super::{Cluster, NodeIdx, NodeState, RscIdx};
 use crate::SchedulerError;
 
@@ -58,6 +61,26 @@ pub struct RscStatus {
     /// The name its history has on each node where it runs: an anonymous
     /// instance may be recorded under another instance number.
     pub history_name: BTreeMap<NodeIdx, String>,
+    /// Nodes where its history is recorded: its state there is known, so
+    /// it needs no probe there.
+    pub known_on: BTreeSet<NodeIdx>,
+    /// The id the nodes know it by, when that differs from its own (an
+    /// anonymous clone instance is recorded under the primitive's id).
+    pub history_id: Option<String>,
+    /// Recurring operations recorded since it last started, by node.
+    pub recurring: BTreeMap<NodeIdx, Vec<RecurringRecord>>,
+}
+
+/// A recurring operation in a node's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecurringRecord {
+    pub name: String,
+    pub interval_ms: u64,
+    pub call_id: Option<i64>,
+    /// The parameter digest it was started with.
+    pub digest: Option<String>,
+    /// Still being started (its result is not in yet).
+    pub pending: bool,
 }
 
 impl RscStatus {
@@ -185,7 +208,7 @@ fn orphan_name(cluster: &Cluster, lrm_id: &str) -> String {
     format!("{base}:{numbered}")
 }
 
-fn orphan(cluster: &mut Cluster, id: &str, class: &str) -> RscIdx {
+fn orphan(cluster: &mut Cluster, id: &str, agent: Agent) -> RscIdx {
     let i = RscIdx(cluster.rscs.len());
     let base = id.split_once(':').map_or(id, |(b, _)| b);
     cluster.rscs.push(Rsc {
@@ -193,7 +216,10 @@ fn orphan(cluster: &mut Cluster, id: &str, class: &str) -> RscIdx {
         base_id: base.to_owned(),
         kind: RscKind::Primitive,
         parent: None,
-        class: class.to_owned(),
+        run: Arc::new(RunConfig {
+            agent,
+            ..RunConfig::default()
+        }),
         meta: RscMeta {
             priority: 0,
             stickiness: Score::ZERO,
@@ -202,7 +228,7 @@ fn orphan(cluster: &mut Cluster, id: &str, class: &str) -> RscIdx {
             migration_threshold: i64::from(Score::INFINITY_VALUE),
             failure_timeout_s: 0,
             allow_migrate: false,
-            requires_nothing: false,
+            requires: Requires::Quorum,
             multiple_active: MultipleActive::StopStart,
             ordered: true,
             allow_unhealthy_nodes: false,
@@ -231,6 +257,69 @@ fn orphan(cluster: &mut Cluster, id: &str, class: &str) -> RscIdx {
         None => cluster.top.push(i),
     }
     i
+}
+
+/// Records that `idx`'s state on `node` is known (and so its anonymous
+/// clone's, and the cloned group's), and under which id.
+fn note_known(cluster: &mut Cluster, idx: RscIdx, node: NodeIdx, lrm_id: &str, active: bool) {
+    let mut at = Some(idx);
+    while let Some(i) = at {
+        cluster.rscs[i.0].status.known_on.insert(node);
+        let unique = clone_of(cluster, i).is_some_and(|c| c.unique);
+        at = if unique { None } else { cluster.rsc(i).parent };
+    }
+    let rsc = &mut cluster.rscs[idx.0];
+    if lrm_id != rsc.id {
+        rsc.status.history_id = Some(lrm_id.to_owned());
+    }
+    let status = &mut rsc.status;
+    // Instance numbers in the history of a stopped instance are left over
+    // from old clusters; they name nothing now.
+    if !active && status.history_id.as_ref().is_some_and(|h| h.contains(':')) {
+        status.history_id = None;
+    }
+}
+
+/// The recurring operations recorded since the last start (or since the
+/// start of the history, when it records none), unless a later stop ended
+/// them.
+fn recurring_since_start(ops: &[LrmRscOp<'_>]) -> Vec<RecurringRecord> {
+    let mut start = None;
+    let mut stop = None;
+    let mut implied_by_monitor = None;
+    let mut implied_by_role_change = None;
+    for (i, op) in ops.iter().enumerate() {
+        let done = op.op_status().ok().flatten() == Some(0);
+        match op.operation().unwrap_or("") {
+            "stop" if done => stop = Some(i),
+            "start" | "migrate_from" => start = Some(i),
+            "monitor"
+                if implied_by_monitor <= stop
+                    && matches!(op.rc_code().ok().flatten(), Some(0 | 8)) =>
+            {
+                implied_by_monitor = Some(i);
+            }
+            "promote" | "demote" => implied_by_role_change = Some(i),
+            _ => {}
+        }
+    }
+    let start = start.or(implied_by_role_change).or(implied_by_monitor);
+    if start < stop {
+        return Vec::new();
+    }
+    ops.iter()
+        .skip(start.unwrap_or(0))
+        .filter_map(|op| {
+            let interval_ms = op.interval_ms().ok().filter(|i| *i > 0)?;
+            Some(RecurringRecord {
+                name: op.operation().unwrap_or("").to_owned(),
+                interval_ms,
+                call_id: op.call_id().ok().flatten(),
+                digest: op.op_digest().map(str::to_owned),
+                pending: op.op_status().ok().flatten() == Some(-1),
+            })
+        })
+        .collect()
 }
 
 pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
@@ -271,7 +360,7 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
                         base_id: lrm_id.to_owned(),
                         kind: RscKind::Primitive,
                         parent: None,
-                        class: String::new(),
+                        run: Arc::default(),
                         meta: RscMeta {
                             priority: 0,
                             stickiness: Score::ZERO,
@@ -280,7 +369,7 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
                             migration_threshold: 0,
                             failure_timeout_s: 0,
                             allow_migrate: false,
-                            requires_nothing: false,
+                            requires: Requires::Quorum,
                             multiple_active: MultipleActive::StopStart,
                             ordered: true,
                             allow_unhealthy_nodes: false,
@@ -300,10 +389,16 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
                 Some(i) => i,
                 None if active => {
                     let name = orphan_name(cluster, lrm_id);
-                    orphan(cluster, &name, lrm.class().unwrap_or(""))
+                    let agent = Agent {
+                        class: lrm.class().unwrap_or("").to_owned(),
+                        provider: lrm.provider().map(str::to_owned),
+                        kind: lrm.agent().unwrap_or("").to_owned(),
+                    };
+                    orphan(cluster, &name, agent)
                 }
                 None => continue,
             };
+            note_known(cluster, idx, node, lrm_id, active);
             let fence_reason = format!("{} failed there", cluster.rsc(idx).id);
             // Fencing the node will settle whatever was stuck on it.
             let fenceable =
@@ -317,6 +412,9 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
             }
             rsc.status.running.push((node, role));
             rsc.status.history_name.insert(node, lrm_id.to_owned());
+            rsc.status
+                .recurring
+                .insert(node, recurring_since_start(&ops));
             if let Some(change) = definition_change(&ops, rsc) {
                 rsc.status.definition_change.insert(node, change);
             }
