@@ -12,6 +12,7 @@
 //! that are optional or cannot run are left out.
 
 mod apply;
+mod cleanup;
 mod create;
 pub(crate) mod engine;
 mod fencing;
@@ -191,11 +192,13 @@ pub fn build(cluster: &Cluster, changes: &Changes, assignment: &Assignment) -> G
     for &r in &cluster.top {
         internal_constraints(&mut eng, r);
     }
+    let mut redefined = std::collections::BTreeSet::new();
     for &p in &primitives {
-        recurring::known(&mut eng, p);
+        recurring::known(&mut eng, p, &mut redefined);
     }
     let assigned = eng.assigned.clone();
     probes::schedule(&mut eng, &|r| assigned.get(r.0).copied().flatten());
+    cleanup::schedule(&mut eng, &redefined);
     let mut notifications = BTreeMap::new();
     for &r in &cluster.top {
         create_actions(&mut eng, &inputs, &courses, r, &mut notifications);

@@ -287,15 +287,15 @@ fn notify_instance(
             eng.act_mut(a).meta.extend(keys.clone());
         }
     }
-    let id = eng.rsc_id(p).to_owned();
-    let listed = |l: &BTreeSet<Entry>| l.iter().any(|(r, _)| *r == id);
-    let skip = match task {
-        "start" => !listed(&lists.start),
-        "promote" => !listed(&lists.promote),
-        "demote" => !listed(&lists.demote),
+    // Nothing to tell when no instance does it (a stop may be implied by
+    // fencing and is told anyway).
+    let nothing_done = match task {
+        "start" => lists.start.is_empty(),
+        "promote" => lists.promote.is_empty(),
+        "demote" => lists.demote.is_empty(),
         _ => false,
     };
-    if skip && task != "stop" {
+    if nothing_done {
         return;
     }
     let rsc = eng.cluster.rsc(p);

@@ -11,6 +11,13 @@ use super::meta::action_meta;
 use super::{Action, ActionId, ActionKind, Graph, GraphSettings, NodeRef, ResourceRef};
 use crate::unpack::{NodeState, RscIdx, RscKind};
 
+/// Whether the cluster may act on `r`: a failure that blocks a resource
+/// leaves it unmanaged.
+fn managed(eng: &Engine<'_>, r: RscIdx) -> bool {
+    let rsc = eng.cluster.rsc(r);
+    rsc.meta.managed && !rsc.status.blocked
+}
+
 /// Whether `a` belongs in the graph at all.
 fn in_graph(eng: &Engine<'_>, a: ActIdx) -> bool {
     let act = eng.act(a);
@@ -20,9 +27,10 @@ fn in_graph(eng: &Engine<'_>, a: ActIdx) -> bool {
     if act.flags.has(Flags::OPTIONAL) && !act.flags.has(Flags::ALWAYS_IN_GRAPH) {
         return false;
     }
-    // Nothing is done to an unmanaged resource but monitoring it.
+    // Nothing is done to an unmanaged (or blocked) resource but
+    // monitoring it.
     if let Some(r) = act.rsc
-        && !eng.cluster.rsc(r).meta.managed
+        && !managed(eng, r)
         && act.task != Task::Monitor
         && act.interval_ms == 0
     {
@@ -65,7 +73,7 @@ fn input_counts(
         && fr != tr
         && first.task == Task::Stop
         && eng.is_clone(tr)
-        && !eng.cluster.rsc(fr).meta.managed
+        && !managed(eng, fr)
         && eng.cluster.rsc(fr).status.failed
     {
         return false;
@@ -137,7 +145,7 @@ fn describe(eng: &Engine<'_>, a: ActIdx, id: ActionId, inputs: Vec<ActionId>) ->
             t => t.name().to_owned(),
         };
         meta = action_meta(cluster, rsc, &task_name, act.interval_ms);
-        if kind == ActionKind::ResourceOp {
+        if kind != ActionKind::Pseudo {
             params.clone_from(&rsc.run.params);
             if let Some(op) = rsc.run.find(&task_name, act.interval_ms) {
                 params.extend(op.params.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -152,7 +160,7 @@ fn describe(eng: &Engine<'_>, a: ActIdx, id: ActionId, inputs: Vec<ActionId>) ->
     }
     let resource = act
         .rsc
-        .filter(|_| kind == ActionKind::ResourceOp)
+        .filter(|_| kind != ActionKind::Pseudo)
         .map(|r| resource_ref(eng, r, history_id.as_deref()));
     let downed = match act.task {
         Task::DoShutdown => node.iter().map(|n| n.id.clone()).collect(),

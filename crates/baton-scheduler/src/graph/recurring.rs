@@ -4,6 +4,8 @@
 //! the resource (re)starts, or when its parameters changed. A running
 //! monitor for another role, or one no longer configured, is cancelled.
 
+use std::collections::BTreeSet;
+
 use super::create::Course;
 use super::engine::{ActIdx, Engine, Flags, Rel, Task, op_key};
 use super::meta::timeout_ms;
@@ -11,16 +13,19 @@ use crate::unpack::{NodeIdx, Role, RscIdx};
 
 /// The monitors running on online nodes, as optional actions; those whose
 /// configuration changed are marked for rescheduling, and those no longer
-/// configured (or on a node in maintenance) cancelled.
-pub fn known(eng: &mut Engine<'_>, r: RscIdx) {
+/// configured (or on a node in maintenance) cancelled. Where a monitor's
+/// definition changed, `(r, node)` goes into `changed`.
+pub fn known(eng: &mut Engine<'_>, r: RscIdx, changed: &mut BTreeSet<(RscIdx, NodeIdx)>) {
     let cluster = eng.cluster;
     let rsc = cluster.rsc(r);
+    // A removed resource's configuration is gone: nothing to check it with.
+    let check = !rsc.orphan;
     for (&node, records) in &rsc.status.recurring {
         let n = cluster.node(node);
         if !n.is_online() {
             continue;
         }
-        let checked = (n.can_run() || n.maintenance) && !n.is_unclean();
+        let checked = check && (n.can_run() || n.maintenance) && !n.is_unclean();
         for record in records {
             let key = op_key(&rsc.id, &record.name, record.interval_ms);
             if !record.pending {
@@ -32,6 +37,9 @@ pub fn known(eng: &mut Engine<'_>, r: RscIdx) {
             let in_maintenance =
                 n.maintenance || !rsc.meta.managed && cluster.options.maintenance_mode;
             let configured = rsc.run.op(&record.name, record.interval_ms).is_some();
+            if !configured && !in_maintenance {
+                changed.insert((r, node));
+            }
             if in_maintenance || (!configured && cluster.options.cancel_removed_actions) {
                 cancel_after_stop(eng, r, record, node);
                 continue;
@@ -48,8 +56,9 @@ pub fn known(eng: &mut Engine<'_>, r: RscIdx) {
                 ),
                 (None, _) => true,
                 (Some(_), None) => false,
-            };
+            } && !(record.expired_failure && record.digest.is_some());
             if !unchanged {
+                changed.insert((r, node));
                 let a = eng.get_or_create(Some(r), key, Task::Monitor, Some(node), true);
                 eng.act_mut(a).flags.set(Flags::RESCHEDULE);
             }
@@ -100,7 +109,7 @@ pub fn new_cancel(
 pub fn create(eng: &mut Engine<'_>, r: RscIdx, course: &Course) {
     let cluster = eng.cluster;
     let rsc = cluster.rsc(r);
-    if rsc.status.blocked || cluster.options.maintenance_mode {
+    if rsc.status.blocked || rsc.meta.maintenance {
         return;
     }
     let Some(node) = course.assigned else {

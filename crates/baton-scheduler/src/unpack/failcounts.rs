@@ -3,9 +3,11 @@
 //! from the node, or only from being promoted there when the failing
 //! operation's on-fail is demote.
 
+use std::collections::BTreeMap;
+
 use baton_cib::Score;
 
-use super::history::clone_of;
+use super::history::{FailCount, clone_of};
 use super::{Cluster, NodeIdx, RscIdx};
 
 /// Bans a resource from nodes where its fail count has reached its
@@ -14,7 +16,7 @@ pub(super) fn apply(cluster: &mut Cluster) {
     let now = cluster.now_s;
     for i in 0..cluster.rscs.len() {
         let r = &cluster.rscs[i];
-        if !r.is_primitive() || r.meta.migration_threshold <= 0 {
+        if !r.is_primitive() {
             continue;
         }
         let threshold = r.meta.migration_threshold;
@@ -27,9 +29,17 @@ pub(super) fn apply(cluster: &mut Cluster) {
         // any instance number count for all of them.
         let anonymous = clone_of(cluster, RscIdx(i)).is_some_and(|c| !c.unique);
         let mut bans = Vec::new();
+        let mut counts = BTreeMap::new();
         for (n, node) in cluster.nodes.iter().enumerate() {
             let mut total: i64 = 0;
             let mut demote_only = false;
+            // As Pacemaker counts them for clearing: every failure, and
+            // unless the newest one is older than failure-timeout.
+            let mut all: i64 = 0;
+            let mut newest: i64 = 0;
+            // A failure of an operation that blocks the resource never
+            // expires.
+            let mut blocks = false;
             for (name, value) in &node.fail_attrs {
                 let Some(mut rest) = prefixes.iter().find_map(|p| name.strip_prefix(p.as_str()))
                 else {
@@ -49,9 +59,20 @@ pub(super) fn apply(cluster: &mut Cluster) {
                     .and_then(|(op, interval)| Some((op.to_owned(), interval.parse::<u64>().ok()?)))
                     .and_then(|key| r.on_fail.get(&key))
                     .map(String::as_str);
+                let count = value.parse::<Score>().map_or(0, |s| i64::from(s.value()));
+                all = all.saturating_add(count);
+                let last = format!("last-failure-{}", &name["fail-count-".len()..]);
+                if let Some(at) = node
+                    .fail_attrs
+                    .get(&last)
+                    .and_then(|v| v.parse::<i64>().ok())
+                {
+                    newest = newest.max(at);
+                }
                 match configured {
                     Some("ignore") => continue,
                     Some("demote") => demote_only = true,
+                    Some("block") => blocks = true,
                     _ => {}
                 }
                 if timeout > 0 {
@@ -68,13 +89,20 @@ pub(super) fn apply(cluster: &mut Cluster) {
                 let v = value.parse::<Score>().map_or(0, |s| i64::from(s.value()));
                 total = total.saturating_add(v);
             }
+            if all > 0 {
+                let expired =
+                    timeout > 0 && !blocks && newest > 0 && newest.saturating_add(timeout) < now;
+                let effective = if expired { 0 } else { all };
+                counts.insert(NodeIdx(n), FailCount { all, effective });
+            }
             // Any failure of an on-fail=demote operation keeps promotion
             // away from the node.
-            if total >= threshold || (demote_only && total > 0) {
+            if threshold > 0 && (total >= threshold || (demote_only && total > 0)) {
                 bans.push((NodeIdx(n), demote_only));
             }
         }
         let status = &mut cluster.rscs[i].status;
+        status.fail_counts = counts;
         for (n, demote_only) in bans {
             if demote_only {
                 status.promotion_banned.insert(n);

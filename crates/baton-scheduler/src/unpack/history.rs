@@ -69,6 +69,17 @@ pub struct RscStatus {
     pub history_id: Option<String>,
     /// Recurring operations recorded since it last started, by node.
     pub recurring: BTreeMap<NodeIdx, Vec<RecurringRecord>>,
+    /// Fail counts by node, where there are any.
+    pub fail_counts: BTreeMap<NodeIdx, FailCount>,
+}
+
+/// A resource's fail count on a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FailCount {
+    /// Every recorded failure.
+    pub all: i64,
+    /// None once the newest failure is older than failure-timeout.
+    pub effective: i64,
 }
 
 /// A recurring operation in a node's history.
@@ -81,6 +92,9 @@ pub struct RecurringRecord {
     pub digest: Option<String>,
     /// Still being started (its result is not in yet).
     pub pending: bool,
+    /// Its last result was a failure that failure-timeout has expired:
+    /// it is started afresh.
+    pub expired_failure: bool,
 }
 
 impl RscStatus {
@@ -208,7 +222,43 @@ fn orphan_name(cluster: &Cluster, lrm_id: &str) -> String {
     format!("{base}:{numbered}")
 }
 
+/// A resource only its history names, stopped everywhere: it is placed
+/// nowhere, and its history is erased where it is recorded.
+fn removed(cluster: &mut Cluster, id: &str, agent: Agent, node: NodeIdx) {
+    let i = match cluster.by_id.get(id) {
+        Some(&i) if cluster.rsc(i).orphan => i,
+        Some(_) => return,
+        None => {
+            let i = new_orphan(cluster, id, agent);
+            cluster.removed.push(i);
+            i
+        }
+    };
+    cluster.rscs[i.0].status.known_on.insert(node);
+}
+
 fn orphan(cluster: &mut Cluster, id: &str, agent: Agent) -> RscIdx {
+    let i = new_orphan(cluster, id, agent);
+    let base = cluster.rsc(i).base_id.clone();
+    // An extra instance of a cloned primitive belongs to its clone (and is
+    // listed with it); anything else stands alone.
+    let clone = cluster.by_id.get(&base).copied().filter(|&c| {
+        matches!(&cluster.rsc(c).kind, RscKind::Clone(info)
+            if info.instances.first().is_none_or(|&f| cluster.rsc(f).is_primitive()))
+    });
+    match clone {
+        Some(c) => {
+            cluster.rscs[i.0].parent = Some(c);
+            if let RscKind::Clone(info) = &mut cluster.rscs[c.0].kind {
+                info.instances.push(i);
+            }
+        }
+        None => cluster.top.push(i),
+    }
+    i
+}
+
+fn new_orphan(cluster: &mut Cluster, id: &str, agent: Agent) -> RscIdx {
     let i = RscIdx(cluster.rscs.len());
     let base = id.split_once(':').map_or(id, |(b, _)| b);
     cluster.rscs.push(Rsc {
@@ -224,7 +274,10 @@ fn orphan(cluster: &mut Cluster, id: &str, agent: Agent) -> RscIdx {
             priority: 0,
             stickiness: Score::ZERO,
             target_role: None,
-            managed: !cluster.options.maintenance_mode,
+            // A removed resource is left alone unless removed resources
+            // are to be stopped.
+            managed: !cluster.options.maintenance_mode && cluster.options.stop_removed_resources,
+            maintenance: cluster.options.maintenance_mode,
             migration_threshold: i64::from(Score::INFINITY_VALUE),
             failure_timeout_s: 0,
             allow_migrate: false,
@@ -241,21 +294,6 @@ fn orphan(cluster: &mut Cluster, id: &str, agent: Agent) -> RscIdx {
     });
     cluster.by_id.insert(id.to_owned(), i);
     cluster.index_instance(i);
-    // An extra instance of a cloned primitive belongs to its clone (and is
-    // listed with it); anything else stands alone.
-    let clone = cluster.by_id.get(base).copied().filter(|&c| {
-        matches!(&cluster.rsc(c).kind, RscKind::Clone(info)
-            if info.instances.first().is_none_or(|&f| cluster.rsc(f).is_primitive()))
-    });
-    match clone {
-        Some(c) => {
-            cluster.rscs[i.0].parent = Some(c);
-            if let RscKind::Clone(info) = &mut cluster.rscs[c.0].kind {
-                info.instances.push(i);
-            }
-        }
-        None => cluster.top.push(i),
-    }
     i
 }
 
@@ -280,10 +318,42 @@ fn note_known(cluster: &mut Cluster, idx: RscIdx, node: NodeIdx, lrm_id: &str, a
     }
 }
 
+/// failure-timeout (0: never) and the time now, in seconds.
+#[derive(Debug, Clone, Copy)]
+struct Expiry<'a> {
+    timeout_s: i64,
+    now_s: i64,
+    /// Configured on-fail by (operation, interval ms).
+    on_fail: &'a BTreeMap<(String, u64), String>,
+}
+
+impl Expiry<'_> {
+    /// Whether `op` records a failure older than failure-timeout (one
+    /// that blocks the resource never expires).
+    fn expired_failure(self, op: &LrmRscOp<'_>) -> bool {
+        let key = (
+            op.operation().unwrap_or("").to_owned(),
+            op.interval_ms().unwrap_or(0),
+        );
+        if self.on_fail.get(&key).is_some_and(|f| f == "block") {
+            return false;
+        }
+        let target = op
+            .transition_key()
+            .ok()
+            .flatten()
+            .map_or(0, |k| k.target_rc);
+        let failed = op.rc_code().ok().flatten().is_some_and(|rc| rc != target)
+            || op.op_status().ok().flatten().is_some_and(|s| s > 0);
+        let at = op.last_rc_change().ok().flatten().unwrap_or(0);
+        failed && self.timeout_s > 0 && at.saturating_add(self.timeout_s) <= self.now_s
+    }
+}
+
 /// The recurring operations recorded since the last start (or since the
 /// start of the history, when it records none), unless a later stop ended
 /// them.
-fn recurring_since_start(ops: &[LrmRscOp<'_>]) -> Vec<RecurringRecord> {
+fn recurring_since_start(ops: &[LrmRscOp<'_>], expiry: Expiry<'_>) -> Vec<RecurringRecord> {
     let mut start = None;
     let mut stop = None;
     let mut implied_by_monitor = None;
@@ -317,6 +387,7 @@ fn recurring_since_start(ops: &[LrmRscOp<'_>]) -> Vec<RecurringRecord> {
                 call_id: op.call_id().ok().flatten(),
                 digest: op.op_digest().map(str::to_owned),
                 pending: op.op_status().ok().flatten() == Some(-1),
+                expired_failure: expiry.expired_failure(op),
             })
         })
         .collect()
@@ -324,6 +395,8 @@ fn recurring_since_start(ops: &[LrmRscOp<'_>]) -> Vec<RecurringRecord> {
 
 pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
     let fencing = cluster.options.fencing_enabled;
+    // Histories of resources no longer configured, stopped there.
+    let mut stopped_unknown = Vec::new();
     for st in cib.node_states() {
         let Some(node) = cluster
             .nodes
@@ -366,6 +439,7 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
                             stickiness: Score::ZERO,
                             target_role: None,
                             managed: true,
+                            maintenance: false,
                             migration_threshold: 0,
                             failure_timeout_s: 0,
                             allow_migrate: false,
@@ -385,20 +459,25 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
             };
             let role = result.role.unwrap_or(Role::Stopped);
             let active = role != Role::Stopped;
+            let agent = || Agent {
+                class: lrm.class().unwrap_or("").to_owned(),
+                provider: lrm.provider().map(str::to_owned),
+                kind: lrm.agent().unwrap_or("").to_owned(),
+            };
             let idx = match resolve(cluster, lrm_id, node, active) {
                 Some(i) => i,
                 None if active => {
                     let name = orphan_name(cluster, lrm_id);
-                    let agent = Agent {
-                        class: lrm.class().unwrap_or("").to_owned(),
-                        provider: lrm.provider().map(str::to_owned),
-                        kind: lrm.agent().unwrap_or("").to_owned(),
-                    };
-                    orphan(cluster, &name, agent)
+                    orphan(cluster, &name, agent())
                 }
-                None => continue,
+                None => {
+                    stopped_unknown.push((node, lrm_id.to_owned(), agent()));
+                    continue;
+                }
             };
-            note_known(cluster, idx, node, lrm_id, active);
+            if !result.unknown {
+                note_known(cluster, idx, node, lrm_id, active);
+            }
             let fence_reason = format!("{} failed there", cluster.rsc(idx).id);
             // Fencing the node will settle whatever was stuck on it.
             let fenceable =
@@ -412,9 +491,14 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
             }
             rsc.status.running.push((node, role));
             rsc.status.history_name.insert(node, lrm_id.to_owned());
+            let expiry = Expiry {
+                timeout_s: rsc.meta.failure_timeout_s,
+                now_s: ctx.now_s,
+                on_fail: &rsc.on_fail,
+            };
             rsc.status
                 .recurring
-                .insert(node, recurring_since_start(&ops));
+                .insert(node, recurring_since_start(&ops, expiry));
             if let Some(change) = definition_change(&ops, rsc) {
                 rsc.status.definition_change.insert(node, change);
             }
@@ -444,6 +528,9 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
         }
     }
     order_orphaned_members(cluster);
+    for (node, id, agent) in stopped_unknown {
+        removed(cluster, &id, agent, node);
+    }
     // Resources on a node in maintenance are left alone, and so are those
     // active on several nodes that ask for it.
     for r in &mut cluster.rscs {

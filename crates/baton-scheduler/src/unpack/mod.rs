@@ -22,7 +22,7 @@ pub use utilization::Utilization;
 
 pub use dates::{format_timestamp, parse_timestamp};
 pub use digest::{DefinitionChange, ParamSet};
-pub use history::{OnFail, RecurringRecord, Role, RscStatus};
+pub use history::{FailCount, OnFail, RecurringRecord, Role, RscStatus};
 pub use nodes::{NodeInfo, NodeState};
 pub use operations::{Agent, OpConfig, RunConfig};
 pub use options::{NoQuorumPolicy, Options, PlacementStrategy};
@@ -125,6 +125,9 @@ pub struct Cluster {
     pub no_quorum_panic: bool,
     /// The node the controller runs the cluster from (`dc-uuid`).
     pub dc: Option<NodeIdx>,
+    /// Resources only a stopped history still names: placed nowhere, not
+    /// shown, their history erased where recorded.
+    pub removed: Vec<RscIdx>,
 }
 
 impl Cluster {
@@ -257,6 +260,7 @@ pub fn unpack(cib: &Cib, now: crate::EpochSeconds) -> Result<Cluster, SchedulerE
             .and_then(baton_cib::model::parse_bool)
             .unwrap_or(false),
         dc,
+        removed: Vec::new(),
     };
     if cluster.suicide() {
         for n in &mut cluster.nodes {

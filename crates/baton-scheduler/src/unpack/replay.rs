@@ -15,6 +15,9 @@ pub(super) struct Replay {
     pub on_fail: OnFail,
     pub hard_error: bool,
     pub stop_failed: bool,
+    /// The history leaves its state here unknown: it ends in a probe
+    /// whose masked failure ("not installed") has expired.
+    pub unknown: bool,
     /// The call-id of the recurring operation whose failure set
     /// `on_fail`, if one did.
     failed_recurring: Option<i64>,
@@ -121,10 +124,12 @@ pub(super) fn replay(ops: &[LrmRscOp<'_>], rsc: &Rsc, ctx: ReplayCtx) -> Replay 
             let at = op.last_rc_change().ok().flatten().unwrap_or(0);
             timeout > 0 && at.saturating_add(timeout) <= now_s
         };
+        r.unknown = false;
         if probe && (status == EXEC_NOT_INSTALLED || rc == RC_NOT_INSTALLED) {
             // Not installed here: it is not running, and cannot run here
-            // until the failure expires.
+            // until the failure expires; once it has, nothing is known.
             r.hard_error = !expired;
+            r.unknown = expired && r.role.is_none_or(|role| role == Role::Stopped);
             r.role = Some(Role::Stopped);
             continue;
         }
@@ -181,14 +186,15 @@ pub(super) fn replay(ops: &[LrmRscOp<'_>], rsc: &Rsc, ctx: ReplayCtx) -> Replay 
             }
             continue;
         }
-        // A failure, unless failure-timeout says it has expired.
-        if expired && !probe {
-            continue;
-        }
         let configured = rsc
             .on_fail
             .get(&(task.to_owned(), interval))
             .and_then(|s| parse_on_fail(s));
+        // A failure, unless failure-timeout says it has expired (one that
+        // blocks the resource never does).
+        if expired && !probe && configured != Some(OnFail::Block) {
+            continue;
+        }
         let mut on_fail = configured.unwrap_or_else(|| default_on_fail(task, fencing));
         if on_fail == OnFail::Fence && !fencing {
             on_fail = OnFail::Block;

@@ -24,6 +24,9 @@ pub struct RscMeta {
     /// `None` means Started (the default).
     pub target_role: Option<Role>,
     pub managed: bool,
+    /// In maintenance (itself or the whole cluster): left alone, and its
+    /// recurring monitors cancelled.
+    pub maintenance: bool,
     /// 0 disables the threshold.
     pub migration_threshold: i64,
     pub failure_timeout_s: i64,
@@ -209,12 +212,12 @@ fn build_meta(
     // Like every meta attribute, target-role is inherited only when the
     // resource does not set it itself.
     let target_role = chain.get("target-role").and_then(parse_role);
-    let managed = chain.get("is-managed").and_then(parse_bool).unwrap_or(true)
-        && !chain
-            .get("maintenance")
-            .and_then(parse_bool)
-            .unwrap_or(false)
-        && !cluster.options.maintenance_mode;
+    let maintenance = chain
+        .get("maintenance")
+        .and_then(parse_bool)
+        .unwrap_or(false)
+        || cluster.options.maintenance_mode;
+    let managed = chain.get("is-managed").and_then(parse_bool).unwrap_or(true) && !maintenance;
     let migration_threshold = chain
         .get("migration-threshold")
         .and_then(|s| s.parse::<Score>().ok())
@@ -233,6 +236,7 @@ fn build_meta(
         stickiness,
         target_role,
         managed,
+        maintenance,
         migration_threshold,
         failure_timeout_s: duration_s(chain.get("failure-timeout")),
         allow_migrate: chain
