@@ -156,7 +156,8 @@ pub fn build(
                 },
             });
         }
-        if let Some(n) = plan.reload_on {
+        // A restart there makes the reload moot.
+        if let Some(n) = plan.reload_on.filter(|n| !plan.stop_on.contains(n)) {
             g.add(Change {
                 task: Verb::Reload,
                 rsc: Some(r),

@@ -180,6 +180,28 @@ fn step(
     }
 }
 
+/// Whether a start (or promotion) of `r` on `node` can run as far as the
+/// node and quorum go: the node is up and joined, and without quorum the
+/// policy lets it (`freeze` only what is already active and not rising).
+fn runnable_where(eng: &Engine<'_>, r: RscIdx, node: NodeIdx) -> bool {
+    let cluster = eng.cluster;
+    if cluster.node(node).state != NodeState::Online {
+        return false;
+    }
+    let rsc = cluster.rsc(r);
+    if rsc.meta.requires == crate::unpack::Requires::Nothing || cluster.have_quorum {
+        return true;
+    }
+    match cluster.options.no_quorum_policy {
+        crate::unpack::NoQuorumPolicy::Ignore => true,
+        crate::unpack::NoQuorumPolicy::Freeze => !rsc.status.running.is_empty(),
+        crate::unpack::NoQuorumPolicy::Demote => {
+            matches!(rsc.status.role(), Role::Promoted | Role::Unpromoted)
+        }
+        _ => false,
+    }
+}
+
 /// An action on a node that is down, unclean or still joining cannot run.
 pub fn set_runnable_on_node(eng: &mut Engine<'_>, a: ActIdx) {
     let runnable = match eng.act(a).node {
@@ -205,10 +227,20 @@ fn apply_decisions(eng: &mut Engine<'_>, r: RscIdx, changes: &[crate::actions::C
             Verb::Reload => Task::ReloadAgent,
             Verb::Fence => continue,
         };
+        // A start or promotion that cannot run where it is going (no
+        // quorum, a node still joining) was never required; one blocked by
+        // what it is ordered after was.
+        let never_required = c.blocked
+            && matches!(task, Task::Start | Task::Promote)
+            && !runnable_where(eng, r, c.node);
         let key = op_key(&id, task.name(), 0);
         let a = eng.get_or_create(Some(r), key, task, Some(c.node), false);
         let act = eng.act_mut(a);
-        act.flags.clear(Flags::OPTIONAL);
+        if never_required {
+            act.flags.set(Flags::OPTIONAL);
+        } else {
+            act.flags.clear(Flags::OPTIONAL);
+        }
         if c.blocked {
             act.flags.clear(Flags::RUNNABLE);
         } else {

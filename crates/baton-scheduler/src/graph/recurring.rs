@@ -34,8 +34,7 @@ pub fn known(eng: &mut Engine<'_>, r: RscIdx, changed: &mut BTreeSet<(RscIdx, No
             if !checked {
                 continue;
             }
-            let in_maintenance =
-                n.maintenance || !rsc.meta.managed && cluster.options.maintenance_mode;
+            let in_maintenance = n.maintenance || rsc.meta.maintenance;
             let configured = rsc.run.op(&record.name, record.interval_ms).is_some();
             if !configured && !in_maintenance {
                 changed.insert((r, node));
@@ -47,15 +46,12 @@ pub fn known(eng: &mut Engine<'_>, r: RscIdx, changed: &mut BTreeSet<(RscIdx, No
             if !configured {
                 continue;
             }
-            let unchanged = match (&rsc.params, &record.digest) {
-                (Some(params), Some(digest)) => params.recurring_unchanged(
-                    &record.name,
-                    record.interval_ms,
+            let unchanged = match &rsc.params {
+                Some(params) => params.recurring_unchanged(
+                    record,
                     timeout_ms(cluster, rsc, &record.name, record.interval_ms),
-                    digest,
                 ),
-                (None, _) => true,
-                (Some(_), None) => false,
+                None => true,
             } && !(record.expired_failure && record.digest.is_some());
             if !unchanged {
                 changed.insert((r, node));

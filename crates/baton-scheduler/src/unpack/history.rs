@@ -90,6 +90,12 @@ pub struct RecurringRecord {
     pub call_id: Option<i64>,
     /// The parameter digest it was started with.
     pub digest: Option<String>,
+    /// The digest without the parameters listed as secret (passwords are
+    /// hidden from copies of the CIB), and that list.
+    pub secure_digest: Option<String>,
+    pub secure_params: Option<String>,
+    /// The feature set of the controller that recorded it.
+    pub feature_set: Option<String>,
     /// Still being started (its result is not in yet).
     pub pending: bool,
     /// Its last result was a failure that failure-timeout has expired:
@@ -225,10 +231,17 @@ fn orphan_name(cluster: &Cluster, lrm_id: &str) -> String {
 /// A resource only its history names, stopped everywhere: it is placed
 /// nowhere, and its history is erased where it is recorded.
 fn removed(cluster: &mut Cluster, id: &str, agent: Agent, node: NodeIdx) {
-    let i = match cluster.by_id.get(id) {
-        Some(&i) if cluster.rsc(i).orphan => i,
-        Some(_) => return,
-        None => {
+    // A group or clone now has the id: the primitive it named is gone.
+    let known = cluster
+        .removed
+        .iter()
+        .copied()
+        .find(|&r| cluster.rsc(r).id == id);
+    let i = match (known, cluster.by_id.get(id)) {
+        (Some(i), _) => i,
+        (None, Some(&i)) if cluster.rsc(i).orphan => i,
+        (None, Some(&i)) if cluster.rsc(i).is_primitive() => return,
+        _ => {
             let i = new_orphan(cluster, id, agent);
             cluster.removed.push(i);
             i
@@ -292,7 +305,7 @@ fn new_orphan(cluster: &mut Cluster, id: &str, agent: Agent) -> RscIdx {
         params: None,
         utilization: super::Utilization::default(),
     });
-    cluster.by_id.insert(id.to_owned(), i);
+    cluster.by_id.entry(id.to_owned()).or_insert(i);
     cluster.index_instance(i);
     i
 }
@@ -386,6 +399,9 @@ fn recurring_since_start(ops: &[LrmRscOp<'_>], expiry: Expiry<'_>) -> Vec<Recurr
                 interval_ms,
                 call_id: op.call_id().ok().flatten(),
                 digest: op.op_digest().map(str::to_owned),
+                secure_digest: op.op_secure_digest().map(str::to_owned),
+                secure_params: op.attr("op-secure-params").map(str::to_owned),
+                feature_set: op.crm_feature_set().map(str::to_owned),
                 pending: op.op_status().ok().flatten() == Some(-1),
                 expired_failure: expiry.expired_failure(op),
             })

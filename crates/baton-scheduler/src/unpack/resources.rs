@@ -393,10 +393,24 @@ impl Builder<'_> {
                 let count =
                     |k: &str, d: usize| get(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(d);
                 let promotable = c.is_promotable().unwrap_or(false);
+                // Only OCF and fencing agents can tell unique instances
+                // apart: a clone of anything else is anonymous, one
+                // instance per node.
+                let unique_capable = child_classes(child, &self.run_configs)
+                    .iter()
+                    .all(|c| matches!(c.as_str(), "ocf" | "stonith"));
+                let unique = unique_capable
+                    && get("globally-unique")
+                        .and_then(parse_bool)
+                        .unwrap_or(count("clone-node-max", 1) > 1);
                 let info = CloneInfo {
                     instances: Vec::new(),
                     clone_max: count("clone-max", node_count),
-                    clone_node_max: count("clone-node-max", 1),
+                    clone_node_max: if unique {
+                        count("clone-node-max", 1)
+                    } else {
+                        1
+                    },
                     promotable,
                     promoted_max: get("promoted-max")
                         .or(get("master-max"))
@@ -406,10 +420,7 @@ impl Builder<'_> {
                         .or(get("master-node-max"))
                         .and_then(|v| v.parse().ok())
                         .unwrap_or(1),
-                    // Several instances per node must be told apart.
-                    unique: get("globally-unique")
-                        .and_then(parse_bool)
-                        .unwrap_or(count("clone-node-max", 1) > 1),
+                    unique,
                     interleave: get("interleave").and_then(parse_bool).unwrap_or(false),
                     clone_min: count("clone-min", 0),
                     notify: get("notify").and_then(parse_bool).unwrap_or(false),
@@ -445,6 +456,20 @@ impl Builder<'_> {
             }
             Resource::Template(_) | Resource::Bundle(_) | Resource::Other(_) => None,
         }
+    }
+}
+
+/// The agent classes of a clone's child (a primitive, or a group's
+/// members).
+fn child_classes(child: Resource<'_>, run: &BTreeMap<String, Arc<RunConfig>>) -> Vec<String> {
+    let class = |id: &str| {
+        run.get(id)
+            .map_or_else(String::new, |r| r.agent.class.clone())
+    };
+    match child {
+        Resource::Primitive(p) => vec![class(p.id())],
+        Resource::Group(g) => g.members().map(|m| class(m.id())).collect(),
+        _ => Vec::new(),
     }
 }
 
