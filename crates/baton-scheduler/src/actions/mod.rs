@@ -72,6 +72,22 @@ pub fn can_fence(cluster: &Cluster) -> bool {
         && (quorum_freeze(cluster) == crate::placement::Freeze::None || cluster.suicide())
 }
 
+/// Whether `r`, moving, may migrate live: a healthy primitive that allows
+/// it (not a clone instance), unless its old node is being fenced (there
+/// is nothing left to migrate from).
+pub fn can_migrate(cluster: &Cluster, r: RscIdx, from_fenced_node: bool) -> bool {
+    let rsc = cluster.rsc(r);
+    let in_clone = rsc
+        .parent
+        .is_some_and(|p| !matches!(cluster.rsc(p).kind, RscKind::Group { .. }));
+    rsc.meta.allow_migrate
+        && rsc.meta.managed
+        && rsc.is_primitive()
+        && !in_clone
+        && !rsc.status.failed
+        && !from_fenced_node
+}
+
 pub(crate) fn display_name(cluster: &Cluster, r: RscIdx) -> String {
     let rsc = cluster.rsc(r);
     match rsc.kind {

@@ -140,6 +140,18 @@ pub fn primitive_actions(eng: &mut Engine<'_>, inputs: &Inputs<'_>, r: RscIdx) -
         role = next;
     }
     apply_decisions(eng, r, &changes);
+    let stop_there = changes
+        .iter()
+        .find(|c| c.task == Verb::Stop && Some(c.node) == current);
+    if moving
+        && let (Some(from), Some(to), Some(stop)) = (current, course.assigned, stop_there)
+        && changes
+            .iter()
+            .any(|c| c.task == Verb::Start && c.node == to && !c.blocked)
+        && crate::actions::can_migrate(eng.cluster, r, stop.pseudo)
+    {
+        super::migration::create(eng, r, from, to);
+    }
     course
 }
 

@@ -545,7 +545,21 @@ impl<'c> Engine<'c> {
         if o.then_key.is_none() {
             o.then_key = o.then.map(|a| self.act(a).key.clone());
         }
+        let equivalents = super::migration::equivalents(self, &o);
         self.orderings.push(o);
+        for (first, first_task, then, then_task, flags) in equivalents {
+            let first_key = op_key(self.rsc_id(first), first_task, 0);
+            let then_key = op_key(self.rsc_id(then), then_task, 0);
+            self.orderings.push(Ordering {
+                first_rsc: Some(first),
+                first_key: Some(first_key),
+                first: None,
+                then_rsc: Some(then),
+                then_key: Some(then_key),
+                then: None,
+                flags,
+            });
+        }
     }
 
     /// "`first` `first_task` then `then` `then_task`" between resources.

@@ -135,7 +135,8 @@ fn order_rsc_vs_fencing(eng: &mut Engine<'_>, r: RscIdx, fencing: ActIdx, target
         });
     for a in eng.by_rsc[r.0].clone() {
         let task = eng.act(a).task.clone();
-        if !matches!(task, Task::Start | Task::Promote) {
+        // A migration's first half starts the resource where it goes.
+        if !matches!(task, Task::Start | Task::Promote | Task::MigrateTo) {
             continue;
         }
         if requires.fencing() {

@@ -19,6 +19,7 @@ mod fencing;
 mod interleave;
 mod internal;
 mod meta;
+mod migration;
 mod notify;
 mod orders;
 mod output;

@@ -62,6 +62,10 @@ fn input_counts(
     {
         return false;
     }
+    // An optional order on a stop that a migration stands in for.
+    if flags == Rel::ORDERED && first.flags.has(Flags::MIGRATABLE) && first.task == Task::Stop {
+        return false;
+    }
     if flags == Rel::IF_ON_SAME_NODE_OR_TARGET || flags == Rel::IF_REQUIRED_ON_SAME_NODE {
         let same = first.node.is_none()
             || eng.act(then).node.is_none()

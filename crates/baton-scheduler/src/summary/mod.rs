@@ -101,7 +101,7 @@ fn lines_for(cluster: &Cluster, changes: &Changes, r: RscIdx) -> Vec<Line> {
                 && (!stop.pseudo || rsc.status.on_fail == crate::unpack::OnFail::Fence)
             {
                 "Recover"
-            } else if migrates(cluster, r, stop) {
+            } else if crate::actions::can_migrate(cluster, r, stop.pseudo) {
                 "Migrate"
             } else {
                 "Move"
@@ -202,16 +202,6 @@ fn lines_for(cluster: &Cluster, changes: &Changes, r: RscIdx) -> Vec<Line> {
     out
 }
 
-/// A healthy primitive that may migrate moves live, unless its old node
-/// is being fenced (there is nothing left to migrate from).
-fn migrates(cluster: &Cluster, r: RscIdx, stop: &crate::actions::Change) -> bool {
-    let rsc = cluster.rsc(r);
-    let in_clone = rsc
-        .parent
-        .is_some_and(|p| !matches!(cluster.rsc(p).kind, RscKind::Group { .. }));
-    rsc.meta.allow_migrate && rsc.is_primitive() && !in_clone && !rsc.status.failed && !stop.pseudo
-}
-
 /// In a group, a member may migrate only if every member before it that
 /// moves migrates too; the first one that cannot is named.
 fn unmigratable_predecessor(cluster: &Cluster, changes: &Changes, r: RscIdx) -> Option<String> {
@@ -226,7 +216,7 @@ fn unmigratable_predecessor(cluster: &Cluster, changes: &Changes, r: RscIdx) -> 
             changes
                 .actions_of(m)
                 .find(|a| a.task == Verb::Stop)
-                .is_some_and(|stop| !migrates(cluster, m, stop))
+                .is_some_and(|stop| !crate::actions::can_migrate(cluster, m, stop.pseudo))
         })
         .map(|&m| cluster.rsc(m).id.clone())
 }
