@@ -238,7 +238,7 @@ fn execution_order(graph: &Graph) -> anyhow::Result<Vec<&Action>> {
 
 /// One line of "Executing Cluster Transition", as crm_simulate prints it.
 fn action_line(action: &Action) -> String {
-    let node = action.node.as_ref().map_or("", |n| n.name.as_str());
+    let node = action.node.as_ref().map_or("", |n| &*n.name);
     match (action.kind, &action.task) {
         (_, Task::Stonith) => {
             let how = action.meta.get("stonith_action").map_or("", String::as_str);
@@ -270,7 +270,7 @@ fn action_report(action: &Action) -> ActionReport {
         task: action.task.name().to_owned(),
         key: action.key.clone(),
         resource: action.resource_id.clone(),
-        node: action.node.as_ref().map(|n| n.name.clone()),
+        node: action.node.as_ref().map(|n| n.name.to_string()),
         interval_ms: action.interval_ms,
         pseudo: action.kind == ActionKind::Pseudo,
         inputs: action.inputs.iter().map(|i| i.0).collect(),

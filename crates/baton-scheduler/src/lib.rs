@@ -1,11 +1,64 @@
 //! The scheduler: a pure function from a CIB (configuration plus status)
-//! to an action graph and the Transition Summary `crm_simulate` would
-//! print. No I/O and no clock: "now" is a parameter, so the same input
-//! always gives the same output.
+//! and the time to the transition graph the controller executes, the
+//! Transition Summary `crm_simulate` would print, and (on request) the
+//! allocation scores. No I/O and no clock: "now" is a parameter, so the
+//! same input always gives the same output, byte for byte.
 //!
-//! Stages, each in its own module: [`unpack`] (nodes, resources, history,
-//! fail counts), [`placement`] (scores and node choice), [`actions`]
-//! (per-resource plans, order propagation, the graph) and [`summary`].
+//! # Using it from a controller
+//!
+//! ```no_run
+//! # fn run(cib: &baton_cib::Cib, now: baton_scheduler::EpochSeconds) -> Result<(), baton_scheduler::SchedulerError> {
+//! let transition = baton_scheduler::schedule(cib, now)?;
+//! for action in &transition.graph.actions {
+//!     // Fire `action` once every action in `action.inputs` has completed.
+//!     let _ = (&action.inputs, action.kind, &action.node, &action.key);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Each [`Action`] carries what running it takes:
+//! - [`ActionKind`]: a resource operation for the node's executor, a
+//!   milestone (pseudo action: complete as soon as its inputs are, nothing
+//!   runs; this includes stops implied by fencing), or a cluster event the
+//!   controller does itself ([`Task::Stonith`], [`Task::DoShutdown`],
+//!   [`Task::ClearFailcount`]).
+//! - `node`: name and id (`uname` and `id` in the CIB);
+//! - `resource`: the id the operation runs under (an anonymous clone
+//!   instance `ping:1` runs as `ping`, its history id), the instance's own
+//!   id as `long_id`, and the agent's class, provider and type;
+//!   `resource_id` is the scheduler's id of the instance for every action,
+//!   milestones included;
+//! - `key`: the operation key the result is recorded under
+//!   (`ping_monitor_10000`), `internal_key` the instance's
+//!   (`ping:1_monitor_10000`) when it differs;
+//! - `interval_ms`, `timeout_ms`, `target_rc` (a probe expects 7, not
+//!   running; a promoted monitor 8);
+//! - `params`: instance parameters with the operation's own;
+//! - `meta`: what Pacemaker passes as `CRM_meta_*` (interval, timeout,
+//!   clone numbers and clone settings, notification variables for
+//!   `notify`, `on_node`, `stonith_action`, `op_no_wait`, migration source
+//!   and target...);
+//! - `downed`: ids of the nodes fencing or a shutdown takes down;
+//! - `priority`, and `inputs`, the actions to wait for.
+//!
+//! [`GraphSettings`] holds what applies to the whole transition
+//! (`cluster-delay` added to every timeout, the fencing timeout, batch and
+//! migration limits). [`graph::xml::render`] writes the graph in
+//! Pacemaker's transition graph XML, as `crm_simulate -G` does.
+//!
+//! The graph holds only what must run and can run: blocked actions are
+//! left out (the summary still reports them, with why). Safety orderings
+//! are part of it: nothing that needs fencing starts before the fencing
+//! it waits for, demotions come before any promotion of the same clone,
+//! stops before starts, probes before what depends on what they find.
+//!
+//! # Stages
+//!
+//! Each in its own module: [`unpack`] (nodes, resources, history, fail
+//! counts), [`placement`] (scores and node choice), [`actions`] (what each
+//! primitive must do, restarts and blocks from orderings), [`summary`]
+//! (the Transition Summary) and [`graph`] (the transition graph, built
+//! around those decisions the way Pacemaker builds it).
 
 pub mod actions;
 pub mod graph;
@@ -15,7 +68,7 @@ pub mod unpack;
 
 use baton_cib::Cib;
 
-pub use graph::{Action, ActionId, ActionKind, Graph, NodeRef, ResourceRef, Task};
+pub use graph::{Action, ActionId, ActionKind, Graph, GraphSettings, NodeRef, ResourceRef, Task};
 
 /// Why a CIB could not be scheduled.
 #[derive(Debug, thiserror::Error)]

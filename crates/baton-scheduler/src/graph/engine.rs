@@ -149,6 +149,8 @@ pub enum Task {
     /// Reached when enough of a clone's instances can run
     /// (`clone-one-or-more:ID`, `one-or-more:ID`).
     OneOrMore(String),
+    /// An action name an order constraint uses that no agent action has.
+    Other(String),
 }
 
 impl Task {
@@ -174,7 +176,7 @@ impl Task {
             Task::Stonith => "stonith",
             Task::DoShutdown => "do_shutdown",
             Task::ClearFailcount => "clear_failcount",
-            Task::OneOrMore(label) => label,
+            Task::OneOrMore(label) | Task::Other(label) => label,
         }
     }
 
@@ -277,14 +279,32 @@ pub struct Act {
     pub decided: bool,
 }
 
+/// An operation of a resource as orderings name it: the resource's id
+/// completes its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpRef {
+    pub task: Task,
+    pub interval_ms: u64,
+}
+
+impl OpRef {
+    /// The operation called `name` at interval 0.
+    pub fn named(name: &str) -> OpRef {
+        OpRef {
+            task: Task::parse(name).unwrap_or_else(|| Task::Other(name.to_owned())),
+            interval_ms: 0,
+        }
+    }
+}
+
 /// An ordering between resources' actions, resolved to actions later.
 #[derive(Debug, Clone)]
 pub struct Ordering {
     pub first_rsc: Option<RscIdx>,
-    pub first_key: Option<String>,
+    pub first_op: Option<OpRef>,
     pub first: Option<ActIdx>,
     pub then_rsc: Option<RscIdx>,
-    pub then_key: Option<String>,
+    pub then_op: Option<OpRef>,
     pub then: Option<ActIdx>,
     pub flags: Rel,
 }
@@ -416,7 +436,7 @@ impl<'c> Engine<'c> {
         optional: bool,
     ) -> ActIdx {
         let existing = match rsc {
-            Some(r) => self.find_with_key(r, &key, node).into_iter().next(),
+            Some(r) => self.find_keyed(r, &key, &task, node),
             None => self
                 .singletons
                 .get(&key)
@@ -463,19 +483,55 @@ impl<'c> Engine<'c> {
         a
     }
 
-    /// `rsc`'s actions with `key`: on `node`, or anywhere when `node` is
+    /// `rsc`'s action with `key` (doing `task`, or cancelling what the key
+    /// names): on `node`, or anywhere when `node` is `None`. A matching
+    /// action without a node is placed on `node`.
+    fn find_keyed(
+        &mut self,
+        rsc: RscIdx,
+        key: &str,
+        task: &Task,
+        node: Option<NodeIdx>,
+    ) -> Option<ActIdx> {
+        for i in 0..self.by_rsc[rsc.0].len() {
+            let a = self.by_rsc[rsc.0][i];
+            let act = &mut self.actions[a.0];
+            let same_kind = act.task == *task
+                || matches!(task, Task::Cancel(_))
+                || matches!(act.task, Task::Cancel(_));
+            if !same_kind || act.key != key {
+                continue;
+            }
+            match (node, act.node) {
+                (None, _) => return Some(a),
+                (Some(n), None) => {
+                    act.node = Some(n);
+                    return Some(a);
+                }
+                (Some(n), Some(m)) if n == m => return Some(a),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// `rsc`'s actions doing `op`: on `node`, or anywhere when `node` is
     /// `None`. A matching action without a node is placed on `node`.
-    pub fn find_with_key(&mut self, rsc: RscIdx, key: &str, node: Option<NodeIdx>) -> Vec<ActIdx> {
+    pub fn find_op(&mut self, rsc: RscIdx, op: &OpRef, node: Option<NodeIdx>) -> Vec<ActIdx> {
         let mut out = Vec::new();
         for i in 0..self.by_rsc[rsc.0].len() {
             let a = self.by_rsc[rsc.0][i];
-            if self.actions[a.0].key != key {
+            let act = &mut self.actions[a.0];
+            if act.task != op.task
+                || act.interval_ms != op.interval_ms
+                || act.key.contains("_notify_")
+            {
                 continue;
             }
-            match (node, self.actions[a.0].node) {
+            match (node, act.node) {
                 (None, _) => out.push(a),
                 (Some(n), None) => {
-                    self.actions[a.0].node = Some(n);
+                    act.node = Some(n);
                     out.push(a);
                 }
                 (Some(n), Some(m)) if n == m => out.push(a),
@@ -485,12 +541,21 @@ impl<'c> Engine<'c> {
         out
     }
 
-    /// `rsc`'s actions with `key` on exactly `node`.
-    pub fn find_exact(&self, rsc: RscIdx, key: &str, node: NodeIdx) -> Vec<ActIdx> {
+    /// `rsc`'s actions doing `task` at `interval_ms` on exactly `node`.
+    pub fn find_exact(
+        &self,
+        rsc: RscIdx,
+        task: &Task,
+        interval_ms: u64,
+        node: NodeIdx,
+    ) -> Vec<ActIdx> {
         self.by_rsc[rsc.0]
             .iter()
             .copied()
-            .filter(|&a| self.act(a).key == key && self.act(a).node == Some(node))
+            .filter(|&a| {
+                let act = self.act(a);
+                act.task == *task && act.interval_ms == interval_ms && act.node == Some(node)
+            })
             .collect()
     }
 
@@ -505,8 +570,7 @@ impl<'c> Engine<'c> {
 
     /// `rsc`'s actions for `task` at interval 0 (on `node` when given).
     pub fn rsc_actions(&mut self, rsc: RscIdx, task: &str, node: Option<NodeIdx>) -> Vec<ActIdx> {
-        let key = op_key(self.rsc_id(rsc), task, 0);
-        self.find_with_key(rsc, &key, node)
+        self.find_op(rsc, &OpRef::named(task), node)
     }
 
     /// Records "`first` then `then`": false if they were already so related
@@ -539,23 +603,25 @@ impl<'c> Engine<'c> {
         if o.then_rsc.is_none() {
             o.then_rsc = o.then.and_then(|a| self.act(a).rsc);
         }
-        if o.first_key.is_none() {
-            o.first_key = o.first.map(|a| self.act(a).key.clone());
+        let op_of = |eng: &Self, a: ActIdx| OpRef {
+            task: eng.act(a).task.clone(),
+            interval_ms: eng.act(a).interval_ms,
+        };
+        if o.first_op.is_none() {
+            o.first_op = o.first.map(|a| op_of(self, a));
         }
-        if o.then_key.is_none() {
-            o.then_key = o.then.map(|a| self.act(a).key.clone());
+        if o.then_op.is_none() {
+            o.then_op = o.then.map(|a| op_of(self, a));
         }
         let equivalents = super::migration::equivalents(self, &o);
         self.orderings.push(o);
         for (first, first_task, then, then_task, flags) in equivalents {
-            let first_key = op_key(self.rsc_id(first), first_task, 0);
-            let then_key = op_key(self.rsc_id(then), then_task, 0);
             self.orderings.push(Ordering {
                 first_rsc: Some(first),
-                first_key: Some(first_key),
+                first_op: Some(OpRef::named(first_task)),
                 first: None,
                 then_rsc: Some(then),
-                then_key: Some(then_key),
+                then_op: Some(OpRef::named(then_task)),
                 then: None,
                 flags,
             });
@@ -571,14 +637,12 @@ impl<'c> Engine<'c> {
         then_task: &str,
         flags: Rel,
     ) {
-        let first_key = op_key(self.rsc_id(first), first_task, 0);
-        let then_key = op_key(self.rsc_id(then), then_task, 0);
         self.new_ordering(Ordering {
             first_rsc: Some(first),
-            first_key: Some(first_key),
+            first_op: Some(OpRef::named(first_task)),
             first: None,
             then_rsc: Some(then),
-            then_key: Some(then_key),
+            then_op: Some(OpRef::named(then_task)),
             then: None,
             flags,
         });
@@ -586,13 +650,12 @@ impl<'c> Engine<'c> {
 
     /// "`first` then `then` `then_task`" from an action to a resource.
     pub fn order_act_rsc(&mut self, first: ActIdx, then: RscIdx, then_task: &str, flags: Rel) {
-        let then_key = op_key(self.rsc_id(then), then_task, 0);
         self.new_ordering(Ordering {
             first_rsc: None,
-            first_key: None,
+            first_op: None,
             first: Some(first),
             then_rsc: Some(then),
-            then_key: Some(then_key),
+            then_op: Some(OpRef::named(then_task)),
             then: None,
             flags,
         });
@@ -600,13 +663,12 @@ impl<'c> Engine<'c> {
 
     /// "`first` `first_task` then `then`" from a resource to an action.
     pub fn order_rsc_act(&mut self, first: RscIdx, first_task: &str, then: ActIdx, flags: Rel) {
-        let first_key = op_key(self.rsc_id(first), first_task, 0);
         self.new_ordering(Ordering {
             first_rsc: Some(first),
-            first_key: Some(first_key),
+            first_op: Some(OpRef::named(first_task)),
             first: None,
             then_rsc: None,
-            then_key: None,
+            then_op: None,
             then: Some(then),
             flags,
         });
@@ -616,10 +678,10 @@ impl<'c> Engine<'c> {
     pub fn order_acts_later(&mut self, first: ActIdx, then: ActIdx, flags: Rel) {
         self.new_ordering(Ordering {
             first_rsc: None,
-            first_key: None,
+            first_op: None,
             first: Some(first),
             then_rsc: None,
-            then_key: None,
+            then_op: None,
             then: Some(then),
             flags,
         });

@@ -5,7 +5,7 @@
 //! the flags spreading along the relations below turn it back into an
 //! ordinary stop and start.
 
-use super::engine::{Engine, Flags, Ordering, Rel, Task, op_key};
+use super::engine::{Engine, Flags, OpRef, Ordering, Rel, Task, op_key};
 use crate::unpack::{NodeIdx, RscIdx};
 
 pub fn create(eng: &mut Engine<'_>, r: RscIdx, current: NodeIdx, target: NodeIdx) {
@@ -73,13 +73,12 @@ fn migratable(eng: &Engine<'_>, r: RscIdx) -> bool {
     eng.cluster.rsc(r).meta.allow_migrate
 }
 
-/// The task of an ordering side: its action's, or the one in its key.
-fn task_of(eng: &Engine<'_>, action: Option<super::engine::ActIdx>, key: Option<&str>) -> String {
-    match action {
-        Some(a) => eng.act(a).task.name().to_owned(),
-        None => key
-            .and_then(super::apply::split_key)
-            .map_or_else(String::new, |(t, _)| t.to_owned()),
+/// The task of an ordering side: its action's, or the one it names.
+fn task_of(eng: &Engine<'_>, action: Option<super::engine::ActIdx>, op: Option<&OpRef>) -> Task {
+    match (action, op) {
+        (Some(a), _) => eng.act(a).task.clone(),
+        (None, Some(op)) => op.task.clone(),
+        (None, None) => Task::Other(String::new()),
     }
 }
 
@@ -110,16 +109,16 @@ pub fn equivalents(
     if !first_m && !then_m {
         return Vec::new();
     }
-    let first_task = task_of(eng, o.first, o.first_key.as_deref());
-    let then_task = task_of(eng, o.then, o.then_key.as_deref());
+    let first_task = task_of(eng, o.first, o.first_op.as_ref());
+    let then_task = task_of(eng, o.then, o.then_op.as_ref());
     let unless_first_migrates = if first_m {
         Rel::ORDERED.with(Rel::IF_FIRST_UNMIGRATABLE)
     } else {
         Rel::ORDERED
     };
     let mut out = Vec::new();
-    match (first_task.as_str(), then_task.as_str()) {
-        ("start", "start") => {
+    match (first_task, then_task) {
+        (Task::Start, Task::Start) => {
             if first_m && then_m {
                 out.push((first, "migrate_from", then, "migrate_to", Rel::ORDERED));
             }
@@ -127,13 +126,13 @@ pub fn equivalents(
                 out.push((first, "start", then, "migrate_to", unless_first_migrates));
             }
         }
-        ("stop", "stop") if then_m => {
+        (Task::Stop, Task::Stop) if then_m => {
             out.push((first, "stop", then, "migrate_to", unless_first_migrates));
         }
-        ("promote", "start") if then_m => {
+        (Task::Promote, Task::Start) if then_m => {
             out.push((first, "promote", then, "migrate_to", Rel::ORDERED));
         }
-        ("demote", "stop") if then_m => {
+        (Task::Demote, Task::Stop) if then_m => {
             out.push((first, "demote", then, "migrate_to", Rel::ORDERED));
         }
         _ => {}

@@ -1,7 +1,7 @@
 //! The transition graph: every action the controller must run to carry out
 //! the scheduler's decisions, and for each, the actions it must wait for.
 //!
-//! It is built as Pacemaker builds it (see [`engine`]): the decided
+//! It is built as Pacemaker builds it (see the `engine` module): the decided
 //! starts, stops, promotions and demotions, plus probes of resources whose
 //! state is unknown, recurring monitors, cancellations, the milestones of
 //! groups and clones, notifications, fencing, shutdowns and fail-count
@@ -29,7 +29,9 @@ mod update;
 pub mod xml;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+pub use crate::unpack::Agent;
 pub use engine::Task;
 
 use crate::actions::Changes;
@@ -59,8 +61,8 @@ pub enum ActionKind {
 /// A node, by name and id (the CIB's `uname` and `id`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeRef {
-    pub name: String,
-    pub id: String,
+    pub name: Arc<str>,
+    pub id: Arc<str>,
 }
 
 /// The resource an operation is for, as the node's executor knows it.
@@ -72,10 +74,8 @@ pub struct ResourceRef {
     /// The instance (`ping:1`) or the id it was recorded under, when that
     /// differs from `id`.
     pub long_id: Option<String>,
-    pub class: String,
-    pub provider: Option<String>,
-    /// The agent's type (`IPaddr2`).
-    pub kind: String,
+    /// Class, provider and type (`ocf:heartbeat:IPaddr2`).
+    pub agent: Arc<Agent>,
 }
 
 /// One action of the graph.
@@ -105,10 +105,10 @@ pub struct Action {
     /// expects 7, "not running").
     pub target_rc: Option<i32>,
     /// Instance parameters (`OCF_RESKEY_*`), with the operation's own.
-    pub params: BTreeMap<String, String>,
+    pub params: Arc<BTreeMap<String, String>>,
     /// Meta attributes (`CRM_meta_*`, named here without the prefix):
-    /// interval, timeout, clone numbers, notification variables, on_node,
-    /// the fencing action...
+    /// interval, timeout, clone numbers, notification variables, the
+    /// fencing action... (`on_node` and `on_node_uuid` are `node`).
     pub meta: BTreeMap<String, String>,
     /// Ids of the nodes it takes down (fencing, shutdown).
     pub downed: Vec<String>,

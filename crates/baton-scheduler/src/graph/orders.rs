@@ -5,7 +5,7 @@
 //! When some instances of a clone suffice (`clone-min`, `require-all`), a
 //! milestone counts them.
 
-use super::engine::{Engine, Flags, Ordering, Rel, Task, op_key};
+use super::engine::{Engine, Flags, OpRef, Ordering, Rel, Task};
 use crate::unpack::{OneOrMoreOrder, OrderCons, RscIdx, RscKind};
 
 /// The flags an order of this kind gives, seen from its `first_action`.
@@ -126,13 +126,12 @@ fn min_runnable(
     act.flags.set(Flags::PSEUDO);
     act.required_runnable_before = required;
     for &f in firsts {
-        let key = op_key(eng.rsc_id(f), first_action, 0);
         eng.new_ordering(Ordering {
             first_rsc: Some(f),
-            first_key: Some(key),
+            first_op: Some(OpRef::named(first_action)),
             first: None,
             then_rsc: None,
-            then_key: None,
+            then_op: None,
             then: Some(met),
             flags: Rel::MIN_RUNNABLE.with(Rel::FIRST_IMPLIES_THEN_GRAPHED),
         });

@@ -5,6 +5,7 @@
 //! graph too.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::engine::{ActIdx, Engine, Flags, Rel, Task, notify_key, op_key};
 use super::meta::action_meta;
@@ -87,6 +88,15 @@ fn input_counts(
 
 /// The graph: every action that is in it, with its inputs.
 pub fn build(eng: &Engine<'_>, settings: GraphSettings) -> Graph {
+    let nodes: Vec<NodeRef> = eng
+        .cluster
+        .nodes
+        .iter()
+        .map(|n| NodeRef {
+            name: Arc::from(n.uname.as_str()),
+            id: Arc::from(n.id.as_str()),
+        })
+        .collect();
     let n = eng.actions.len();
     let included: Vec<bool> = (0..n).map(|i| in_graph(eng, ActIdx(i))).collect();
     let mut ids: BTreeMap<ActIdx, ActionId> = BTreeMap::new();
@@ -107,13 +117,19 @@ pub fn build(eng: &Engine<'_>, settings: GraphSettings) -> Graph {
             .filter(|(input, flags)| input_counts(eng, a, *input, *flags, &included))
             .filter_map(|(input, _)| ids.get(&input).copied())
             .collect();
-        actions.push(describe(eng, a, id, inputs));
+        actions.push(describe(eng, &nodes, a, id, inputs));
     }
     Graph { actions, settings }
 }
 
 /// Everything the controller needs to run `a`.
-fn describe(eng: &Engine<'_>, a: ActIdx, id: ActionId, inputs: Vec<ActionId>) -> Action {
+fn describe(
+    eng: &Engine<'_>,
+    nodes: &[NodeRef],
+    a: ActIdx,
+    id: ActionId,
+    inputs: Vec<ActionId>,
+) -> Action {
     let cluster = eng.cluster;
     let act = eng.act(a);
     let kind = if matches!(
@@ -126,13 +142,7 @@ fn describe(eng: &Engine<'_>, a: ActIdx, id: ActionId, inputs: Vec<ActionId>) ->
     } else {
         ActionKind::ResourceOp
     };
-    let node = act.node.map(|n| {
-        let info = cluster.node(n);
-        NodeRef {
-            name: info.uname.clone(),
-            id: info.id.clone(),
-        }
-    });
+    let node = act.node.map(|n| nodes[n.0].clone());
     let history_id = act
         .rsc
         .and_then(|r| cluster.rsc(r).status.history_id.clone());
@@ -141,7 +151,7 @@ fn describe(eng: &Engine<'_>, a: ActIdx, id: ActionId, inputs: Vec<ActionId>) ->
         None => (act.key.clone(), None),
     };
     let mut meta = BTreeMap::new();
-    let mut params = BTreeMap::new();
+    let mut params = Arc::default();
     if let Some(r) = act.rsc {
         let rsc = cluster.rsc(r);
         let task_name = match &act.task {
@@ -150,31 +160,31 @@ fn describe(eng: &Engine<'_>, a: ActIdx, id: ActionId, inputs: Vec<ActionId>) ->
         };
         meta = action_meta(cluster, rsc, &task_name, act.interval_ms);
         if kind != ActionKind::Pseudo {
-            params.clone_from(&rsc.run.params);
-            if let Some(op) = rsc.run.find(&task_name, act.interval_ms) {
-                params.extend(op.params.iter().map(|(k, v)| (k.clone(), v.clone())));
-            }
+            params = match rsc.run.find(&task_name, act.interval_ms) {
+                Some(op) if !op.params.is_empty() => {
+                    let mut own = (*rsc.run.params).clone();
+                    own.extend(op.params.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    Arc::new(own)
+                }
+                _ => Arc::clone(&rsc.run.params),
+            };
         }
         add_resource_meta(eng, r, &mut meta);
     }
     meta.extend(act.meta.iter().map(|(k, v)| (k.clone(), v.clone())));
-    if let Some(n) = node.as_ref().filter(|_| kind != ActionKind::Pseudo) {
-        meta.insert("on_node".to_owned(), n.name.clone());
-        meta.insert("on_node_uuid".to_owned(), n.id.clone());
-    }
     let resource = act
         .rsc
         .filter(|_| kind != ActionKind::Pseudo)
         .map(|r| resource_ref(eng, r, history_id.as_deref()));
     let downed = match act.task {
-        Task::DoShutdown => node.iter().map(|n| n.id.clone()).collect(),
+        Task::DoShutdown => node.iter().map(|n| n.id.to_string()).collect(),
         Task::Stonith
             if matches!(
                 act.meta.get("stonith_action").map(String::as_str),
                 Some("reboot" | "off" | "poweroff")
             ) =>
         {
-            node.iter().map(|n| n.id.clone()).collect()
+            node.iter().map(|n| n.id.to_string()).collect()
         }
         _ => Vec::new(),
     };
@@ -234,13 +244,10 @@ fn resource_ref(eng: &Engine<'_>, r: RscIdx, history_id: Option<&str>) -> Resour
     } else {
         (rsc.id.clone(), None)
     };
-    let agent = &rsc.run.agent;
     ResourceRef {
         id,
         long_id,
-        class: agent.class.clone(),
-        provider: agent.provider.clone(),
-        kind: agent.kind.clone(),
+        agent: Arc::clone(&rsc.run.agent),
     }
 }
 

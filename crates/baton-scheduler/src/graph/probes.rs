@@ -247,12 +247,10 @@ fn stop_orderings(eng: &mut Engine<'_>) {
         if Some(first_rsc) == o.then_rsc {
             continue;
         }
-        let first_is_stop = match o.first {
-            Some(a) => eng.act(a).task == Task::Stop,
-            None => o
-                .first_key
-                .as_deref()
-                .is_some_and(|k| k.ends_with("_stop_0")),
+        let first_is_stop = match (o.first, &o.first_op) {
+            (Some(a), _) => eng.act(a).task == Task::Stop,
+            (None, Some(op)) => op.task == Task::Stop && op.interval_ms == 0,
+            (None, None) => false,
         };
         if !first_is_stop {
             continue;
@@ -268,9 +266,9 @@ fn stop_orderings(eng: &mut Engine<'_>) {
         if probes.is_empty() {
             continue;
         }
-        let thens = match (o.then, o.then_rsc, &o.then_key) {
+        let thens = match (o.then, o.then_rsc, &o.then_op) {
             (Some(a), _, _) => vec![a],
-            (None, Some(tr), Some(key)) => eng.find_with_key(tr, key, None),
+            (None, Some(tr), Some(op)) => eng.find_op(tr, op, None),
             _ => Vec::new(),
         };
         for probe in &probes {

@@ -174,7 +174,7 @@ fn for_active(
     role: Option<Role>,
 ) {
     let key = op_key(eng.rsc_id(r), name, interval_ms);
-    let running = eng.find_exact(r, &key, node);
+    let running = eng.find_exact(r, &Task::Monitor, interval_ms, node);
     let optional = eng.act(start).flags.has(Flags::OPTIONAL)
         && !running.is_empty()
         && running

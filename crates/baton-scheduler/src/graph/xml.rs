@@ -60,11 +60,15 @@ fn head(a: &Action) -> String {
 fn attributes(a: &Action) -> String {
     let mut attrs: Vec<(String, &str)> = Vec::new();
     attrs.push(("crm_feature_set".to_owned(), CRM_FEATURE_SET));
-    for (k, v) in &a.params {
+    for (k, v) in a.params.iter() {
         attrs.push((k.clone(), v));
     }
     for (k, v) in &a.meta {
         attrs.push((format!("CRM_meta_{k}"), v));
+    }
+    if let Some(n) = a.node.as_ref().filter(|_| a.kind != ActionKind::Pseudo) {
+        attrs.push(("CRM_meta_on_node".to_owned(), &n.name));
+        attrs.push(("CRM_meta_on_node_uuid".to_owned(), &n.id));
     }
     attrs.sort_by(|x, y| x.0.cmp(&y.0));
     attrs.dedup_by(|x, y| x.0 == y.0);
@@ -107,11 +111,11 @@ pub fn render(graph: &Graph, transition_id: u64) -> String {
             if let Some(long) = &r.long_id {
                 let _ = write!(out, " long-id=\"{}\"", escape(long));
             }
-            let _ = write!(out, " class=\"{}\"", escape(&r.class));
-            if let Some(p) = &r.provider {
+            let _ = write!(out, " class=\"{}\"", escape(&r.agent.class));
+            if let Some(p) = &r.agent.provider {
                 let _ = write!(out, " provider=\"{}\"", escape(p));
             }
-            let _ = writeln!(out, " type=\"{}\"/>", escape(&r.kind));
+            let _ = writeln!(out, " type=\"{}\"/>", escape(&r.agent.kind));
         }
         let _ = writeln!(out, "        {}", attributes(a));
         if !a.downed.is_empty() {

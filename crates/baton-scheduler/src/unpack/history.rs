@@ -280,7 +280,7 @@ fn new_orphan(cluster: &mut Cluster, id: &str, agent: Agent) -> RscIdx {
         kind: RscKind::Primitive,
         parent: None,
         run: Arc::new(RunConfig {
-            agent,
+            agent: Arc::new(agent),
             ..RunConfig::default()
         }),
         meta: RscMeta {

@@ -39,9 +39,9 @@ pub struct OpConfig {
 /// clone instances.
 #[derive(Debug, Clone, Default)]
 pub struct RunConfig {
-    pub agent: Agent,
+    pub agent: Arc<Agent>,
     /// Instance attributes from sets without rules, first value winning.
-    pub params: BTreeMap<String, String>,
+    pub params: Arc<BTreeMap<String, String>>,
     pub ops: Vec<OpConfig>,
 }
 
@@ -70,12 +70,12 @@ impl RunConfig {
             }
         }
         Arc::new(RunConfig {
-            agent: Agent {
+            agent: Arc::new(Agent {
                 class: own_or_template("class").unwrap_or_default(),
                 provider: own_or_template("provider"),
                 kind: own_or_template("type").unwrap_or_default(),
-            },
-            params,
+            }),
+            params: Arc::new(params),
             ops,
         })
     }

@@ -92,7 +92,7 @@ pub fn ours(graph: &Graph) -> Labelled {
             .iter()
             .map(|a| {
                 let node = a.node.as_ref().filter(|_| a.kind != ActionKind::Pseudo);
-                label(a.task.name(), &a.key, node.map(|n| n.name.as_str()))
+                label(a.task.name(), &a.key, node.map(|n| &*n.name))
             })
             .collect(),
         edges: graph
