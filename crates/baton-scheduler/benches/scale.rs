@@ -23,6 +23,7 @@ fn file_name(spec: &Spec) -> String {
     let state = match spec.state {
         State::Cold => "cold",
         State::Running => "running",
+        State::Busy => "busy",
     };
     format!("n{}-p{}-{state}.xml", spec.nodes, spec.primitives)
 }

@@ -93,6 +93,10 @@ impl Rel {
     pub const IF_REQUIRED_ON_SAME_NODE: Rel = Rel(1 << 23);
     /// If the then action is required, the first is abandoned.
     pub const THEN_CANCELS_FIRST: Rel = Rel(1 << 25);
+    /// One side of a -INFINITY colocation leaving its role before the
+    /// other takes its role; in the graph only between required actions
+    /// on the same node.
+    pub const ANTI_COLOCATION: Rel = Rel(1 << 26);
 
     pub fn has(self, f: Rel) -> bool {
         self.0 & f.0 == f.0 && f.0 != 0

@@ -6,7 +6,9 @@
 //! milestone counts them.
 
 use super::engine::{Engine, Flags, OpRef, Ordering, Rel, Task};
-use crate::unpack::{OneOrMoreOrder, OrderCons, RscIdx, RscKind};
+use baton_cib::Score;
+
+use crate::unpack::{OneOrMoreOrder, OrderCons, Role, RscIdx, RscKind};
 
 /// The flags an order of this kind gives, seen from its `first_action`.
 fn kind_flags(mandatory: bool, symmetry: Symmetry, first_action: &str) -> Rel {
@@ -51,6 +53,24 @@ fn invert(action: &str) -> Option<&'static str> {
 
 pub fn apply(eng: &mut Engine<'_>) {
     let cluster = eng.cluster;
+    for c in &cluster.colocations {
+        if c.score <= Score::NEG_INFINITY {
+            anti_colocation(
+                eng,
+                c.dependent,
+                c.dependent_role,
+                c.primary,
+                c.primary_role,
+            );
+            anti_colocation(
+                eng,
+                c.primary,
+                c.primary_role,
+                c.dependent,
+                c.dependent_role,
+            );
+        }
+    }
     for o in &cluster.orders {
         order(eng, o);
     }
@@ -92,6 +112,32 @@ fn order(eng: &mut Engine<'_>, o: &OrderCons) {
     {
         let flags = kind_flags(o.mandatory, Symmetry::Inverse, first);
         eng.order_rsc(o.then, then, o.first, first, flags);
+    }
+}
+
+/// Two resources that must never share a node: whatever makes `first`
+/// leave `first_role` comes before whatever makes `then` take `then_role`.
+fn anti_colocation(
+    eng: &mut Engine<'_>,
+    first: RscIdx,
+    first_role: Option<Role>,
+    then: RscIdx,
+    then_role: Option<Role>,
+) {
+    let leaving: &[&str] = match first_role {
+        Some(Role::Promoted) => &["demote"],
+        Some(Role::Unpromoted) => &["stop", "promote"],
+        _ => &["stop"],
+    };
+    let taking: &[&str] = match then_role {
+        Some(Role::Promoted) => &["promote"],
+        Some(Role::Unpromoted) => &["start", "demote"],
+        _ => &["start"],
+    };
+    for first_task in leaving {
+        for then_task in taking {
+            eng.order_rsc(first, first_task, then, then_task, Rel::ANTI_COLOCATION);
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! attributes), and as inputs the actions it must wait for that are in the
 //! graph too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::engine::{ActIdx, Engine, Flags, Rel, Task, notify_key, op_key};
@@ -67,7 +67,10 @@ fn input_counts(
     if flags == Rel::ORDERED && first.flags.has(Flags::MIGRATABLE) && first.task == Task::Stop {
         return false;
     }
-    if flags == Rel::IF_ON_SAME_NODE_OR_TARGET || flags == Rel::IF_REQUIRED_ON_SAME_NODE {
+    if flags == Rel::IF_ON_SAME_NODE_OR_TARGET
+        || flags == Rel::IF_REQUIRED_ON_SAME_NODE
+        || flags == Rel::ANTI_COLOCATION
+    {
         let same = first.node.is_none()
             || eng.act(then).node.is_none()
             || first.node == eng.act(then).node;
@@ -106,17 +109,15 @@ pub fn build(eng: &Engine<'_>, settings: GraphSettings) -> Graph {
     }
     let mut actions = Vec::with_capacity(ids.len());
     for (&a, &id) in &ids {
-        // One input per action, whatever relations lead there.
-        let mut merged: BTreeMap<ActIdx, Rel> = BTreeMap::new();
-        for r in &eng.act(a).before {
-            let e = merged.entry(r.act).or_insert(Rel::NONE);
-            *e = e.with(r.flags);
-        }
-        let inputs: Vec<ActionId> = merged
-            .into_iter()
-            .filter(|(input, flags)| input_counts(eng, a, *input, *flags, &included))
-            .filter_map(|(input, _)| ids.get(&input).copied())
+        // One input per action that any of its relations to `a` keeps.
+        let inputs: BTreeSet<ActionId> = eng
+            .act(a)
+            .before
+            .iter()
+            .filter(|r| input_counts(eng, a, r.act, r.flags, &included))
+            .filter_map(|r| ids.get(&r.act).copied())
             .collect();
+        let inputs: Vec<ActionId> = inputs.into_iter().collect();
         actions.push(describe(eng, &nodes, a, id, inputs));
     }
     Graph { actions, settings }

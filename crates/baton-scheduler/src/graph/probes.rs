@@ -262,6 +262,9 @@ fn stop_orderings(eng: &mut Engine<'_>) {
         if o.flags.has(Rel::IF_ON_SAME_NODE) {
             flags = flags.with(Rel::IF_ON_SAME_NODE);
         }
+        if o.flags == Rel::ANTI_COLOCATION {
+            flags = o.flags;
+        }
         let probes = eng.rsc_actions(first_rsc, "monitor", None);
         if probes.is_empty() {
             continue;

@@ -26,6 +26,9 @@ pub fn known(eng: &mut Engine<'_>, r: RscIdx, changed: &mut BTreeSet<(RscIdx, No
             continue;
         }
         let checked = check && (n.can_run() || n.maintenance) && !n.is_unclean();
+        // Pacemaker compares the digests of the first record (by call id)
+        // of each operation and remembers the answer for the later ones.
+        let mut compared = BTreeSet::new();
         for record in records {
             let key = op_key(&rsc.id, &record.name, record.interval_ms);
             if !record.pending {
@@ -43,7 +46,7 @@ pub fn known(eng: &mut Engine<'_>, r: RscIdx, changed: &mut BTreeSet<(RscIdx, No
                 cancel_after_stop(eng, r, record, node);
                 continue;
             }
-            if !configured {
+            if !configured || !compared.insert((&record.name, record.interval_ms)) {
                 continue;
             }
             let unchanged = match &rsc.params {

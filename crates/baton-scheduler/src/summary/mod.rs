@@ -25,6 +25,22 @@ fn role_word(role: Role) -> &'static str {
     }
 }
 
+/// The node a resource active on several is reported as moving from: the
+/// first it was found on, or, when its recovery does not wait for fencing,
+/// the first of those that is online and clean.
+fn reported_current_node(cluster: &Cluster, r: RscIdx) -> Option<crate::unpack::NodeIdx> {
+    let rsc = cluster.rsc(r);
+    let mut nodes = rsc.status.running.iter().map(|(n, _)| *n);
+    if rsc.meta.requires.fencing() {
+        return nodes.next();
+    }
+    let healthy = |n: &crate::unpack::NodeIdx| {
+        let node = cluster.node(*n);
+        node.is_online() && !node.is_unclean()
+    };
+    nodes.clone().find(healthy).or_else(|| nodes.next())
+}
+
 fn lines_for(cluster: &Cluster, changes: &Changes, r: RscIdx) -> Vec<Line> {
     let rsc = cluster.rsc(r);
     let name = |n: crate::unpack::NodeIdx| cluster.node(n).uname.clone();
@@ -136,19 +152,21 @@ fn lines_for(cluster: &Cluster, changes: &Changes, r: RscIdx) -> Vec<Line> {
                 why.as_ref(),
             ));
         }
-        // Active on several nodes: the extra stops are implied, only the
-        // instance that remains is reported.
-        (Some(s), many) => {
+        // Active on several nodes: one line, from the node Pacemaker
+        // calls current to where it starts.
+        (Some(s), _) => {
+            let current = reported_current_node(cluster, r);
+            let moving = current.is_some_and(|c| c != s.node);
             let verb = if rsc.status.failed {
                 "Recover"
-            } else if many.iter().any(|x| x.node == s.node) {
-                "Restart"
-            } else {
+            } else if moving {
                 "Move"
+            } else {
+                "Restart"
             };
-            let details = match many.iter().find(|x| x.node == s.node) {
-                Some(_) => name(s.node),
-                None => format!("{} -> {}", name(many[0].node), name(s.node)),
+            let details = match current {
+                Some(c) if moving => format!("{} -> {}", name(c), name(s.node)),
+                _ => name(s.node),
             };
             out.push(line(verb, details, None));
         }
