@@ -400,25 +400,33 @@ fn history(xml: &mut String, rsc: &str, class: &str, on_node: &str, h: History, 
             let mut start = OpSpec::new("start", 0, 0, 1);
             start.at = NOW - 60;
             start.id = "last_failure_0";
-            op(xml, call_id, start.clone());
-            let last = if stopped {
+            start.write(xml, rsc, on_node, *call_id);
+            if stopped {
+                *call_id += 1;
                 let mut stop = OpSpec::last("stop", 0, 0, 0);
                 stop.at = NOW - 50;
-                stop
+                op(xml, call_id, stop);
             } else {
-                OpSpec {
-                    id: "last_0",
-                    ..start
-                }
-            };
-            op(xml, call_id, last);
+                // The failed start is also the last operation: one call.
+                op(
+                    xml,
+                    call_id,
+                    OpSpec {
+                        id: "last_0",
+                        ..start
+                    },
+                );
+            }
         }
         History::StopFailed => {
             op(xml, call_id, OpSpec::new("start", 0, 0, 0));
             let mut stop = OpSpec::last("stop", 0, 0, 1);
             stop.at = NOW - 60;
-            op(xml, call_id, stop.clone());
-            stop.id = "last_failure_0";
+            // The failed stop is both the last operation and the last
+            // failure: one call, recorded twice.
+            let mut copy = stop.clone();
+            copy.id = "last_failure_0";
+            copy.write(xml, rsc, on_node, *call_id);
             op(xml, call_id, stop);
         }
         History::Unknown => {}

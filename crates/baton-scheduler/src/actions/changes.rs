@@ -149,12 +149,23 @@ pub fn build(
                 node: *n,
                 pseudo: false,
                 blocked: true,
-                silent: *why == BlockedWhy::Silent,
+                silent: *why == BlockedWhy::Silent || plan.blocked_promote,
                 reason: match why {
                     BlockedWhy::Because(text) => Some(text.clone()),
                     _ => None,
                 },
             });
+            if plan.blocked_promote {
+                g.add(Change {
+                    task: Verb::Promote,
+                    rsc: Some(r),
+                    node: *n,
+                    pseudo: false,
+                    blocked: true,
+                    silent: false,
+                    reason: None,
+                });
+            }
         }
         // A restart there makes the reload moot.
         if let Some(n) = plan.reload_on.filter(|n| !plan.stop_on.contains(n)) {

@@ -25,6 +25,9 @@ pub struct Plan {
     pub restart_reason: Option<String>,
     /// The start is needed but cannot happen; printed as `(blocked)`.
     pub blocked_start: Option<(NodeIdx, BlockedWhy)>,
+    /// The blocked start was on the way to the promoted role: it reads as
+    /// a blocked promotion.
+    pub blocked_promote: bool,
     /// The stops are needed but cannot run (the node cannot be reached or
     /// fenced, or something that must stop first cannot).
     pub stop_blocked: bool,
@@ -197,6 +200,7 @@ pub fn plan(cluster: &Cluster, a: &Assignment) -> BTreeMap<RscIdx, Plan> {
                 // Everything stops; nothing may start.
                 if let Some(n) = plan.start_on.take() {
                     plan.blocked_start = Some((n, BlockedWhy::because("due to no quorum")));
+                    plan.blocked_promote = plan.promote;
                     plan.promote = false;
                 }
                 for &(n, _) in &rsc.status.running {

@@ -140,6 +140,7 @@ pub fn primitive_actions(eng: &mut Engine<'_>, inputs: &Inputs<'_>, r: RscIdx) -
         role = next;
     }
     apply_decisions(eng, r, &changes);
+    recover_unmanaged(eng, r, current);
     let stop_there = changes
         .iter()
         .find(|c| c.task == Verb::Stop && Some(c.node) == current);
@@ -153,6 +154,28 @@ pub fn primitive_actions(eng: &mut Engine<'_>, inputs: &Inputs<'_>, r: RscIdx) -
         super::migration::create(eng, r, from, to);
     }
     course
+}
+
+/// An unmanaged primitive that failed is still recovered where it is, on
+/// paper: its start there is required though never carried out, which
+/// makes what contains it required too. (Pacemaker makes such a start
+/// optional again when it looks it up to schedule monitors, which it does
+/// unless the node or the resource is in maintenance.)
+fn recover_unmanaged(eng: &mut Engine<'_>, r: RscIdx, current: Option<NodeIdx>) {
+    let rsc = eng.cluster.rsc(r);
+    let Some(node) = current else { return };
+    if rsc.meta.managed || rsc.status.blocked || !rsc.status.failed {
+        return;
+    }
+    if !eng.cluster.node(node).maintenance && !rsc.meta.maintenance {
+        return;
+    }
+    let key = op_key(eng.rsc_id(r), "start", 0);
+    let start = eng.get_or_create(Some(r), key, Task::Start, Some(node), true);
+    set_runnable_on_node(eng, start);
+    if eng.act(start).flags.has(Flags::RUNNABLE) {
+        eng.act_mut(start).flags.clear(Flags::OPTIONAL);
+    }
 }
 
 /// One step of the walk: stops and demotions wherever the primitive is

@@ -160,6 +160,7 @@ fn order_rsc_vs_fencing(eng: &mut Engine<'_>, r: RscIdx, fencing: ActIdx, target
                 eng.order(fencing, ps, Rel::ORDERED);
             }
         }
+        super::notify::after_fencing(eng, r, fencing);
     }
     for demote in eng.rsc_actions(r, "demote", Some(target)) {
         eng.act_mut(demote)

@@ -28,7 +28,7 @@ pub struct CloneNotifications {
 
 fn milestone(
     eng: &mut Engine<'_>,
-    clone: RscIdx,
+    rsc: RscIdx,
     of: ActIdx,
     task: Task,
     kind: &str,
@@ -36,8 +36,8 @@ fn milestone(
 ) -> ActIdx {
     let of_task = eng.act(of).task.name().to_owned();
     let optional = eng.act(of).flags.has(Flags::OPTIONAL);
-    let key = notify_key(eng.rsc_id(clone), kind, &of_task);
-    let a = eng.get_or_create(Some(clone), key, task, None, optional);
+    let key = notify_key(eng.rsc_id(rsc), kind, &of_task);
+    let a = eng.get_or_create(Some(rsc), key, task, None, optional);
     let notify_type = if kind.ends_with("pre") { "pre" } else { "post" };
     let act = eng.act_mut(a);
     act.flags.set(Flags::PSEUDO);
@@ -86,6 +86,43 @@ pub fn milestones(
         post: Some(post),
         post_done: Some(post_done),
     }
+}
+
+/// A clone instance stopped implicitly by fencing its node: the other
+/// instances are told after the fencing (there is no "before").
+pub fn after_fencing(eng: &mut Engine<'_>, instance: RscIdx, fencing: ActIdx) {
+    let clone = eng.cluster.top_of(instance);
+    if !notifies(eng, clone) {
+        return;
+    }
+    let runnable = eng.act(fencing).flags.has(Flags::RUNNABLE);
+    let post = milestone(eng, instance, fencing, Task::Notify, "post", "stop");
+    let post_done = milestone(
+        eng,
+        instance,
+        fencing,
+        Task::Notified,
+        "confirmed-post",
+        "stop",
+    );
+    for a in [post, post_done] {
+        let act = eng.act_mut(a);
+        act.priority = baton_cib::Score::INFINITY_VALUE;
+        if runnable {
+            act.flags.set(Flags::RUNNABLE);
+        } else {
+            act.flags.clear(Flags::RUNNABLE);
+        }
+    }
+    eng.order(fencing, post, Rel::FIRST_IMPLIES_THEN);
+    eng.order(post, post_done, Rel::FIRST_IMPLIES_THEN);
+    let m = Milestones {
+        pre: None,
+        pre_done: None,
+        post: Some(post),
+        post_done: Some(post_done),
+    };
+    create(eng, clone, "stop", m, &BTreeMap::new());
 }
 
 /// Orders one notified action's end before another's beginning.

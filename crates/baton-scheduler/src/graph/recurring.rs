@@ -49,13 +49,26 @@ pub fn known(eng: &mut Engine<'_>, r: RscIdx, changed: &mut BTreeSet<(RscIdx, No
             if !configured || !compared.insert((&record.name, record.interval_ms)) {
                 continue;
             }
+            // A monitor whose failure expired runs again there, whether
+            // or not the resource stays, as long as it stays somewhere
+            // (monitors of a resource placed nowhere cannot run).
+            if record.expired_failure && record.digest.is_some() {
+                changed.insert((r, node));
+                let a = eng.get_or_create(Some(r), key, Task::Monitor, Some(node), false);
+                let act = eng.act_mut(a);
+                act.flags.clear(Flags::OPTIONAL);
+                if eng.assigned[r.0].is_none() {
+                    eng.act_mut(a).flags.clear(Flags::RUNNABLE);
+                }
+                continue;
+            }
             let unchanged = match &rsc.params {
                 Some(params) => params.recurring_unchanged(
                     record,
                     timeout_ms(cluster, rsc, &record.name, record.interval_ms),
                 ),
                 None => true,
-            } && !(record.expired_failure && record.digest.is_some());
+            };
             if !unchanged {
                 changed.insert((r, node));
                 let a = eng.get_or_create(Some(r), key, Task::Monitor, Some(node), true);

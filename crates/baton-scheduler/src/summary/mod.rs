@@ -50,7 +50,7 @@ fn lines_for(cluster: &Cluster, changes: &Changes, r: RscIdx) -> Vec<Line> {
     let blocked = acts
         .iter()
         .find(|a| a.task == Verb::Start && a.blocked && !a.silent);
-    let promote = acts.iter().any(|a| a.task == Verb::Promote);
+    let promote = acts.iter().any(|a| a.task == Verb::Promote && !a.blocked);
     let demote = acts.iter().any(|a| a.task == Verb::Demote);
     let reload = acts.iter().find(|a| a.task == Verb::Reload);
     let cur_role = rsc.status.role();
@@ -205,6 +205,14 @@ fn lines_for(cluster: &Cluster, changes: &Changes, r: RscIdx) -> Vec<Line> {
                 }
             }
         }
+    }
+    let blocked_promote = acts.iter().find(|a| a.task == Verb::Promote && a.blocked);
+    if let Some(b) = blocked_promote {
+        out.push(line(
+            "Promote",
+            format!("Stopped -> Promoted {}", name(b.node)),
+            Some(&"blocked".to_owned()),
+        ));
     }
     if let Some(b) = blocked {
         out.push(Line {

@@ -49,6 +49,9 @@ pub struct RscStatus {
     pub on_fail: OnFail,
     /// Nodes it may not run on (fail count at threshold, hard errors).
     pub banned: BTreeSet<NodeIdx>,
+    /// A failure whose on-fail is stop keeps it off every node until it is
+    /// cleaned up, even once it has stopped.
+    pub stopped_by_failure: bool,
     /// A stop failed and cannot be fenced away: leave it alone.
     pub blocked: bool,
     /// Nodes where a stop failed (shown as bans in allocation scores).
@@ -320,14 +323,15 @@ fn note_known(cluster: &mut Cluster, idx: RscIdx, node: NodeIdx, lrm_id: &str, a
         at = if unique { None } else { cluster.rsc(i).parent };
     }
     let rsc = &mut cluster.rscs[idx.0];
-    if lrm_id != rsc.id {
-        rsc.status.history_id = Some(lrm_id.to_owned());
+    if lrm_id == rsc.id {
+        return;
     }
+    // The history of a stopped instance names it only when nothing active
+    // does, and not by an instance number: those are left over from old
+    // clusters and name nothing now.
     let status = &mut rsc.status;
-    // Instance numbers in the history of a stopped instance are left over
-    // from old clusters; they name nothing now.
-    if !active && status.history_id.as_ref().is_some_and(|h| h.contains(':')) {
-        status.history_id = None;
+    if active || (status.history_id.is_none() && !lrm_id.contains(':')) {
+        status.history_id = Some(lrm_id.to_owned());
     }
 }
 
@@ -338,6 +342,8 @@ struct Expiry<'a> {
     now_s: i64,
     /// Configured on-fail by (operation, interval ms).
     on_fail: &'a BTreeMap<(String, u64), String>,
+    /// The resource's fail count on the node.
+    fail_count: FailCount,
 }
 
 impl Expiry<'_> {
@@ -359,7 +365,10 @@ impl Expiry<'_> {
         let failed = op.rc_code().ok().flatten().is_some_and(|rc| rc != target)
             || op.op_status().ok().flatten().is_some_and(|s| s > 0);
         let at = op.last_rc_change().ok().flatten().unwrap_or(0);
-        failed && self.timeout_s > 0 && at.saturating_add(self.timeout_s) <= self.now_s
+        failed
+            && self.timeout_s > 0
+            && at.saturating_add(self.timeout_s) <= self.now_s
+            && (self.fail_count.all == 0 || self.fail_count.effective == 0)
     }
 }
 
@@ -434,13 +443,24 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
         for lrm in st.lrm_resources() {
             let ops = sorted_ops(lrm.ops());
             let lrm_id = lrm.id();
+            // Replay against the configured primitive for its on-fail table.
+            let probe_rsc = resolve(cluster, lrm_id, node, false);
+            let fail_count = probe_rsc.map_or_else(FailCount::default, |i| {
+                let anonymous = clone_of(cluster, i).is_some_and(|c| !c.unique);
+                super::failcounts::failures(
+                    cluster.rsc(i),
+                    anonymous,
+                    &cluster.nodes[node.0],
+                    cluster.now_s,
+                )
+                .count
+            });
             let ctx = ReplayCtx {
                 fencing,
                 lsb: lrm.class() == Some("lsb"),
                 now_s: cluster.now_s,
+                fail_count,
             };
-            // Replay against the configured primitive for its on-fail table.
-            let probe_rsc = resolve(cluster, lrm_id, node, false);
             let result = match probe_rsc {
                 Some(i) => replay(&ops, cluster.rsc(i), ctx),
                 None => {
@@ -499,6 +519,9 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
             let fenceable =
                 cluster.nodes[node.0].is_unclean() && crate::actions::can_fence(cluster);
             let rsc = &mut cluster.rscs[idx.0];
+            if result.on_fail == OnFail::Stop {
+                rsc.status.stopped_by_failure = true;
+            }
             if result.hard_error {
                 rsc.status.banned.insert(node);
             }
@@ -511,6 +534,7 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
                 timeout_s: rsc.meta.failure_timeout_s,
                 now_s: ctx.now_s,
                 on_fail: &rsc.on_fail,
+                fail_count: ctx.fail_count,
             };
             rsc.status
                 .recurring
@@ -547,8 +571,8 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
     for (node, id, agent) in stopped_unknown {
         removed(cluster, &id, agent, node);
     }
-    // Resources on a node in maintenance are left alone, and so are those
-    // active on several nodes that ask for it.
+    // Those active on several nodes that ask for it are left alone; those
+    // active on a node in maintenance are no longer managed.
     for r in &mut cluster.rscs {
         if r.status.running.len() > 1 && r.meta.multiple_active == MultipleActive::Block {
             r.status.blocked = true;
@@ -561,7 +585,7 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
             .iter()
             .any(|(n, _)| cluster.nodes[n.0].maintenance);
         if on_maintenance {
-            cluster.rscs[i].status.blocked = true;
+            cluster.rscs[i].meta.managed = false;
         }
     }
     // A promotable instance that is merely started is unpromoted.

@@ -49,6 +49,10 @@ pub struct LocationPref {
     pub score: Score,
     /// Applies only to the promoted role (`role="Promoted"`).
     pub promoted_only: bool,
+    /// Applies in full to everything inside the resource (node health),
+    /// rather than as a constraint does, which gives a group's later
+    /// members nothing of its score.
+    pub recursive: bool,
 }
 
 /// `resource-discovery` of a location constraint: whether the resource is

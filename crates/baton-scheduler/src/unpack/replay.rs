@@ -63,6 +63,9 @@ pub(super) struct ReplayCtx {
     pub fencing: bool,
     pub lsb: bool,
     pub now_s: i64,
+    /// The resource's fail count on the node: while it has not expired,
+    /// no failure there has.
+    pub fail_count: super::FailCount,
 }
 
 pub(super) fn replay(ops: &[LrmRscOp<'_>], rsc: &Rsc, ctx: ReplayCtx) -> Replay {
@@ -70,6 +73,7 @@ pub(super) fn replay(ops: &[LrmRscOp<'_>], rsc: &Rsc, ctx: ReplayCtx) -> Replay 
         fencing,
         lsb,
         now_s,
+        fail_count,
     } = ctx;
     let mut r = Replay::default();
     for op in ops {
@@ -118,11 +122,14 @@ pub(super) fn replay(ops: &[LrmRscOp<'_>], rsc: &Rsc, ctx: ReplayCtx) -> Replay 
             });
             continue;
         }
-        // Whether failure-timeout has passed since this result.
+        // Whether failure-timeout has passed since this result (and
+        // since every failure counted on the node).
         let expired = {
             let timeout = rsc.meta.failure_timeout_s;
             let at = op.last_rc_change().ok().flatten().unwrap_or(0);
-            timeout > 0 && at.saturating_add(timeout) <= now_s
+            timeout > 0
+                && at.saturating_add(timeout) <= now_s
+                && (fail_count.all == 0 || fail_count.effective == 0)
         };
         r.unknown = false;
         if probe && (status == EXEC_NOT_INSTALLED || rc == RC_NOT_INSTALLED) {
@@ -215,7 +222,9 @@ pub(super) fn replay(ops: &[LrmRscOp<'_>], rsc: &Rsc, ctx: ReplayCtx) -> Replay 
                 r.role = Some(r.role.unwrap_or(Role::Started).max(Role::Started));
             }
             "promote" => r.role = Some(Role::Promoted),
-            // A failed demote is recovered as an unpromoted instance.
+            // A failed demote that blocks leaves it promoted, to be left
+            // alone; otherwise it is recovered as an unpromoted instance.
+            "demote" if on_fail == OnFail::Block => r.role = Some(Role::Promoted),
             "demote" => r.role = Some(Role::Unpromoted),
             _ if rc == RC_FAILED_PROMOTED => r.role = Some(Role::Promoted),
             _ => {

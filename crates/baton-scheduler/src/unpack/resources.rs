@@ -626,6 +626,7 @@ fn read_location(
                 node: n,
                 score,
                 promoted_only,
+                recursive: false,
             });
             if let Some(mode) = discovery {
                 cluster.discovery.push((rsc, n, mode));
@@ -642,6 +643,7 @@ fn read_location(
                     node: NodeIdx(n),
                     score,
                     promoted_only: promoted_only || rule_promoted,
+                    recursive: false,
                 });
                 if let Some(mode) = discovery {
                     cluster.discovery.push((rsc, NodeIdx(n), mode));
