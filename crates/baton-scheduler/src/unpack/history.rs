@@ -166,8 +166,17 @@ fn resolve(cluster: &Cluster, lrm_id: &str, node: NodeIdx, active: bool) -> Opti
         })
     };
     let here = candidates.iter().copied().find(|&c| active_here(c));
+    let inactive_anywhere = |c: RscIdx| {
+        unit(c).iter().all(|&m| {
+            let status = &cluster.rsc(m).status;
+            status.running.is_empty() && !status.blocked
+        })
+    };
     if !active {
-        return here.or(Some(first));
+        // A stopped history goes to the instance active here, else to the
+        // first one active nowhere.
+        let free = candidates.iter().copied().find(|&c| inactive_anywhere(c));
+        return here.or(free).or(Some(first));
     }
     // The instance already active here collects its other members'
     // history; a second record of the same member is an extra instance.
@@ -516,8 +525,8 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
             }
             let fence_reason = format!("{} failed there", cluster.rsc(idx).id);
             // Fencing the node will settle whatever was stuck on it.
-            let fenceable =
-                cluster.nodes[node.0].is_unclean() && crate::actions::can_fence(cluster);
+            let unclean = cluster.nodes[node.0].is_unclean();
+            let fenceable = unclean && crate::actions::can_fence(cluster);
             let rsc = &mut cluster.rscs[idx.0];
             if result.on_fail == OnFail::Stop {
                 rsc.status.stopped_by_failure = true;
@@ -542,11 +551,19 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
             if let Some(change) = definition_change(&ops, rsc) {
                 rsc.status.definition_change.insert(node, change);
             }
+            // On a node to be fenced a failure needs no handling of its
+            // own: fencing settles it, and the resource may start again
+            // elsewhere.
+            let on_fail = if unclean {
+                OnFail::Ignore
+            } else {
+                result.on_fail
+            };
             // Demoting keeps it running, just no longer promoted here.
-            if result.on_fail == OnFail::Demote && role == Role::Promoted {
+            if on_fail == OnFail::Demote && role == Role::Promoted {
                 rsc.status.on_fail = rsc.status.on_fail.max(OnFail::Demote);
             }
-            if result.on_fail >= OnFail::Restart {
+            if on_fail >= OnFail::Restart {
                 rsc.status.failed = true;
                 rsc.status.on_fail = rsc.status.on_fail.max(result.on_fail);
             }
