@@ -55,10 +55,11 @@
 //! # Stages
 //!
 //! Each in its own module: [`unpack`] (nodes, resources, history, fail
-//! counts), [`placement`] (scores and node choice), [`actions`] (what each
-//! primitive must do, restarts and blocks from orderings), [`summary`]
-//! (the Transition Summary) and [`graph`] (the transition graph, built
-//! around those decisions the way Pacemaker builds it).
+//! counts), [`placement`] (node choice, as Pacemaker 2.1.5 assigns nodes,
+//! step for step; the allocation scores are its weights), [`actions`]
+//! (what each primitive must do, restarts and blocks from orderings),
+//! [`summary`] (the Transition Summary) and [`graph`] (the transition
+//! graph, built around those decisions the way Pacemaker builds it).
 
 pub mod actions;
 pub mod graph;

@@ -111,11 +111,7 @@ fn lines_for(cluster: &Cluster, changes: &Changes, r: RscIdx) -> Vec<Line> {
             out.push(line(verb, details, reason));
         }
         (Some(s), [stop]) => {
-            // Fencing the old node ends the failed instance; what is left
-            // is an ordinary move.
-            let verb = if rsc.status.failed
-                && (!stop.pseudo || rsc.status.on_fail == crate::unpack::OnFail::Fence)
-            {
+            let verb = if rsc.status.failed {
                 "Recover"
             } else if crate::actions::can_migrate(cluster, r, stop.pseudo) {
                 "Migrate"
@@ -134,12 +130,12 @@ fn lines_for(cluster: &Cluster, changes: &Changes, r: RscIdx) -> Vec<Line> {
             out.push(line(
                 verb,
                 if cur_role == next_role || !promotable {
-                    format!(
-                        "{}{} -> {}",
-                        role_prefix(cur_role),
-                        name(stop.node),
-                        name(s.node)
-                    )
+                    // A promotable instance keeps its role: named after.
+                    let role = match role_prefix(cur_role).trim_end() {
+                        "" => String::new(),
+                        r => format!(" {r}"),
+                    };
+                    format!("{} -> {}{role}", name(stop.node), name(s.node))
                 } else {
                     format!(
                         "{} {} -> {} {}",

@@ -564,8 +564,20 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
                 rsc.status.on_fail = rsc.status.on_fail.max(OnFail::Demote);
             }
             if on_fail >= OnFail::Restart {
+                let rsc = &mut cluster.rscs[idx.0];
                 rsc.status.failed = true;
                 rsc.status.on_fail = rsc.status.on_fail.max(result.on_fail);
+            }
+            // The node pays for some failures: put in standby, or fenced.
+            match on_fail {
+                OnFail::Standby => cluster.nodes[node.0].standby = true,
+                OnFail::Fence if !result.stop_failed => {
+                    let n = &mut cluster.nodes[node.0];
+                    if n.is_online() {
+                        n.state = NodeState::Unclean(fence_reason.clone());
+                    }
+                }
+                _ => {}
             }
             if result.stop_failed {
                 cluster.rscs[idx.0].status.stop_failed_on.insert(node);
