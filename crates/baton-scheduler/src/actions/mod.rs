@@ -54,13 +54,11 @@ impl BlockedWhy {
 
 /// Nodes that will be fenced, with the reason printed in the summary.
 pub fn fence_targets(cluster: &Cluster) -> Vec<(NodeIdx, String)> {
-    if !can_fence(cluster) {
-        return Vec::new();
-    }
     cluster
         .nodes
         .iter()
         .enumerate()
+        .filter(|(i, _)| can_fence_node(cluster, NodeIdx(*i)))
         .filter_map(|(i, n)| match &n.state {
             NodeState::Unclean(why) => Some((NodeIdx(i), why.clone())),
             _ => None,
@@ -73,6 +71,15 @@ pub fn can_fence(cluster: &Cluster) -> bool {
     cluster.options.fencing_enabled
         && cluster.has_fence_device
         && (quorum_freeze(cluster) == crate::placement::Freeze::None || cluster.suicide())
+}
+
+/// Whether node `n` can be fenced: as [`can_fence`], or, without quorum,
+/// because it is still in this partition's membership.
+pub fn can_fence_node(cluster: &Cluster, n: NodeIdx) -> bool {
+    can_fence(cluster)
+        || (cluster.options.fencing_enabled
+            && cluster.has_fence_device
+            && cluster.node(n).in_membership)
 }
 
 /// Whether `r`, moving, may migrate live: a healthy primitive that allows
@@ -113,13 +120,13 @@ pub fn plan(cluster: &Cluster, a: &Assignment) -> BTreeMap<RscIdx, Plan> {
         if !managed {
             // A blocked resource on a lost node still needs its stop,
             // which can never run.
-            if rsc.meta.managed && !can_fence(cluster) {
+            if rsc.meta.managed {
                 plan.stop_on = rsc
                     .status
                     .running
                     .iter()
                     .map(|(n, _)| *n)
-                    .filter(|&n| cluster.node(n).is_unclean())
+                    .filter(|&n| cluster.node(n).is_unclean() && !can_fence_node(cluster, n))
                     .collect();
                 plan.stop_blocked = !plan.stop_on.is_empty();
                 if plan.stop_blocked && freeze == Freeze::StopAll {
@@ -258,7 +265,7 @@ fn block_unreachable_stops(cluster: &Cluster, plan: &mut Plan) {
     let unreachable = plan
         .stop_on
         .iter()
-        .any(|&n| cluster.node(n).is_unclean() && !can_fence(cluster));
+        .any(|&n| cluster.node(n).is_unclean() && !can_fence_node(cluster, n));
     if unreachable {
         plan.stop_blocked = true;
         if plan.start_on.take().is_some() {

@@ -526,7 +526,7 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
             let fence_reason = format!("{} failed there", cluster.rsc(idx).id);
             // Fencing the node will settle whatever was stuck on it.
             let unclean = cluster.nodes[node.0].is_unclean();
-            let fenceable = unclean && crate::actions::can_fence(cluster);
+            let fenceable = unclean && crate::actions::can_fence_node(cluster, node);
             let rsc = &mut cluster.rscs[idx.0];
             if result.on_fail == OnFail::Stop {
                 rsc.status.stopped_by_failure = true;
