@@ -99,7 +99,10 @@ impl Engine<'_> {
         }
         if !self.state(r).managed {
             self.state_mut(r).next_role = self.state(r).role;
-            let current = self.current_node(r).map(|node| Placed { node, weight: 0 });
+            let current = self.current_node(r).map(|node| Placed {
+                node,
+                weight: self.base_weight(node),
+            });
             self.finalize(r, current, true);
         } else if options.stop_all_resources {
             self.finalize(r, None, true);

@@ -282,17 +282,8 @@ impl Engine<'_> {
             let (Some(parent), Some(node)) = (self.parent(r), self.current_node(r)) else {
                 continue;
             };
-            let mut table = Some(
-                [(
-                    node,
-                    Slot {
-                        weight: 0,
-                        count: 0,
-                    },
-                )]
-                .into_iter()
-                .collect(),
-            );
+            let weight = self.base_weight(node);
+            let mut table = Some([(node, Slot { weight, count: 0 })].into_iter().collect());
             for c in self.state(parent).this_with.clone() {
                 let primary = self.colocs[c].primary;
                 #[allow(clippy::cast_precision_loss)]

@@ -255,16 +255,30 @@ impl<'c> Engine<'c> {
         prims.iter().any(|&p| self.cluster.rsc(p).status.failed)
     }
 
+    /// A node's own weight: -INFINITY when it was not up and joined when
+    /// the CIB was read, or is shutting down. Tables built after that
+    /// start from it.
+    pub fn base_weight(&self, n: NodeIdx) -> i32 {
+        let node = self.cluster.node(n);
+        if node.in_membership && !node.shutdown {
+            0
+        } else {
+            -INFINITY
+        }
+    }
+
     /// Adds `score` on `n` to `r` and everything inside it, adding the
-    /// node to tables that lack it.
+    /// node (with its own weight) to tables that lack it.
     pub fn add_node_score(&mut self, r: RscIdx, n: NodeIdx, score: i32) {
         for c in self.state(r).children.clone() {
             self.add_node_score(c, n, score);
         }
-        let slot = self.state_mut(r).allowed.entry(n).or_insert(Slot {
-            weight: 0,
-            count: 0,
-        });
+        let weight = self.base_weight(n);
+        let slot = self
+            .state_mut(r)
+            .allowed
+            .entry(n)
+            .or_insert(Slot { weight, count: 0 });
         slot.weight = add(slot.weight, score);
     }
 
