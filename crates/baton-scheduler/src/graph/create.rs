@@ -200,9 +200,15 @@ fn step(
                 .iter()
                 .map(|(n, _)| *n)
                 .collect();
+            // Nothing stops what is not managed.
+            let rsc = eng.cluster.rsc(r);
+            let managed = rsc.meta.managed && !rsc.status.blocked;
             for n in nodes {
                 let a = eng.get_or_create(Some(r), key.clone(), task.clone(), Some(n), optional);
                 set_runnable_on_node(eng, a);
+                if task == Task::Stop && !managed {
+                    eng.act_mut(a).flags.clear(Flags::RUNNABLE);
+                }
             }
         }
         _ => {
