@@ -23,6 +23,10 @@ struct Args {
     /// --nodes, --primitives and --state.
     #[arg(long)]
     small: bool,
+    /// The differential test's busy cluster for this seed; overrides
+    /// --nodes, --primitives and --state.
+    #[arg(long, conflicts_with = "small")]
+    busy: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -31,12 +35,16 @@ enum StateArg {
     Cold,
     /// Everything running and probed elsewhere.
     Running,
+    /// Mid-life: failures, lost and standby nodes, no quorum...
+    Busy,
 }
 
 fn main() {
     let args = Args::parse();
     let spec = if args.small {
         baton_cibgen::small(args.seed)
+    } else if args.busy {
+        baton_cibgen::busy(args.seed)
     } else {
         Spec {
             nodes: usize::from(args.nodes),
@@ -44,6 +52,7 @@ fn main() {
             state: match args.state {
                 StateArg::Cold => State::Cold,
                 StateArg::Running => State::Running,
+                StateArg::Busy => State::Busy,
             },
             seed: args.seed,
         }

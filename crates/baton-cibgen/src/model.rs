@@ -11,6 +11,12 @@ pub enum State {
     /// A settled cluster: every resource runs where the generator placed it
     /// and has been probed (not running) on every other node.
     Running,
+    /// A cluster mid-life: nodes lost, in standby, in maintenance or
+    /// shutting down; failed starts, monitors and stops with fail counts,
+    /// some expired; every on-fail; target roles, unmanaged resources,
+    /// rules, notifying and interleaved (promotable) clones, cloned groups;
+    /// with or without fencing and quorum.
+    Busy,
 }
 
 /// What to generate. The same spec always gives the same CIB.

@@ -75,7 +75,7 @@ fn estimated_len(cluster: &Cluster) -> usize {
     let per_record = 520;
     let records = match cluster.spec.state {
         crate::State::Cold => 0,
-        crate::State::Running => cluster.spec.primitives * cluster.spec.nodes,
+        crate::State::Running | crate::State::Busy => cluster.spec.primitives * cluster.spec.nodes,
     };
     4096 + cluster.spec.primitives * 400 + records * per_record
 }

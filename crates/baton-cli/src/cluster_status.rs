@@ -49,33 +49,47 @@ impl<'a> Snapshot<'a> {
     /// The status once every action of `graph` has succeeded.
     pub fn after(&self, graph: &Graph) -> Self {
         let mut next = self.clone();
-        for action in graph.actions.iter().filter(|a| !a.blocked) {
-            let Some(r) = action.rsc else {
-                if action.task == Task::Fence {
-                    next.fenced.insert(action.node);
-                }
+        for action in &graph.actions {
+            let Some(node) = action
+                .node
+                .as_ref()
+                .and_then(|n| self.cluster.node_by_name(&n.name))
+            else {
                 continue;
             };
+            if action.task == Task::Stonith {
+                next.fenced.insert(node);
+                continue;
+            }
+            let Some(&r) = action
+                .resource_id
+                .as_ref()
+                .and_then(|id| self.cluster.by_id.get(id))
+            else {
+                continue;
+            };
+            if !self.cluster.rsc(r).is_primitive() {
+                continue;
+            }
             let on = next.running.entry(r).or_default();
             match action.task {
                 Task::Stop => {
-                    on.retain(|(n, _)| *n != action.node);
+                    on.retain(|(n, _)| *n != node);
                     next.failed.remove(&r);
                 }
-                Task::Start => on.push((action.node, Role::Started)),
+                Task::Start | Task::MigrateFrom => on.push((node, Role::Started)),
                 Task::Promote | Task::Demote => {
                     let role = if action.task == Task::Promote {
                         Role::Promoted
                     } else {
                         Role::Unpromoted
                     };
-                    match on.iter_mut().find(|(n, _)| *n == action.node) {
+                    match on.iter_mut().find(|(n, _)| *n == node) {
                         Some(entry) => entry.1 = role,
-                        None => on.push((action.node, role)),
+                        None => on.push((node, role)),
                     }
                 }
-                // Reloading changes no role or node.
-                Task::Reload | Task::Fence => {}
+                _ => {}
             }
         }
         next

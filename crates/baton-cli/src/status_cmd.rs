@@ -81,7 +81,7 @@ pub fn run(_args: &StatusArgs, socket_dir: &Path, format: Format) -> anyhow::Res
     let reply = Live::new(socket_dir).query()?;
     let cib = Cib::parse(&reply.cib).context("baton-crmd sent a CIB that does not parse")?;
     let now_s = wall_now();
-    let cluster = baton_scheduler::unpack::unpack(&cib, Some(now_s))
+    let cluster = baton_scheduler::unpack::unpack(&cib, baton_scheduler::EpochSeconds(now_s))
         .context("the cluster's CIB cannot be read by the scheduler")?;
     let dc = Some(reply.dc.clone()).filter(|d| !d.is_empty());
     let status = build(&cib, &cluster, &reply, dc.as_deref());

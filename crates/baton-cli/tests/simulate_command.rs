@@ -127,11 +127,41 @@ fn json_output_lists_the_summary_and_the_actions() {
             .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")),
         Some("* Start child_rsc1 ( node1 )".to_owned())
     );
+    // Probes of the three members on both nodes, their starts, and the
+    // group's start and running milestones.
     let actions = report["actions"].as_array().expect("action list");
-    assert_eq!(actions.len(), 3);
-    assert_eq!(actions[0]["task"], "start");
-    assert_eq!(actions[0]["resource"], "child_rsc1");
-    assert_eq!(actions[0]["node"], "node1");
+    assert_eq!(actions.len(), 11, "{actions:#?}");
+    let position = |id: &serde_json::Value| actions.iter().position(|a| a["id"] == *id);
+    for (at, a) in actions.iter().enumerate() {
+        for input in a["inputs"].as_array().expect("inputs") {
+            assert!(
+                position(input).is_some_and(|p| p < at),
+                "{} runs before its input {input}",
+                a["key"]
+            );
+        }
+    }
+    let start = actions
+        .iter()
+        .find(|a| a["key"] == "child_rsc1_start_0")
+        .expect("child_rsc1 starts");
+    assert_eq!(start["node"], "node1");
+    let waits_for: Vec<&serde_json::Value> = start["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| &actions[position(i).expect("known input")]["key"])
+        .collect();
+    assert_eq!(
+        waits_for.len(),
+        3,
+        "the start waits for both probes and the group's start: {waits_for:?}"
+    );
+    assert!(
+        waits_for
+            .iter()
+            .all(|k| *k == "child_rsc1_monitor_0" || *k == "rsc1_start_0")
+    );
 }
 
 #[test]
@@ -321,4 +351,170 @@ fn status_blocks_match_crm_simulate_on_generated_clusters() {
         revised_compared >= 15,
         "only {revised_compared} of 20 generated clusters were scheduled as Pacemaker does"
     );
+}
+
+/// One node, one Dummy that failed its monitor at `FAILED_AT` (fail count
+/// 1, migration-threshold 1, failure-timeout 60 s): whether it must stop
+/// depends on what time it is.
+const FAILED_AT: i64 = 1_700_000_000;
+
+fn failed_dummy_cib(execution_date: Option<i64>) -> String {
+    let date = execution_date.map_or(String::new(), |t| format!(" execution-date=\"{t}\""));
+    format!(
+        r#"<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0" have-quorum="1"{date}>
+  <configuration>
+    <crm_config><cluster_property_set id="o"><nvpair id="o-s" name="stonith-enabled" value="false"/></cluster_property_set></crm_config>
+    <nodes><node id="1" uname="n1"/></nodes>
+    <resources>
+      <primitive id="d" class="ocf" provider="pacemaker" type="Dummy">
+        <meta_attributes id="d-m">
+          <nvpair id="d-m-t" name="migration-threshold" value="1"/>
+          <nvpair id="d-m-f" name="failure-timeout" value="60"/>
+        </meta_attributes>
+        <operations><op id="d-mon" name="monitor" interval="10s"/></operations>
+      </primitive>
+    </resources>
+    <constraints/>
+  </configuration>
+  <status>
+    <node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member">
+      <transient_attributes id="1"><instance_attributes id="s-1">
+        <nvpair id="s-1-f" name="fail-count-d#monitor_10000" value="1"/>
+        <nvpair id="s-1-l" name="last-failure-d#monitor_10000" value="{FAILED_AT}"/>
+      </instance_attributes></transient_attributes>
+      <lrm id="1"><lrm_resources><lrm_resource id="d" class="ocf" provider="pacemaker" type="Dummy">
+        <lrm_rsc_op id="d_last_0" operation_key="d_start_0" operation="start" transition-key="1:1:0:x" call-id="1" rc-code="0" op-status="0" interval="0" last-rc-change="{started}" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/>
+        <lrm_rsc_op id="d_monitor_10000" operation_key="d_monitor_10000" operation="monitor" transition-key="2:1:0:x" call-id="2" rc-code="0" op-status="0" interval="10000" last-rc-change="{started}"/>
+        <lrm_rsc_op id="d_last_failure_0" operation_key="d_monitor_10000" operation="monitor" transition-key="2:1:0:x" call-id="2" rc-code="7" op-status="0" interval="10000" last-rc-change="{FAILED_AT}"/>
+      </lrm_resource></lrm_resources></lrm>
+    </node_state>
+  </status>
+</cib>
+"#,
+        started = FAILED_AT - 100
+    )
+}
+
+#[test]
+fn failures_expire_at_the_time_given_or_recorded_not_never() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let summary_at = |execution_date: Option<i64>, args: &[&str]| {
+        let path = dir.path().join("failed.xml");
+        std::fs::write(&path, failed_dummy_cib(execution_date)).expect("write");
+        let mut all = vec!["simulate", "-x", path.to_str().expect("utf-8")];
+        all.extend_from_slice(args);
+        let out = baton(&all);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = stdout(&out);
+        (collapsed(&section(&text, "Transition Summary:")), text)
+    };
+    let banned = vec!["* Stop d ( n1 ) due to node availability".to_owned()];
+    // Ten seconds after the failure, it still counts.
+    let (lines, text) = summary_at(Some(FAILED_AT + 10), &[]);
+    assert_eq!(lines, banned, "{text}");
+    assert!(
+        text.starts_with("Using the original execution date of: 2023-11-14 22:13:30Z\n"),
+        "{text}"
+    );
+    // An hour later it has expired: the resource stays where it runs.
+    let (lines, text) = summary_at(Some(FAILED_AT + 3600), &[]);
+    assert!(lines.is_empty(), "{text}");
+    // -t overrides the recorded date, and is not announced as it.
+    let (lines, text) = summary_at(Some(FAILED_AT + 3600), &["-t", "2023-11-14 22:13:40Z"]);
+    assert_eq!(lines, banned, "{text}");
+    assert!(!text.contains("original execution date"), "{text}");
+    let path = dir.path().join("failed.xml");
+    let out = baton(&[
+        "simulate",
+        "-x",
+        path.to_str().expect("utf-8"),
+        "-t",
+        "yesterday",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not an ISO 8601 date"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `operation key@node` of every action of a transition graph XML, with
+/// clone instance numbers removed (they are not stable identities), and
+/// the ids its triggers name that are not actions of the graph.
+fn graph_labels(xml: &str) -> (Vec<String>, Vec<String>) {
+    let doc = baton_cib::xml::Document::parse(xml).expect("graph XML parses");
+    let root = doc.root_ref();
+    fn action(synapse: baton_cib::xml::ElementRef<'_>) -> baton_cib::xml::ElementRef<'_> {
+        synapse
+            .first_child("action_set")
+            .and_then(|s| s.children().next())
+            .expect("a synapse has an action")
+    }
+    let mut labels = Vec::new();
+    let mut ids = Vec::new();
+    for synapse in root.children_named("synapse") {
+        let a = action(synapse);
+        let key: String = a
+            .attr("operation_key")
+            .unwrap_or("")
+            .split(':')
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part.to_owned()
+                } else {
+                    part.trim_start_matches(|c: char| c.is_ascii_digit())
+                        .to_owned()
+                }
+            })
+            .collect();
+        labels.push(format!(
+            "{} {key}@{}",
+            a.attr("operation").unwrap_or(""),
+            a.attr("on_node").unwrap_or("")
+        ));
+        ids.push(a.attr("id").unwrap_or("").to_owned());
+    }
+    labels.sort();
+    let dangling = root
+        .descendants()
+        .filter(|e| e.name() == "trigger")
+        .filter_map(|t| t.children().next())
+        .filter_map(|a| a.attr("id"))
+        .filter(|id| !ids.iter().any(|i| i == id))
+        .map(str::to_owned)
+        .collect();
+    (labels, dangling)
+}
+
+#[test]
+fn save_graph_writes_the_transition_graph_pacemaker_writes() {
+    let main = cases_dir().join("..");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["group1", "594", "order1", "clone-no-shuffle", "notify-0"] {
+        let cib = main.join("xml").join(format!("{name}.xml"));
+        let graph = dir.path().join(format!("{name}.xml"));
+        let out = baton(&[
+            "simulate",
+            "-x",
+            cib.to_str().expect("utf-8"),
+            "-G",
+            graph.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        let ours = std::fs::read_to_string(&graph).expect("the graph was written");
+        let theirs = std::fs::read_to_string(main.join("exp").join(format!("{name}.exp")))
+            .expect("the expected graph");
+        let (our_labels, dangling) = graph_labels(&ours);
+        assert_eq!(our_labels, graph_labels(&theirs).0, "{name}: actions");
+        assert!(
+            dangling.is_empty(),
+            "{name}: inputs outside the graph: {dangling:?}"
+        );
+        assert!(
+            ours.starts_with("<transition_graph cluster-delay=\"60s\" stonith-timeout=\"60s\""),
+            "{name}: {ours}"
+        );
+    }
 }

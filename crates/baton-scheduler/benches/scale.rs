@@ -23,6 +23,7 @@ fn file_name(spec: &Spec) -> String {
     let state = match spec.state {
         State::Cold => "cold",
         State::Running => "running",
+        State::Busy => "busy",
     };
     format!("n{}-p{}-{state}.xml", spec.nodes, spec.primitives)
 }
@@ -50,7 +51,9 @@ fn measure(path: &Path, runs: usize) {
         let cib = baton_cib::Cib::parse(&xml).expect("a generated CIB parses");
         parse.push(start.elapsed());
         let start = Instant::now();
-        let transition = baton_scheduler::schedule(&cib, None).expect("a generated CIB schedules");
+        let transition =
+            baton_scheduler::schedule(&cib, baton_scheduler::EpochSeconds(1_700_000_000))
+                .expect("a generated CIB schedules");
         schedule.push(start.elapsed());
         summary_lines = transition.summary.len();
     }

@@ -6,11 +6,23 @@
 
 use std::path::Path;
 
-use baton_scheduler::conformance::{default_cases_dir, run_all};
+/// The conformance runner's modules, shared with the `baton-conformance`
+/// binary; each test uses part of them.
+#[allow(dead_code)]
+#[path = "../src/bin/baton-conformance/corpus.rs"]
+mod corpus;
+#[allow(dead_code)]
+#[path = "../src/bin/baton-conformance/graph_check.rs"]
+mod graph_check;
+#[allow(dead_code)]
+#[path = "../src/bin/baton-conformance/scores.rs"]
+mod scores;
+
+use corpus::{find_cases_dir, run_all, wall_clock};
 
 #[test]
 fn core_tier_scores_pass_count_never_drops_below_the_floor() {
-    let dir = default_cases_dir();
+    let dir = find_cases_dir().expect("the scheduler corpus is required for this test");
     assert!(
         dir.join("scores").is_dir(),
         "scheduler corpus missing at {}; it is required for this test",
@@ -34,10 +46,13 @@ fn core_tier_scores_pass_count_never_drops_below_the_floor() {
 
 #[test]
 fn a_cold_group_binds_later_members_to_the_first_ones_node() {
-    let path = default_cases_dir().join("xml").join("group1.xml");
+    let path = find_cases_dir()
+        .expect("the scheduler corpus is required for this test")
+        .join("xml")
+        .join("group1.xml");
     let xml = std::fs::read_to_string(&path).expect("case readable");
     let cib = baton_cib::Cib::parse(&xml).expect("case parses");
-    let t = baton_scheduler::schedule_with_scores(&cib, None).expect("schedules");
+    let t = baton_scheduler::schedule_with_scores(&cib, wall_clock()).expect("schedules");
     let lines: Vec<String> = t.scores.iter().map(ToString::to_string).collect();
     for want in [
         "pcmk__group_assign: rsc1 allocation score on node2: 0",

@@ -2,10 +2,10 @@
 //! orderings that make one resource's start force another's restart or
 //! block it, and the action graph the DC will execute.
 
-pub mod graph;
+pub mod changes;
 mod orders;
 
-pub use graph::{Action, ActionId, Graph, Task};
+pub use changes::{Change, ChangeId, Changes, Verb};
 
 use std::collections::BTreeMap;
 
@@ -25,6 +25,9 @@ pub struct Plan {
     pub restart_reason: Option<String>,
     /// The start is needed but cannot happen; printed as `(blocked)`.
     pub blocked_start: Option<(NodeIdx, BlockedWhy)>,
+    /// The blocked start was on the way to the promoted role: it reads as
+    /// a blocked promotion.
+    pub blocked_promote: bool,
     /// The stops are needed but cannot run (the node cannot be reached or
     /// fenced, or something that must stop first cannot).
     pub stop_blocked: bool,
@@ -51,13 +54,11 @@ impl BlockedWhy {
 
 /// Nodes that will be fenced, with the reason printed in the summary.
 pub fn fence_targets(cluster: &Cluster) -> Vec<(NodeIdx, String)> {
-    if !can_fence(cluster) {
-        return Vec::new();
-    }
     cluster
         .nodes
         .iter()
         .enumerate()
+        .filter(|(i, _)| can_fence_node(cluster, NodeIdx(*i)))
         .filter_map(|(i, n)| match &n.state {
             NodeState::Unclean(why) => Some((NodeIdx(i), why.clone())),
             _ => None,
@@ -70,6 +71,31 @@ pub fn can_fence(cluster: &Cluster) -> bool {
     cluster.options.fencing_enabled
         && cluster.has_fence_device
         && (quorum_freeze(cluster) == crate::placement::Freeze::None || cluster.suicide())
+}
+
+/// Whether node `n` can be fenced: as [`can_fence`], or, without quorum,
+/// because it is still in this partition's membership.
+pub fn can_fence_node(cluster: &Cluster, n: NodeIdx) -> bool {
+    can_fence(cluster)
+        || (cluster.options.fencing_enabled
+            && cluster.has_fence_device
+            && cluster.node(n).in_membership)
+}
+
+/// Whether `r`, moving, may migrate live: a healthy primitive that allows
+/// it (not a clone instance), unless its old node is being fenced (there
+/// is nothing left to migrate from).
+pub fn can_migrate(cluster: &Cluster, r: RscIdx, from_fenced_node: bool) -> bool {
+    let rsc = cluster.rsc(r);
+    let in_clone = rsc
+        .parent
+        .is_some_and(|p| !matches!(cluster.rsc(p).kind, RscKind::Group { .. }));
+    rsc.meta.allow_migrate
+        && rsc.meta.managed
+        && rsc.is_primitive()
+        && !in_clone
+        && !rsc.status.failed
+        && !from_fenced_node
 }
 
 pub(crate) fn display_name(cluster: &Cluster, r: RscIdx) -> String {
@@ -94,13 +120,13 @@ pub fn plan(cluster: &Cluster, a: &Assignment) -> BTreeMap<RscIdx, Plan> {
         if !managed {
             // A blocked resource on a lost node still needs its stop,
             // which can never run.
-            if rsc.meta.managed && !can_fence(cluster) {
+            if rsc.meta.managed {
                 plan.stop_on = rsc
                     .status
                     .running
                     .iter()
                     .map(|(n, _)| *n)
-                    .filter(|&n| cluster.node(n).is_unclean())
+                    .filter(|&n| cluster.node(n).is_unclean() && !can_fence_node(cluster, n))
                     .collect();
                 plan.stop_blocked = !plan.stop_on.is_empty();
                 if plan.stop_blocked && freeze == Freeze::StopAll {
@@ -151,7 +177,7 @@ pub fn plan(cluster: &Cluster, a: &Assignment) -> BTreeMap<RscIdx, Plan> {
             }
         }
         // What requires nothing may run without quorum.
-        let freeze = if rsc.meta.requires_nothing {
+        let freeze = if rsc.meta.requires == crate::unpack::Requires::Nothing {
             Freeze::None
         } else {
             freeze
@@ -181,6 +207,7 @@ pub fn plan(cluster: &Cluster, a: &Assignment) -> BTreeMap<RscIdx, Plan> {
                 // Everything stops; nothing may start.
                 if let Some(n) = plan.start_on.take() {
                     plan.blocked_start = Some((n, BlockedWhy::because("due to no quorum")));
+                    plan.blocked_promote = plan.promote;
                     plan.promote = false;
                 }
                 for &(n, _) in &rsc.status.running {
@@ -238,7 +265,7 @@ fn block_unreachable_stops(cluster: &Cluster, plan: &mut Plan) {
     let unreachable = plan
         .stop_on
         .iter()
-        .any(|&n| cluster.node(n).is_unclean() && !can_fence(cluster));
+        .any(|&n| cluster.node(n).is_unclean() && !can_fence_node(cluster, n));
     if unreachable {
         plan.stop_blocked = true;
         if plan.start_on.take().is_some() {

@@ -195,21 +195,44 @@ pub(super) fn propagate_orders(
         let mut changed = false;
         for (waiter, waited) in &stop_waits {
             // If what must stop first is stuck where it runs, nothing that
-            // waits for it can stop there either.
-            let stuck: Vec<NodeIdx> = waited
+            // waits for it can stop there either, nor start anew elsewhere.
+            let stuck: Vec<(NodeIdx, RscIdx)> = waited
                 .iter()
-                .map(|&t| cluster.rsc(t))
-                .filter(|t| !t.meta.managed || t.status.blocked)
-                .flat_map(|t| t.status.running.iter().map(|(n, _)| *n))
+                .filter(|&&t| {
+                    let rsc = cluster.rsc(t);
+                    !rsc.meta.managed || rsc.status.blocked
+                })
+                .flat_map(|&t| {
+                    cluster
+                        .rsc(t)
+                        .status
+                        .running
+                        .iter()
+                        .map(move |(n, _)| (*n, t))
+                })
                 .collect();
             for f in waiter {
-                if let Some(plan) = plans.get_mut(f)
-                    && !plan.stop_blocked
-                    && plan.stop_on.iter().any(|n| stuck.contains(n))
-                {
-                    plan.stop_blocked = true;
-                    changed = true;
+                let Some(plan) = plans.get_mut(f) else {
+                    continue;
+                };
+                let Some(&(_, blocker)) = stuck.iter().find(|(n, _)| plan.stop_on.contains(n))
+                else {
+                    continue;
+                };
+                if plan.stop_blocked {
+                    continue;
                 }
+                plan.stop_blocked = true;
+                if cluster.rsc(blocker).status.blocked {
+                    let name = display_name(cluster, blocker);
+                    plan.stop_reason
+                        .get_or_insert_with(|| format!("due to unrunnable {name} stop"));
+                    if let Some(n) = plan.start_on.take() {
+                        plan.blocked_start = Some((n, BlockedWhy::Silent));
+                        plan.promote = false;
+                    }
+                }
+                changed = true;
             }
         }
         for e in &edges {

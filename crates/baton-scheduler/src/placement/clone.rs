@@ -1,305 +1,320 @@
-//! Clone instances: running instances stay where they are when allowed,
-//! the rest spread over the best nodes (at most clone-node-max per node),
-//! then promotable clones choose which instances to promote.
+//! Clone instances: first every instance that runs somewhere usable is
+//! offered its current node (up to an even share per node), then the
+//! rest go to the best nodes left, at most clone-node-max per node and
+//! clone-max in all. Instances are handled in Pacemaker's order: least
+//! multiply active, allowed where they run, by priority, active ones,
+//! unfailed ones, by their colocations' scores where they run, by number.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use baton_cib::Score;
+use super::colocation::Select;
+use super::engine::{Engine, INFINITY, Slot};
+use super::score_log::AssignStage;
+use crate::unpack::{NodeIdx, RscIdx};
 
-use super::score_log;
-use super::scores::{apply_colocations, base_scores, primary_nodes};
-use super::{Assignment, node_name_cmp, unit_members};
-use crate::unpack::{CloneInfo, Cluster, NodeIdx, Role, RscIdx, RscKind};
-
-fn info(cluster: &Cluster, r: RscIdx) -> Option<&CloneInfo> {
-    match &cluster.rsc(r).kind {
-        RscKind::Clone(c) => Some(c),
-        _ => None,
-    }
-}
-
-/// Puts every member of `inst` on `n`, stopping at a member that may not run.
-fn place_instance(cluster: &Cluster, a: &mut Assignment, inst: RscIdx, n: NodeIdx) {
-    for m in unit_members(cluster, inst) {
-        let rsc = cluster.rsc(m);
-        if !super::may_run(rsc) || rsc.status.banned.contains(&n) {
-            break;
+impl Engine<'_> {
+    pub(super) fn assign_clone(&mut self, r: RscIdx, prefer: Option<NodeIdx>) -> Option<NodeIdx> {
+        if !self.state(r).provisional || self.state(r).allocating {
+            return None;
         }
-        a.place(cluster, m, n);
-        a.role.insert(m, Role::Started);
+        if self.is_promotable(r) {
+            self.add_promotion_scores(r);
+        }
+        self.state_mut(r).allocating = true;
+        for c in self.state(r).this_with.clone() {
+            let primary = self.colocs[c].primary;
+            self.assign(primary, prefer);
+        }
+        for c in self.state(r).with_this.clone() {
+            if !self.has_influence(c, None) {
+                continue;
+            }
+            let dependent = self.colocs[c].dependent;
+            #[allow(clippy::cast_precision_loss)]
+            let factor = self.colocs[c].score as f32 / INFINITY as f32;
+            let mut table = Some(self.state(r).allowed.clone());
+            self.add_colocated_node_scores(
+                dependent,
+                &mut table,
+                factor,
+                Select {
+                    active: true,
+                    nonnegative: true,
+                    ..Select::default()
+                },
+            );
+            if let Some(t) = table {
+                self.state_mut(r).allowed = t;
+            }
+        }
+        self.record_scores(AssignStage::Clone, r);
+        let mut children = self.state(r).children.clone();
+        let by_colocation = self.colocation_scores_where_running(&children);
+        children.sort_by(|&a, &b| self.cmp_instance(a, b, &by_colocation));
+        self.state_mut(r).children = children;
+        self.distribute_instances(r);
+        if self.is_promotable(r) {
+            self.set_instance_roles(r);
+        }
+        let s = self.state_mut(r);
+        s.provisional = false;
+        s.allocating = false;
+        None
     }
-}
 
-pub fn assign(cluster: &Cluster, a: &mut Assignment, r: RscIdx) {
-    let Some(info) = info(cluster, r) else { return };
-    let Some(&first) = info.instances.first() else {
-        return;
-    };
-    let mut scores = base_scores(cluster, first, &unit_members(cluster, first), false);
-    apply_colocations(cluster, a, r, &mut scores);
-    let mut per_node: BTreeMap<NodeIdx, usize> = BTreeMap::new();
-    let mut placed = 0usize;
-    let usable_nodes = scores.values().filter(|s| s.value() >= 0).count();
-    let fair_share = info.clone_max.div_ceil(usable_nodes.max(1)).max(1);
-    let running_instances = info
-        .instances
-        .iter()
-        .filter(|&&i| {
-            unit_members(cluster, i)
-                .iter()
-                .any(|&m| !cluster.rsc(m).status.running.is_empty())
-        })
-        .count();
-    let free_instances = info.clone_max.saturating_sub(running_instances);
-    let mut pending = Vec::new();
-    for &inst in &info.instances {
-        let members = unit_members(cluster, inst);
-        let unmanaged = members
-            .iter()
-            .any(|&m| !cluster.rsc(m).meta.managed || cluster.rsc(m).status.blocked);
-        let current = members
-            .iter()
-            .find_map(|&m| cluster.rsc(m).status.current_node());
-        if unmanaged {
-            for &m in &members {
-                if let Some(n) = cluster.rsc(m).status.current_node() {
-                    a.place(cluster, m, n);
-                    a.role.insert(m, cluster.rsc(m).status.role());
-                }
+    fn distribute_instances(&mut self, r: RscIdx) {
+        let Some(info) = self.clone_info(r) else {
+            return;
+        };
+        let (max, per_node) = (info.clone_max, info.clone_node_max);
+        let nodes: Vec<NodeIdx> = self.state(r).allowed.keys().copied().collect();
+        let mut available_nodes = 0usize;
+        for n in nodes {
+            if let Some(slot) = self.state_mut(r).allowed.get_mut(&n) {
+                slot.count = 0;
             }
-            if let Some(n) = current {
-                *per_node.entry(n).or_default() += 1;
-                placed += 1;
+            if self.available(n, None) {
+                available_nodes += 1;
             }
-            continue;
         }
-        // An instance stays where it runs only while that node holds no
-        // more than its fair share, and no other node is preferred.
-        let fits = |n: NodeIdx, per_node: &BTreeMap<NodeIdx, usize>| {
-            per_node.get(&n).copied().unwrap_or(0) < info.clone_node_max.min(fair_share)
-        };
-        let banned_here = |n: NodeIdx| {
-            members
-                .iter()
-                .any(|&m| cluster.rsc(m).status.banned.contains(&n))
-        };
-        let stickiness = members
-            .first()
-            .map_or(Score::ZERO, |&m| cluster.rsc(m).meta.stickiness);
-        // Nodes preferred over `n` that the instances not yet running
-        // could not all cover: this instance is needed there.
-        let outranked = |n: NodeIdx, here: Score| {
-            let better = scores
-                .iter()
-                .filter(|(m, s)| **m != n && !banned_here(**m) && **s > here + stickiness)
-                .count();
-            better > free_instances
-        };
-        // A failed instance is recovered wherever it fits best.
-        let failed = members.iter().any(|&m| cluster.rsc(m).status.failed);
-        match current {
-            Some(n)
-                if placed < info.clone_max
-                    && !failed
-                    && scores
-                        .get(&n)
-                        .is_some_and(|s| s.value() >= 0 && !outranked(n, *s))
-                    && !banned_here(n)
-                    && fits(n, &per_node)
-                    && super::capacity::has_room(cluster, a, n, &members) =>
-            {
-                place_instance(cluster, a, inst, n);
-                *per_node.entry(n).or_default() += 1;
-                placed += 1;
-            }
-            _ => pending.push(inst),
-        }
-    }
-    {
-        for inst in pending {
-            if placed >= info.clone_max {
+        let all_coloc = max < available_nodes;
+        let fair_share = max.checked_div(available_nodes).unwrap_or(1).max(1);
+        let children = self.state(r).children.clone();
+        let mut allocated = 0usize;
+        // Instances stay where they are while those nodes have room.
+        for &child in &children {
+            if allocated >= max {
                 break;
             }
-            let members = unit_members(cluster, inst);
-            let best = scores
-                .iter()
-                .filter(|(n, s)| {
-                    s.value() >= 0
-                        && per_node.get(n).copied().unwrap_or(0) < info.clone_node_max
-                        && !members
-                            .iter()
-                            .any(|&m| cluster.rsc(m).status.banned.contains(n))
-                        && super::capacity::has_room(cluster, a, **n, &members)
-                })
-                .max_by(|(n1, s1), (n2, s2)| {
-                    let c1 = per_node.get(n1).copied().unwrap_or(0);
-                    let c2 = per_node.get(n2).copied().unwrap_or(0);
-                    let l1 = a.count.get(n1).copied().unwrap_or(0);
-                    let l2 = a.count.get(n2).copied().unwrap_or(0);
-                    s1.cmp(s2)
-                        .then(c2.cmp(&c1))
-                        .then(l2.cmp(&l1))
-                        .then_with(|| {
-                            node_name_cmp(&cluster.node(**n2).uname, &cluster.node(**n1).uname)
-                        })
-                })
-                .map(|(n, _)| *n);
-            let Some(n) = best else { break };
-            place_instance(cluster, a, inst, n);
-            *per_node.entry(n).or_default() += 1;
-            placed += 1;
+            if self.running_on(child).is_empty()
+                || !self.state(child).provisional
+                || self.cluster.rsc(child).status.failed
+            {
+                continue;
+            }
+            let Some(node) = self.current_node(child) else {
+                continue;
+            };
+            if !self.available(node, None) {
+                continue;
+            }
+            if self
+                .top_allowed(child, node)
+                .is_some_and(|s| s.count as usize >= fair_share)
+            {
+                continue;
+            }
+            if self
+                .allocate_instance(child, Some(node), all_coloc, per_node)
+                .is_some()
+            {
+                allocated += 1;
+            }
+        }
+        for &child in &children {
+            if !self.state(child).provisional {
+                continue;
+            }
+            if allocated >= max {
+                self.add_score_everywhere(child, -INFINITY);
+            } else if self
+                .allocate_instance(child, None, all_coloc, per_node)
+                .is_some()
+            {
+                allocated += 1;
+            }
         }
     }
-    score_log::record_clone(cluster, a, r, info, &scores);
-    if info.promotable {
-        promote(cluster, a, r, info);
-    }
-}
 
-/// The promotion score of instance primitive `m` on node `n`; `None` when
-/// the agent has not set one (such an instance is never promoted).
-pub(super) fn promotion_score(cluster: &Cluster, m: RscIdx, n: NodeIdx) -> Option<Score> {
-    let rsc = cluster.rsc(m);
-    let node = cluster.node(n);
-    // Where it already runs, the agent set the score under the name the
-    // instance has there.
-    if let Some(name) = rsc.status.history_name.get(&n) {
-        return [format!("master-{name}"), format!("master-{}", rsc.base_id)]
-            .iter()
-            .find_map(|k| node.attrs.get(k))
-            .and_then(|v| v.parse::<Score>().ok());
-    }
-    let names = [
-        format!("master-{}", rsc.base_id),
-        format!("master-{}", rsc.id),
-        format!("promotion-{}", rsc.base_id),
-    ];
-    // Anonymous instances are interchangeable, so a score recorded under
-    // any instance number on this node counts.
-    let any_instance = format!("master-{}:", rsc.base_id);
-    names
-        .iter()
-        .find_map(|k| node.attrs.get(k))
-        .or_else(|| {
-            node.attrs
-                .iter()
-                .find(|(k, _)| k.starts_with(&any_instance))
-                .map(|(_, v)| v)
-        })
-        .and_then(|v| v.parse::<Score>().ok())
-}
-
-fn promote(cluster: &Cluster, a: &mut Assignment, r: RscIdx, info: &CloneInfo) {
-    let mut candidates: Vec<(Score, bool, usize, RscIdx, NodeIdx)> = Vec::new();
-    let mut weighed = Vec::new();
-    for (i, &inst) in info.instances.iter().enumerate() {
-        let members = unit_members(cluster, inst);
-        let Some(&lead) = members.first() else {
-            continue;
-        };
-        let Some(n) = a.node_of(lead) else {
-            weighed.push((inst, None, Score::NEG_INFINITY));
-            continue;
-        };
-        if !cluster.rsc(lead).meta.managed {
-            continue;
+    fn allocate_instance(
+        &mut self,
+        child: RscIdx,
+        prefer: Option<NodeIdx>,
+        all_coloc: bool,
+        limit: usize,
+    ) -> Option<NodeIdx> {
+        if !self.state(child).provisional {
+            return self.assigned_node(child).map(|p| p.node);
         }
-        if cluster
-            .rsc(lead)
-            .meta
-            .target_role
-            // Started is the default and does not limit promotion.
-            .is_some_and(|t| matches!(t, Role::Stopped | Role::Unpromoted))
-            || cluster.rsc(lead).status.promotion_banned.contains(&n)
+        if self.state(child).allocating {
+            return None;
+        }
+        if let Some(parent) = self.parent(child) {
+            self.inherit_colocations(parent, child, all_coloc);
+        }
+        if let Some(p) = prefer
+            && self
+                .state(child)
+                .allowed
+                .get(&p)
+                .is_none_or(|s| s.weight < 0)
         {
-            weighed.push((inst, Some(n), Score::NEG_INFINITY));
-            continue;
+            return None;
         }
-        // Promoted here, where it stays (a move starts it afresh).
-        let was_promoted = cluster
-            .rsc(lead)
-            .status
-            .running
-            .iter()
-            .any(|&(m, role)| m == n && role == Role::Promoted);
-        let score = members
-            .iter()
-            .filter_map(|&m| promotion_score(cluster, m, n))
-            .fold(None, |acc: Option<Score>, s| {
-                Some(acc.unwrap_or(Score::ZERO) + s)
-            });
-        // Without a score from the agent, only constraints can make an
-        // instance promotable (a promoted one may stay so).
-        // Colocations only weigh instances the agent (or history) already
-        // deems promotable.
-        let weighs_colocations = score.is_some() || was_promoted;
-        let mut score = score.unwrap_or(if was_promoted {
-            Score::ZERO
-        } else {
-            Score::new(-1)
-        });
-        for l in &cluster.locations {
-            if l.promoted_only && l.node == n && (l.rsc == r || l.rsc == inst) {
-                score = score + l.score;
+        let nodes: Vec<NodeIdx> = self.state(child).allowed.keys().copied().collect();
+        for n in nodes {
+            self.limit_instance(child, n, limit);
+        }
+        let backup = self.state(child).allowed.clone();
+        let mut chosen = self.assign(child, prefer);
+        if let (Some(c), Some(p)) = (chosen, prefer)
+            && c != p
+        {
+            // Not its current node after all: undo, it is placed later.
+            self.state_mut(child).allowed = backup;
+            self.unassign(child);
+            chosen = None;
+        }
+        if let Some(c) = chosen
+            && let Some(slot) = self.top_allowed_mut(child, c)
+        {
+            slot.count += 1;
+        }
+        chosen
+    }
+
+    /// Bans `child` from `n` unless the node is usable, its clone allowed
+    /// there, and the node holds fewer than `limit` of its instances.
+    fn limit_instance(&mut self, child: RscIdx, n: NodeIdx, limit: usize) {
+        if self.available(n, None) && !self.cluster.rsc(child).orphan {
+            match self.top_allowed(child, n) {
+                Some(slot) if slot.weight < 0 => self.update_score(child, n, slot.weight),
+                Some(slot) if (slot.count as usize) < limit => return,
+                _ => {}
             }
         }
-        for c in &cluster.colocations {
-            if cluster.top_of(c.dependent) != r {
+        self.update_score(child, n, -INFINITY);
+    }
+
+    /// An instance takes on its clone's colocations: all of them when the
+    /// clone cannot run everywhere, else only mandatory ones and those
+    /// keeping it away.
+    fn inherit_colocations(&mut self, parent: RscIdx, child: RscIdx, all: bool) {
+        for c in self.state(parent).this_with.clone() {
+            let score = self.colocs[c].score;
+            if all || score < 0 || score == INFINITY {
+                self.add_this_with(child, c);
+            }
+        }
+        for c in self.state(parent).with_this.clone() {
+            if !self.has_influence(c, Some(child)) {
                 continue;
             }
-            // Where an unpromoted instance must be with the primary, an
-            // instance elsewhere can only stay if it is promoted.
-            if c.dependent_role == Some(Role::Unpromoted) && c.score == Score::INFINITY {
-                let on = primary_nodes(cluster, a, c.primary, c.primary_role);
-                score = if on.contains(&n) {
-                    Score::NEG_INFINITY
-                } else {
-                    score + Score::INFINITY
+            if all || self.colocs[c].score < 0 {
+                self.add_with_this(child, c);
+            }
+        }
+    }
+
+    /// The order clone instances are assigned in; `by_colocation` holds
+    /// [`Self::colocation_scores_where_running`].
+    pub(super) fn cmp_instance(
+        &self,
+        a: RscIdx,
+        b: RscIdx,
+        by_colocation: &BTreeMap<RscIdx, i32>,
+    ) -> Ordering {
+        let (on_a, on_b) = (self.running_on(a), self.running_on(b));
+        if !on_a.is_empty() && !on_b.is_empty() {
+            let by_count = on_a.len().cmp(&on_b.len());
+            if by_count != Ordering::Equal {
+                return by_count;
+            }
+        }
+        let mut node_a = self.current_node(a);
+        let mut node_b = self.current_node(b);
+        // Active where it may no longer run: last.
+        let allowed = |r: RscIdx, n: &mut Option<NodeIdx>| match *n {
+            Some(x) if self.state(r).allowed.get(&x).is_none_or(|s| s.weight < 0) => {
+                *n = None;
+                false
+            }
+            _ => true,
+        };
+        let (can_a, can_b) = (allowed(a, &mut node_a), allowed(b, &mut node_b));
+        if can_a != can_b {
+            return can_b.cmp(&can_a);
+        }
+        let by_priority = self.state(b).priority.cmp(&self.state(a).priority);
+        if by_priority != Ordering::Equal {
+            return by_priority;
+        }
+        let (na, nb) = match (node_a, node_b) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Greater,
+            (Some(_), None) => return Ordering::Less,
+            (Some(x), Some(y)) => (x, y),
+        };
+        let (usable_a, usable_b) = (self.available(na, None), self.available(nb, None));
+        if usable_a != usable_b {
+            return usable_b.cmp(&usable_a);
+        }
+        let (ta, tb) = match (self.top_allowed(a, na), self.top_allowed(b, nb)) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Greater,
+            (Some(_), None) => return Ordering::Less,
+            (Some(x), Some(y)) => (x, y),
+        };
+        let by_load = ta.count.cmp(&tb.count);
+        if by_load != Ordering::Equal {
+            return by_load;
+        }
+        let (failed_a, failed_b) = (self.did_fail(a), self.did_fail(b));
+        if failed_a != failed_b {
+            return failed_a.cmp(&failed_b);
+        }
+        let score = |r: RscIdx| by_colocation.get(&r).copied().unwrap_or(0);
+        score(b)
+            .cmp(&score(a))
+            .then_with(|| instance_number(self.name(a)).cmp(&instance_number(self.name(b))))
+    }
+
+    /// For each of `instances` that runs somewhere, the weight its node
+    /// gets from the clone's colocations alone: the more an instance's
+    /// node is wanted, the earlier it keeps it.
+    pub(super) fn colocation_scores_where_running(
+        &mut self,
+        instances: &[RscIdx],
+    ) -> BTreeMap<RscIdx, i32> {
+        let mut out = BTreeMap::new();
+        for &r in instances {
+            let (Some(parent), Some(node)) = (self.parent(r), self.current_node(r)) else {
+                continue;
+            };
+            let weight = self.base_weight(node);
+            let mut table = Some([(node, Slot { weight, count: 0 })].into_iter().collect());
+            for c in self.state(parent).this_with.clone() {
+                let primary = self.colocs[c].primary;
+                #[allow(clippy::cast_precision_loss)]
+                let factor = self.colocs[c].score as f32 / INFINITY as f32;
+                self.add_colocated_node_scores(primary, &mut table, factor, Select::default());
+            }
+            for c in self.state(parent).with_this.clone() {
+                if !self.has_influence(c, Some(r)) {
+                    continue;
+                }
+                let dependent = self.colocs[c].dependent;
+                #[allow(clippy::cast_precision_loss)]
+                let factor = self.colocs[c].score as f32 / INFINITY as f32;
+                let select = Select {
+                    nonnegative: true,
+                    ..Select::default()
                 };
-                continue;
+                self.add_colocated_node_scores(dependent, &mut table, factor, select);
             }
-            if c.dependent_role != Some(Role::Promoted) {
-                continue;
-            }
-            let on = primary_nodes(cluster, a, c.primary, c.primary_role);
-            let here = on.contains(&n);
-            if c.score == Score::INFINITY && !here || c.score == Score::NEG_INFINITY && here {
-                score = Score::NEG_INFINITY;
-            } else if here && weighs_colocations {
-                score = score + c.score;
-            }
+            let weight = table
+                .and_then(|t| t.get(&node).map(|s| s.weight))
+                .unwrap_or(0);
+            out.insert(r, weight);
         }
-        weighed.push((inst, Some(n), score));
-        if score.value() < 0 {
-            continue;
-        }
-        candidates.push((score, was_promoted, i, lead, n));
+        out
     }
-    score_log::record_promotions(cluster, a, &weighed);
-    candidates.sort_by(|x, y| y.0.cmp(&x.0).then(y.1.cmp(&x.1)).then(x.2.cmp(&y.2)));
-    let mut promoted = 0usize;
-    let mut per_node: BTreeMap<NodeIdx, usize> = BTreeMap::new();
-    for &inst in &info.instances {
-        for m in unit_members(cluster, inst) {
-            if a.node_of(m).is_some() && cluster.rsc(m).meta.managed {
-                a.role.insert(m, Role::Unpromoted);
-            }
-        }
-    }
-    for (_, _, i, _, n) in candidates {
-        if promoted >= info.promoted_max {
-            break;
-        }
-        let here = per_node.entry(n).or_default();
-        if *here >= info.promoted_node_max {
-            continue;
-        }
-        *here += 1;
-        for m in unit_members(cluster, info.instances[i]) {
-            if a.node_of(m).is_some() {
-                a.role.insert(m, Role::Promoted);
-            }
-        }
-        promoted += 1;
-    }
+}
+
+/// The number after the last `:` of an instance id.
+fn instance_number(id: &str) -> i64 {
+    id.rsplit_once(':')
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(0)
 }

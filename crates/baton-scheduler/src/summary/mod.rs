@@ -1,9 +1,9 @@
-//! The Transition Summary, read back from the action graph in the layout
+//! The Transition Summary, read back from the decided changes in the layout
 //! `crm_simulate` prints: fencing first, then one line per resource in
 //! the order placement considered them (priority, then configuration),
 //! columns padded to the longest entry.
 
-use crate::actions::{Graph, Task};
+use crate::actions::{Changes, Verb};
 use crate::unpack::{Cluster, Role, RscIdx, RscKind};
 
 /// One summary line before padding.
@@ -25,16 +25,34 @@ fn role_word(role: Role) -> &'static str {
     }
 }
 
-fn lines_for(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Vec<Line> {
+/// The node a resource active on several is reported as moving from: the
+/// first it was found on, or, when its recovery does not wait for fencing,
+/// the first of those that is online and clean.
+fn reported_current_node(cluster: &Cluster, r: RscIdx) -> Option<crate::unpack::NodeIdx> {
+    let rsc = cluster.rsc(r);
+    let mut nodes = rsc.status.running.iter().map(|(n, _)| *n);
+    if rsc.meta.requires.fencing() {
+        return nodes.next();
+    }
+    let healthy = |n: &crate::unpack::NodeIdx| {
+        let node = cluster.node(*n);
+        node.is_online() && !node.is_unclean()
+    };
+    nodes.clone().find(healthy).or_else(|| nodes.next())
+}
+
+fn lines_for(cluster: &Cluster, changes: &Changes, r: RscIdx) -> Vec<Line> {
     let rsc = cluster.rsc(r);
     let name = |n: crate::unpack::NodeIdx| cluster.node(n).uname.clone();
-    let acts: Vec<_> = graph.actions_of(r).collect();
-    let stops: Vec<_> = acts.iter().filter(|a| a.task == Task::Stop).collect();
-    let start = acts.iter().find(|a| a.task == Task::Start && !a.blocked);
-    let blocked = acts.iter().find(|a| a.task == Task::Start && a.blocked);
-    let promote = acts.iter().any(|a| a.task == Task::Promote);
-    let demote = acts.iter().any(|a| a.task == Task::Demote);
-    let reload = acts.iter().find(|a| a.task == Task::Reload);
+    let acts: Vec<_> = changes.actions_of(r).collect();
+    let stops: Vec<_> = acts.iter().filter(|a| a.task == Verb::Stop).collect();
+    let start = acts.iter().find(|a| a.task == Verb::Start && !a.blocked);
+    let blocked = acts
+        .iter()
+        .find(|a| a.task == Verb::Start && a.blocked && !a.silent);
+    let promote = acts.iter().any(|a| a.task == Verb::Promote && !a.blocked);
+    let demote = acts.iter().any(|a| a.task == Verb::Demote);
+    let reload = acts.iter().find(|a| a.task == Verb::Reload);
     let cur_role = rsc.status.role();
     let promotable = matches!(cur_role, Role::Promoted | Role::Unpromoted);
     let next_role = if promote {
@@ -93,19 +111,15 @@ fn lines_for(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Vec<Line> {
             out.push(line(verb, details, reason));
         }
         (Some(s), [stop]) => {
-            // Fencing the old node ends the failed instance; what is left
-            // is an ordinary move.
-            let verb = if rsc.status.failed
-                && (!stop.pseudo || rsc.status.on_fail == crate::unpack::OnFail::Fence)
-            {
+            let verb = if rsc.status.failed {
                 "Recover"
-            } else if migrates(cluster, r, stop) {
+            } else if crate::actions::can_migrate(cluster, r, stop.pseudo) {
                 "Migrate"
             } else {
                 "Move"
             };
             let blocker = if verb == "Migrate" {
-                unmigratable_predecessor(cluster, graph, r)
+                unmigratable_predecessor(cluster, changes, r)
             } else {
                 None
             };
@@ -116,12 +130,12 @@ fn lines_for(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Vec<Line> {
             out.push(line(
                 verb,
                 if cur_role == next_role || !promotable {
-                    format!(
-                        "{}{} -> {}",
-                        role_prefix(cur_role),
-                        name(stop.node),
-                        name(s.node)
-                    )
+                    // A promotable instance keeps its role: named after.
+                    let role = match role_prefix(cur_role).trim_end() {
+                        "" => String::new(),
+                        r => format!(" {r}"),
+                    };
+                    format!("{} -> {}{role}", name(stop.node), name(s.node))
                 } else {
                     format!(
                         "{} {} -> {} {}",
@@ -134,19 +148,21 @@ fn lines_for(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Vec<Line> {
                 why.as_ref(),
             ));
         }
-        // Active on several nodes: the extra stops are implied, only the
-        // instance that remains is reported.
-        (Some(s), many) => {
+        // Active on several nodes: one line, from the node Pacemaker
+        // calls current to where it starts.
+        (Some(s), _) => {
+            let current = reported_current_node(cluster, r);
+            let moving = current.is_some_and(|c| c != s.node);
             let verb = if rsc.status.failed {
                 "Recover"
-            } else if many.iter().any(|x| x.node == s.node) {
-                "Restart"
-            } else {
+            } else if moving {
                 "Move"
+            } else {
+                "Restart"
             };
-            let details = match many.iter().find(|x| x.node == s.node) {
-                Some(_) => name(s.node),
-                None => format!("{} -> {}", name(many[0].node), name(s.node)),
+            let details = match current {
+                Some(c) if moving => format!("{} -> {}", name(c), name(s.node)),
+                _ => name(s.node),
             };
             out.push(line(verb, details, None));
         }
@@ -186,6 +202,14 @@ fn lines_for(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Vec<Line> {
             }
         }
     }
+    let blocked_promote = acts.iter().find(|a| a.task == Verb::Promote && a.blocked);
+    if let Some(b) = blocked_promote {
+        out.push(line(
+            "Promote",
+            format!("Stopped -> Promoted {}", name(b.node)),
+            Some(&"blocked".to_owned()),
+        ));
+    }
     if let Some(b) = blocked {
         out.push(Line {
             verb: "Start".to_owned(),
@@ -200,19 +224,9 @@ fn lines_for(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Vec<Line> {
     out
 }
 
-/// A healthy primitive that may migrate moves live, unless its old node
-/// is being fenced (there is nothing left to migrate from).
-fn migrates(cluster: &Cluster, r: RscIdx, stop: &crate::actions::Action) -> bool {
-    let rsc = cluster.rsc(r);
-    let in_clone = rsc
-        .parent
-        .is_some_and(|p| !matches!(cluster.rsc(p).kind, RscKind::Group { .. }));
-    rsc.meta.allow_migrate && rsc.is_primitive() && !in_clone && !rsc.status.failed && !stop.pseudo
-}
-
 /// In a group, a member may migrate only if every member before it that
 /// moves migrates too; the first one that cannot is named.
-fn unmigratable_predecessor(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Option<String> {
+fn unmigratable_predecessor(cluster: &Cluster, changes: &Changes, r: RscIdx) -> Option<String> {
     let parent = cluster.rsc(r).parent?;
     let RscKind::Group { members } = &cluster.rsc(parent).kind else {
         return None;
@@ -221,19 +235,19 @@ fn unmigratable_predecessor(cluster: &Cluster, graph: &Graph, r: RscIdx) -> Opti
         .iter()
         .take_while(|&&m| m != r)
         .find(|&&m| {
-            graph
+            changes
                 .actions_of(m)
-                .find(|a| a.task == Task::Stop)
-                .is_some_and(|stop| !migrates(cluster, m, stop))
+                .find(|a| a.task == Verb::Stop)
+                .is_some_and(|stop| !crate::actions::can_migrate(cluster, m, stop.pseudo))
         })
         .map(|&m| cluster.rsc(m).id.clone())
 }
 
 /// The summary lines (without the `Transition Summary:` header).
-pub fn render(cluster: &Cluster, graph: &Graph, order: &[RscIdx]) -> Vec<String> {
+pub fn render(cluster: &Cluster, changes: &Changes, order: &[RscIdx]) -> Vec<String> {
     let mut out = Vec::new();
     // crm_simulate lists fencing in reverse node order.
-    for (n, why) in graph.fence_reason.iter().rev() {
+    for (n, why) in changes.fence_reason.iter().rev() {
         out.push(format!(
             "  * Fence ({}) {} '{}'",
             cluster.options.fencing_action,
@@ -247,7 +261,7 @@ pub fn render(cluster: &Cluster, graph: &Graph, order: &[RscIdx]) -> Vec<String>
     }
     let lines: Vec<Line> = primitives
         .into_iter()
-        .flat_map(|r| lines_for(cluster, graph, r))
+        .flat_map(|r| lines_for(cluster, changes, r))
         .collect();
     let rsc_w = lines.iter().map(|l| l.rsc.len()).max().unwrap_or(0);
     let det_w = lines.iter().map(|l| l.details.len()).max().unwrap_or(0);

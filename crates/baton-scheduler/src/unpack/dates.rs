@@ -15,6 +15,33 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The civil date (year, month, day) of a day count from 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Seconds since the epoch as `YYYY-MM-DD HH:MM:SSZ`, the way
+/// `crm_simulate` prints an execution date.
+pub fn format_timestamp(epoch_s: i64) -> String {
+    let (days, secs) = (epoch_s.div_euclid(86_400), epoch_s.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 fn number(s: &str) -> Option<i64> {
     (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
         .then(|| s.parse().ok())
@@ -87,7 +114,7 @@ pub fn matches(e: DateExpression<'_>, now_s: i64) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_timestamp;
+    use super::{format_timestamp, parse_timestamp};
 
     #[test]
     fn reads_calendar_ordinal_and_zoned_forms() {
@@ -102,5 +129,14 @@ mod tests {
         );
         assert_eq!(parse_timestamp("2005-001"), parse_timestamp("2005-01-01"));
         assert_eq!(parse_timestamp("not a date"), None);
+    }
+
+    #[test]
+    fn formats_what_it_reads() {
+        assert_eq!(format_timestamp(1_568_992_252), "2019-09-20 15:10:52Z");
+        assert_eq!(format_timestamp(951_782_400), "2000-02-29 00:00:00Z");
+        for t in [0, 1_648_835_858, 4_102_444_800] {
+            assert_eq!(parse_timestamp(&format_timestamp(t)), Some(t));
+        }
     }
 }

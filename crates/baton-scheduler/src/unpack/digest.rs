@@ -6,6 +6,7 @@
 use baton_cib::model::{LrmRscOp, Primitive};
 use std::collections::BTreeMap;
 
+use super::history::RecurringRecord;
 use super::md5;
 
 /// How a running instance differs from its configuration.
@@ -111,6 +112,60 @@ impl ParamSet {
             Some(DefinitionChange::Restart)
         }
     }
+}
+
+impl ParamSet {
+    /// Whether a recurring operation was started with today's parameters.
+    /// Its digest also covers its timeout (in ms), so a changed timeout
+    /// restarts it too. Secret parameters may be hidden from this copy of
+    /// the CIB: then the digest without them decides.
+    pub fn recurring_unchanged(&self, record: &RecurringRecord, timeout_ms: u64) -> bool {
+        let mut all = self.params.clone();
+        if let Some(extra) = self
+            .op_params
+            .get(&(record.name.clone(), record.interval_ms))
+        {
+            all.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        let with_timeout = |mut params: BTreeMap<String, String>| {
+            params.insert("CRM_meta_timeout".to_owned(), timeout_ms.to_string());
+            params
+        };
+        if record.digest.as_deref() == Some(digest(&with_timeout(all.clone())).as_str()) {
+            return true;
+        }
+        let (Some(secure), Some(recorded)) = (&record.secure_params, &record.secure_digest) else {
+            return false;
+        };
+        let hidden: Vec<&str> = secure.split_whitespace().collect();
+        // Controllers before feature set 3.16.0 left the fencer's own
+        // options and the timeout out of this digest.
+        let old = record
+            .feature_set
+            .as_deref()
+            .is_none_or(|v| version_below(v, &[3, 16, 0]));
+        let visible: BTreeMap<String, String> = all
+            .into_iter()
+            .filter(|(k, _)| {
+                let left_out = hidden.contains(&k.as_str()) || old && k.starts_with("pcmk_");
+                !left_out
+            })
+            .collect();
+        let visible = if old { visible } else { with_timeout(visible) };
+        digest(&visible) == *recorded
+    }
+}
+
+/// Whether dotted version `v` is below `than`.
+fn version_below(v: &str, than: &[u64]) -> bool {
+    let parts: Vec<u64> = v.split('.').map(|p| p.parse().unwrap_or(0)).collect();
+    for (i, want) in than.iter().enumerate() {
+        let have = parts.get(i).copied().unwrap_or(0);
+        if have != *want {
+            return have < *want;
+        }
+    }
+    false
 }
 
 fn escape(v: &str) -> String {

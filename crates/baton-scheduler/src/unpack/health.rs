@@ -55,6 +55,7 @@ pub fn apply(cib: &Cib, cluster: &mut Cluster) {
                 node: NodeIdx(n),
                 score: health,
                 promoted_only: false,
+                recursive: true,
             });
         }
     }

@@ -4,12 +4,15 @@
 //! resource runs, in which role, and what its failures mean; then fail
 //! counts (see `failcounts`).
 
+use baton_cib::model::LrmRscOp;
 use baton_cib::{Cib, Score};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::digest::DefinitionChange;
+use super::operations::{Agent, RunConfig};
 use super::replay::{ReplayCtx, definition_change, replay, sorted_ops};
-use super::resources::{MultipleActive, Rsc, RscKind, RscMeta};
+use super::resources::{MultipleActive, Requires, Rsc, RscKind, RscMeta};
 use super::{Cluster, NodeIdx, NodeState, RscIdx};
 use crate::SchedulerError;
 
@@ -46,6 +49,9 @@ pub struct RscStatus {
     pub on_fail: OnFail,
     /// Nodes it may not run on (fail count at threshold, hard errors).
     pub banned: BTreeSet<NodeIdx>,
+    /// A failure whose on-fail is stop keeps it off every node until it is
+    /// cleaned up, even once it has stopped.
+    pub stopped_by_failure: bool,
     /// A stop failed and cannot be fenced away: leave it alone.
     pub blocked: bool,
     /// Nodes where a stop failed (shown as bans in allocation scores).
@@ -58,6 +64,46 @@ pub struct RscStatus {
     /// The name its history has on each node where it runs: an anonymous
     /// instance may be recorded under another instance number.
     pub history_name: BTreeMap<NodeIdx, String>,
+    /// Nodes where its history is recorded: its state there is known, so
+    /// it needs no probe there.
+    pub known_on: BTreeSet<NodeIdx>,
+    /// The id the nodes know it by, when that differs from its own (an
+    /// anonymous clone instance is recorded under the primitive's id).
+    pub history_id: Option<String>,
+    /// Recurring operations recorded since it last started, by node.
+    pub recurring: BTreeMap<NodeIdx, Vec<RecurringRecord>>,
+    /// Fail counts by node, where there are any.
+    pub fail_counts: BTreeMap<NodeIdx, FailCount>,
+}
+
+/// A resource's fail count on a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FailCount {
+    /// Every recorded failure.
+    pub all: i64,
+    /// None once the newest failure is older than failure-timeout.
+    pub effective: i64,
+}
+
+/// A recurring operation in a node's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecurringRecord {
+    pub name: String,
+    pub interval_ms: u64,
+    pub call_id: Option<i64>,
+    /// The parameter digest it was started with.
+    pub digest: Option<String>,
+    /// The digest without the parameters listed as secret (passwords are
+    /// hidden from copies of the CIB), and that list.
+    pub secure_digest: Option<String>,
+    pub secure_params: Option<String>,
+    /// The feature set of the controller that recorded it.
+    pub feature_set: Option<String>,
+    /// Still being started (its result is not in yet).
+    pub pending: bool,
+    /// Its last result was a failure that failure-timeout has expired:
+    /// it is started afresh.
+    pub expired_failure: bool,
 }
 
 impl RscStatus {
@@ -120,8 +166,17 @@ fn resolve(cluster: &Cluster, lrm_id: &str, node: NodeIdx, active: bool) -> Opti
         })
     };
     let here = candidates.iter().copied().find(|&c| active_here(c));
+    let inactive_anywhere = |c: RscIdx| {
+        unit(c).iter().all(|&m| {
+            let status = &cluster.rsc(m).status;
+            status.running.is_empty() && !status.blocked
+        })
+    };
     if !active {
-        return here.or(Some(first));
+        // A stopped history goes to the instance active here, else to the
+        // first one active nowhere.
+        let free = candidates.iter().copied().find(|&c| inactive_anywhere(c));
+        return here.or(free).or(Some(first));
     }
     // The instance already active here collects its other members'
     // history; a second record of the same member is an extra instance.
@@ -185,39 +240,34 @@ fn orphan_name(cluster: &Cluster, lrm_id: &str) -> String {
     format!("{base}:{numbered}")
 }
 
-fn orphan(cluster: &mut Cluster, id: &str, class: &str) -> RscIdx {
-    let i = RscIdx(cluster.rscs.len());
-    let base = id.split_once(':').map_or(id, |(b, _)| b);
-    cluster.rscs.push(Rsc {
-        id: id.to_owned(),
-        base_id: base.to_owned(),
-        kind: RscKind::Primitive,
-        parent: None,
-        class: class.to_owned(),
-        meta: RscMeta {
-            priority: 0,
-            stickiness: Score::ZERO,
-            target_role: None,
-            managed: !cluster.options.maintenance_mode,
-            migration_threshold: i64::from(Score::INFINITY_VALUE),
-            failure_timeout_s: 0,
-            allow_migrate: false,
-            requires_nothing: false,
-            multiple_active: MultipleActive::StopStart,
-            ordered: true,
-            allow_unhealthy_nodes: false,
-        },
-        status: super::RscStatus::default(),
-        on_fail: BTreeMap::new(),
-        orphan: true,
-        params: None,
-        utilization: super::Utilization::default(),
-    });
-    cluster.by_id.insert(id.to_owned(), i);
-    cluster.index_instance(i);
+/// A resource only its history names, stopped everywhere: it is placed
+/// nowhere, and its history is erased where it is recorded.
+fn removed(cluster: &mut Cluster, id: &str, agent: Agent, node: NodeIdx) {
+    // A group or clone now has the id: the primitive it named is gone.
+    let known = cluster
+        .removed
+        .iter()
+        .copied()
+        .find(|&r| cluster.rsc(r).id == id);
+    let i = match (known, cluster.by_id.get(id)) {
+        (Some(i), _) => i,
+        (None, Some(&i)) if cluster.rsc(i).orphan => i,
+        (None, Some(&i)) if cluster.rsc(i).is_primitive() => return,
+        _ => {
+            let i = new_orphan(cluster, id, agent);
+            cluster.removed.push(i);
+            i
+        }
+    };
+    cluster.rscs[i.0].status.known_on.insert(node);
+}
+
+fn orphan(cluster: &mut Cluster, id: &str, agent: Agent) -> RscIdx {
+    let i = new_orphan(cluster, id, agent);
+    let base = cluster.rsc(i).base_id.clone();
     // An extra instance of a cloned primitive belongs to its clone (and is
     // listed with it); anything else stands alone.
-    let clone = cluster.by_id.get(base).copied().filter(|&c| {
+    let clone = cluster.by_id.get(&base).copied().filter(|&c| {
         matches!(&cluster.rsc(c).kind, RscKind::Clone(info)
             if info.instances.first().is_none_or(|&f| cluster.rsc(f).is_primitive()))
     });
@@ -233,8 +283,154 @@ fn orphan(cluster: &mut Cluster, id: &str, class: &str) -> RscIdx {
     i
 }
 
+fn new_orphan(cluster: &mut Cluster, id: &str, agent: Agent) -> RscIdx {
+    let i = RscIdx(cluster.rscs.len());
+    let base = id.split_once(':').map_or(id, |(b, _)| b);
+    cluster.rscs.push(Rsc {
+        id: id.to_owned(),
+        base_id: base.to_owned(),
+        kind: RscKind::Primitive,
+        parent: None,
+        run: Arc::new(RunConfig {
+            agent: Arc::new(agent),
+            ..RunConfig::default()
+        }),
+        meta: RscMeta {
+            priority: 0,
+            stickiness: Score::ZERO,
+            target_role: None,
+            // A removed resource is left alone unless removed resources
+            // are to be stopped.
+            managed: !cluster.options.maintenance_mode && cluster.options.stop_removed_resources,
+            maintenance: cluster.options.maintenance_mode,
+            migration_threshold: i64::from(Score::INFINITY_VALUE),
+            failure_timeout_s: 0,
+            allow_migrate: false,
+            requires: Requires::Quorum,
+            multiple_active: MultipleActive::StopStart,
+            ordered: true,
+            allow_unhealthy_nodes: false,
+        },
+        status: super::RscStatus::default(),
+        on_fail: BTreeMap::new(),
+        orphan: true,
+        params: None,
+        utilization: super::Utilization::default(),
+    });
+    cluster.by_id.entry(id.to_owned()).or_insert(i);
+    cluster.index_instance(i);
+    i
+}
+
+/// Records that `idx`'s state on `node` is known (and so its anonymous
+/// clone's, and the cloned group's), and under which id.
+fn note_known(cluster: &mut Cluster, idx: RscIdx, node: NodeIdx, lrm_id: &str, active: bool) {
+    let mut at = Some(idx);
+    while let Some(i) = at {
+        cluster.rscs[i.0].status.known_on.insert(node);
+        let unique = clone_of(cluster, i).is_some_and(|c| c.unique);
+        at = if unique { None } else { cluster.rsc(i).parent };
+    }
+    let rsc = &mut cluster.rscs[idx.0];
+    if lrm_id == rsc.id {
+        return;
+    }
+    // The history of a stopped instance names it only when nothing active
+    // does, and not by an instance number: those are left over from old
+    // clusters and name nothing now.
+    let status = &mut rsc.status;
+    if active || (status.history_id.is_none() && !lrm_id.contains(':')) {
+        status.history_id = Some(lrm_id.to_owned());
+    }
+}
+
+/// failure-timeout (0: never) and the time now, in seconds.
+#[derive(Debug, Clone, Copy)]
+struct Expiry<'a> {
+    timeout_s: i64,
+    now_s: i64,
+    /// Configured on-fail by (operation, interval ms).
+    on_fail: &'a BTreeMap<(String, u64), String>,
+    /// The resource's fail count on the node.
+    fail_count: FailCount,
+}
+
+impl Expiry<'_> {
+    /// Whether `op` records a failure older than failure-timeout (one
+    /// that blocks the resource never expires).
+    fn expired_failure(self, op: &LrmRscOp<'_>) -> bool {
+        let key = (
+            op.operation().unwrap_or("").to_owned(),
+            op.interval_ms().unwrap_or(0),
+        );
+        if self.on_fail.get(&key).is_some_and(|f| f == "block") {
+            return false;
+        }
+        let target = op
+            .transition_key()
+            .ok()
+            .flatten()
+            .map_or(0, |k| k.target_rc);
+        let failed = op.rc_code().ok().flatten().is_some_and(|rc| rc != target)
+            || op.op_status().ok().flatten().is_some_and(|s| s > 0);
+        let at = op.last_rc_change().ok().flatten().unwrap_or(0);
+        failed
+            && self.timeout_s > 0
+            && at.saturating_add(self.timeout_s) <= self.now_s
+            && (self.fail_count.all == 0 || self.fail_count.effective == 0)
+    }
+}
+
+/// The recurring operations recorded since the last start (or since the
+/// start of the history, when it records none), unless a later stop ended
+/// them.
+fn recurring_since_start(ops: &[LrmRscOp<'_>], expiry: Expiry<'_>) -> Vec<RecurringRecord> {
+    let mut start = None;
+    let mut stop = None;
+    let mut implied_by_monitor = None;
+    let mut implied_by_role_change = None;
+    for (i, op) in ops.iter().enumerate() {
+        let done = op.op_status().ok().flatten() == Some(0);
+        match op.operation().unwrap_or("") {
+            "stop" if done => stop = Some(i),
+            "start" | "migrate_from" => start = Some(i),
+            "monitor"
+                if implied_by_monitor <= stop
+                    && matches!(op.rc_code().ok().flatten(), Some(0 | 8)) =>
+            {
+                implied_by_monitor = Some(i);
+            }
+            "promote" | "demote" => implied_by_role_change = Some(i),
+            _ => {}
+        }
+    }
+    let start = start.or(implied_by_role_change).or(implied_by_monitor);
+    if start < stop {
+        return Vec::new();
+    }
+    ops.iter()
+        .skip(start.unwrap_or(0))
+        .filter_map(|op| {
+            let interval_ms = op.interval_ms().ok().filter(|i| *i > 0)?;
+            Some(RecurringRecord {
+                name: op.operation().unwrap_or("").to_owned(),
+                interval_ms,
+                call_id: op.call_id().ok().flatten(),
+                digest: op.op_digest().map(str::to_owned),
+                secure_digest: op.op_secure_digest().map(str::to_owned),
+                secure_params: op.attr("op-secure-params").map(str::to_owned),
+                feature_set: op.crm_feature_set().map(str::to_owned),
+                pending: op.op_status().ok().flatten() == Some(-1),
+                expired_failure: expiry.expired_failure(op),
+            })
+        })
+        .collect()
+}
+
 pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
     let fencing = cluster.options.fencing_enabled;
+    // Histories of resources no longer configured, stopped there.
+    let mut stopped_unknown = Vec::new();
     for st in cib.node_states() {
         let Some(node) = cluster
             .nodes
@@ -256,13 +452,24 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
         for lrm in st.lrm_resources() {
             let ops = sorted_ops(lrm.ops());
             let lrm_id = lrm.id();
+            // Replay against the configured primitive for its on-fail table.
+            let probe_rsc = resolve(cluster, lrm_id, node, false);
+            let fail_count = probe_rsc.map_or_else(FailCount::default, |i| {
+                let anonymous = clone_of(cluster, i).is_some_and(|c| !c.unique);
+                super::failcounts::failures(
+                    cluster.rsc(i),
+                    anonymous,
+                    &cluster.nodes[node.0],
+                    cluster.now_s,
+                )
+                .count
+            });
             let ctx = ReplayCtx {
                 fencing,
                 lsb: lrm.class() == Some("lsb"),
                 now_s: cluster.now_s,
+                fail_count,
             };
-            // Replay against the configured primitive for its on-fail table.
-            let probe_rsc = resolve(cluster, lrm_id, node, false);
             let result = match probe_rsc {
                 Some(i) => replay(&ops, cluster.rsc(i), ctx),
                 None => {
@@ -271,16 +478,17 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
                         base_id: lrm_id.to_owned(),
                         kind: RscKind::Primitive,
                         parent: None,
-                        class: String::new(),
+                        run: Arc::default(),
                         meta: RscMeta {
                             priority: 0,
                             stickiness: Score::ZERO,
                             target_role: None,
                             managed: true,
+                            maintenance: false,
                             migration_threshold: 0,
                             failure_timeout_s: 0,
                             allow_migrate: false,
-                            requires_nothing: false,
+                            requires: Requires::Quorum,
                             multiple_active: MultipleActive::StopStart,
                             ordered: true,
                             allow_unhealthy_nodes: false,
@@ -296,19 +504,33 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
             };
             let role = result.role.unwrap_or(Role::Stopped);
             let active = role != Role::Stopped;
+            let agent = || Agent {
+                class: lrm.class().unwrap_or("").to_owned(),
+                provider: lrm.provider().map(str::to_owned),
+                kind: lrm.agent().unwrap_or("").to_owned(),
+            };
             let idx = match resolve(cluster, lrm_id, node, active) {
                 Some(i) => i,
                 None if active => {
                     let name = orphan_name(cluster, lrm_id);
-                    orphan(cluster, &name, lrm.class().unwrap_or(""))
+                    orphan(cluster, &name, agent())
                 }
-                None => continue,
+                None => {
+                    stopped_unknown.push((node, lrm_id.to_owned(), agent()));
+                    continue;
+                }
             };
+            if !result.unknown {
+                note_known(cluster, idx, node, lrm_id, active);
+            }
             let fence_reason = format!("{} failed there", cluster.rsc(idx).id);
             // Fencing the node will settle whatever was stuck on it.
-            let fenceable =
-                cluster.nodes[node.0].is_unclean() && crate::actions::can_fence(cluster);
+            let unclean = cluster.nodes[node.0].is_unclean();
+            let fenceable = unclean && crate::actions::can_fence_node(cluster, node);
             let rsc = &mut cluster.rscs[idx.0];
+            if result.on_fail == OnFail::Stop {
+                rsc.status.stopped_by_failure = true;
+            }
             if result.hard_error {
                 rsc.status.banned.insert(node);
             }
@@ -317,16 +539,45 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
             }
             rsc.status.running.push((node, role));
             rsc.status.history_name.insert(node, lrm_id.to_owned());
+            let expiry = Expiry {
+                timeout_s: rsc.meta.failure_timeout_s,
+                now_s: ctx.now_s,
+                on_fail: &rsc.on_fail,
+                fail_count: ctx.fail_count,
+            };
+            rsc.status
+                .recurring
+                .insert(node, recurring_since_start(&ops, expiry));
             if let Some(change) = definition_change(&ops, rsc) {
                 rsc.status.definition_change.insert(node, change);
             }
+            // On a node to be fenced a failure needs no handling of its
+            // own: fencing settles it, and the resource may start again
+            // elsewhere.
+            let on_fail = if unclean {
+                OnFail::Ignore
+            } else {
+                result.on_fail
+            };
             // Demoting keeps it running, just no longer promoted here.
-            if result.on_fail == OnFail::Demote && role == Role::Promoted {
+            if on_fail == OnFail::Demote && role == Role::Promoted {
                 rsc.status.on_fail = rsc.status.on_fail.max(OnFail::Demote);
             }
-            if result.on_fail >= OnFail::Restart {
+            if on_fail >= OnFail::Restart {
+                let rsc = &mut cluster.rscs[idx.0];
                 rsc.status.failed = true;
                 rsc.status.on_fail = rsc.status.on_fail.max(result.on_fail);
+            }
+            // The node pays for some failures: put in standby, or fenced.
+            match on_fail {
+                OnFail::Standby => cluster.nodes[node.0].standby = true,
+                OnFail::Fence if !result.stop_failed => {
+                    let n = &mut cluster.nodes[node.0];
+                    if n.is_online() {
+                        n.state = NodeState::Unclean(fence_reason.clone());
+                    }
+                }
+                _ => {}
             }
             if result.stop_failed {
                 cluster.rscs[idx.0].status.stop_failed_on.insert(node);
@@ -346,8 +597,11 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
         }
     }
     order_orphaned_members(cluster);
-    // Resources on a node in maintenance are left alone, and so are those
-    // active on several nodes that ask for it.
+    for (node, id, agent) in stopped_unknown {
+        removed(cluster, &id, agent, node);
+    }
+    // Those active on several nodes that ask for it are left alone; those
+    // active on a node in maintenance are no longer managed.
     for r in &mut cluster.rscs {
         if r.status.running.len() > 1 && r.meta.multiple_active == MultipleActive::Block {
             r.status.blocked = true;
@@ -360,7 +614,7 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
             .iter()
             .any(|(n, _)| cluster.nodes[n.0].maintenance);
         if on_maintenance {
-            cluster.rscs[i].status.blocked = true;
+            cluster.rscs[i].meta.managed = false;
         }
     }
     // A promotable instance that is merely started is unpromoted.

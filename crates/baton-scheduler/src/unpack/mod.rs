@@ -9,6 +9,7 @@ mod health;
 mod history;
 mod md5;
 mod nodes;
+mod operations;
 mod options;
 mod replay;
 mod resources;
@@ -19,12 +20,13 @@ mod utilization;
 
 pub use utilization::Utilization;
 
-pub use dates::parse_timestamp;
+pub use dates::{format_timestamp, parse_timestamp};
 pub use digest::{DefinitionChange, ParamSet};
-pub use history::{OnFail, Role, RscStatus};
+pub use history::{FailCount, OnFail, RecurringRecord, Role, RscStatus};
 pub use nodes::{NodeInfo, NodeState};
+pub use operations::{Agent, OpConfig, RunConfig};
 pub use options::{NoQuorumPolicy, Options, PlacementStrategy};
-pub use resources::{CloneInfo, MultipleActive, Rsc, RscKind, RscMeta};
+pub use resources::{CloneInfo, MultipleActive, Requires, Rsc, RscKind, RscMeta};
 
 use baton_cib::{Cib, Score};
 use std::collections::BTreeMap;
@@ -47,6 +49,20 @@ pub struct LocationPref {
     pub score: Score,
     /// Applies only to the promoted role (`role="Promoted"`).
     pub promoted_only: bool,
+    /// Applies in full to everything inside the resource (node health),
+    /// rather than as a constraint does, which gives a group's later
+    /// members nothing of its score.
+    pub recursive: bool,
+}
+
+/// `resource-discovery` of a location constraint: whether the resource is
+/// probed on the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discovery {
+    /// Never probed there.
+    Never,
+    /// Probed only on nodes that say so.
+    Exclusive,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +109,8 @@ pub struct Cluster {
     /// Top-level resources in configuration order.
     pub top: Vec<RscIdx>,
     pub locations: Vec<LocationPref>,
+    /// Location constraints that limit probing, by (resource, node).
+    pub discovery: Vec<(RscIdx, NodeIdx, Discovery)>,
     pub colocations: Vec<ColocationCons>,
     pub orders: Vec<OrderCons>,
     pub one_or_more_orders: Vec<OneOrMoreOrder>,
@@ -109,6 +127,11 @@ pub struct Cluster {
     pub have_quorum: bool,
     /// The partition lost quorum it had (`no-quorum-panic` on `<cib>`).
     pub no_quorum_panic: bool,
+    /// The node the controller runs the cluster from (`dc-uuid`).
+    pub dc: Option<NodeIdx>,
+    /// Resources only a stopped history still names: placed nowhere, not
+    /// shown, their history erased where recorded.
+    pub removed: Vec<RscIdx>,
 }
 
 impl Cluster {
@@ -178,6 +201,29 @@ impl Cluster {
         }
     }
 
+    /// Whether `r` may be probed on `node`: not where a location constraint
+    /// (on it or what contains it) says never, and when one says exclusive,
+    /// only where such a constraint names the node.
+    pub fn discovery_allowed(&self, r: RscIdx, node: NodeIdx) -> bool {
+        let mut subjects = vec![r];
+        let mut at = self.rsc(r).parent;
+        while let Some(p) = at {
+            subjects.push(p);
+            at = self.rsc(p).parent;
+        }
+        let rules: Vec<_> = self
+            .discovery
+            .iter()
+            .filter(|(rsc, _, _)| subjects.contains(rsc))
+            .collect();
+        let here = |mode: Discovery| rules.iter().any(|(_, n, m)| *n == node && *m == mode);
+        if here(Discovery::Never) {
+            return false;
+        }
+        let exclusive = rules.iter().any(|(_, _, m)| *m == Discovery::Exclusive);
+        !exclusive || here(Discovery::Exclusive)
+    }
+
     /// The outermost resource containing `i`.
     pub fn top_of(&self, mut i: RscIdx) -> RscIdx {
         while let Some(p) = self.rsc(i).parent {
@@ -187,17 +233,16 @@ impl Cluster {
     }
 }
 
-/// Reads the whole working set. `now_s` overrides the CIB's
-/// `execution-date`; with neither, time-based expiry is off (now = 0 would
-/// expire everything, so we use the far future's opposite: never expire).
-pub fn unpack(cib: &Cib, now_s: Option<i64>) -> Result<Cluster, SchedulerError> {
+/// Reads the whole working set as of `now`.
+pub fn unpack(cib: &Cib, now: crate::EpochSeconds) -> Result<Cluster, SchedulerError> {
     let options = options::read(cib)?;
-    let now_s = match now_s {
-        Some(n) => n,
-        None => cib.execution_date()?.unwrap_or(i64::MAX / 2),
-    };
+    let now_s = now.0;
     let have_quorum = cib.have_quorum()?.unwrap_or(false);
     let nodes = nodes::read(cib, &options, now_s)?;
+    let dc = cib
+        .dc_uuid()
+        .and_then(|id| nodes.iter().position(|n| n.id == id))
+        .map(NodeIdx);
     let mut cluster = Cluster {
         options,
         now_s,
@@ -205,6 +250,7 @@ pub fn unpack(cib: &Cib, now_s: Option<i64>) -> Result<Cluster, SchedulerError> 
         rscs: Vec::new(),
         top: Vec::new(),
         locations: Vec::new(),
+        discovery: Vec::new(),
         colocations: Vec::new(),
         orders: Vec::new(),
         one_or_more_orders: Vec::new(),
@@ -217,6 +263,8 @@ pub fn unpack(cib: &Cib, now_s: Option<i64>) -> Result<Cluster, SchedulerError> 
             .attr("no-quorum-panic")
             .and_then(baton_cib::model::parse_bool)
             .unwrap_or(false),
+        dc,
+        removed: Vec::new(),
     };
     if cluster.suicide() {
         for n in &mut cluster.nodes {
@@ -229,7 +277,7 @@ pub fn unpack(cib: &Cib, now_s: Option<i64>) -> Result<Cluster, SchedulerError> 
     cluster.has_fence_device = cluster
         .rscs
         .iter()
-        .any(|r| matches!(r.kind, RscKind::Primitive) && r.class == "stonith");
+        .any(|r| matches!(r.kind, RscKind::Primitive) && r.run.agent.class == "stonith");
     history::read(cib, &mut cluster)?;
     resources::read_constraints(cib, &mut cluster)?;
     tickets::apply(cib, &mut cluster);

@@ -33,6 +33,9 @@ pub struct NodeInfo {
     pub maintenance: bool,
     /// Asked to shut down: resources leave, the node is not fenced.
     pub shutdown: bool,
+    /// Up and joined when the CIB was read (it may become unclean later,
+    /// from a failure there): such a node can be fenced without quorum.
+    pub in_membership: bool,
     /// `fail-count-*` and `last-failure-*` values by attribute name.
     pub fail_attrs: BTreeMap<String, String>,
     /// What the node offers (`<utilization>`).
@@ -155,6 +158,7 @@ pub fn read(cib: &Cib, options: &Options, now_s: i64) -> Result<Vec<NodeInfo>, S
             id,
             uname,
             attrs,
+            in_membership: state == NodeState::Online,
             state,
             standby,
             maintenance,

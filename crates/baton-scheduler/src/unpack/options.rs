@@ -1,6 +1,9 @@
 //! Cluster options (crm_config) with Pacemaker's defaults (FACTS §8.4).
 //! Both the pre- and post-2.1.5 spellings are accepted by baton-cib.
 
+use std::collections::BTreeMap;
+
+use baton_cib::xml::ElementRef;
 use baton_cib::{Cib, Score};
 
 use crate::SchedulerError;
@@ -52,6 +55,58 @@ pub struct Options {
     /// Legacy `default-resource-stickiness` in crm_config (pre-2.0), used
     /// only when `rsc_defaults` does not set stickiness.
     pub legacy_stickiness: Option<Score>,
+    /// Some resource requires unfencing (or a device provides it): nodes
+    /// are unfenced before such resources run there.
+    pub enable_unfencing: bool,
+    /// Probe resources whose state on a node is unknown.
+    pub enable_startup_probes: bool,
+    /// A failed start bans the node at once (else it counts one failure).
+    pub start_failure_is_fatal: bool,
+    /// Fencing actions may run at the same time.
+    pub concurrent_fencing: bool,
+    /// Recurring operations no longer configured are cancelled.
+    pub cancel_removed_actions: bool,
+    /// Settings the transition graph carries for the controller, as
+    /// written (`cluster-delay`, `fencing-timeout`, `batch-limit`,
+    /// `migration-limit`).
+    pub cluster_delay: String,
+    pub fencing_timeout: String,
+    pub batch_limit: String,
+    pub migration_limit: String,
+    /// `op_defaults` meta attributes from sets without rules.
+    pub op_defaults: BTreeMap<String, String>,
+}
+
+fn text(cib: &Cib, name: &str, default: &str) -> String {
+    cib.property(name).unwrap_or(default).to_owned()
+}
+
+fn op_defaults(cib: &Cib) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    for set in cib.op_defaults().filter(|s| s.rule().is_none()) {
+        for p in set.pairs() {
+            if let Some(v) = p.value() {
+                m.entry(p.name().to_owned()).or_insert_with(|| v.to_owned());
+            }
+        }
+    }
+    m
+}
+
+/// Whether any resource meta attribute (or resource default) asks for
+/// unfencing: `requires=unfencing` or a device that `provides` it.
+fn unfencing_in_use(cib: &Cib) -> bool {
+    let asks = |set: ElementRef<'_>| {
+        set.children_named("nvpair").any(|p| {
+            matches!(p.attr("name"), Some("requires" | "provides"))
+                && p.attr("value") == Some("unfencing")
+        })
+    };
+    let in_resources = cib.section("resources").is_some_and(|r| {
+        r.descendants()
+            .any(|e| e.name() == "meta_attributes" && asks(e))
+    });
+    in_resources || cib.rsc_defaults().any(|s| asks(s.element()))
 }
 
 fn flag(cib: &Cib, name: &str, default: bool) -> Result<bool, SchedulerError> {
@@ -88,5 +143,15 @@ pub fn read(cib: &Cib) -> Result<Options, SchedulerError> {
             _ => PlacementStrategy::Default,
         },
         legacy_stickiness,
+        enable_unfencing: unfencing_in_use(cib),
+        enable_startup_probes: flag(cib, "enable-startup-probes", true)?,
+        start_failure_is_fatal: flag(cib, "start-failure-is-fatal", true)?,
+        concurrent_fencing: flag(cib, "concurrent-fencing", false)?,
+        cancel_removed_actions: flag(cib, "cancel-removed-actions", true)?,
+        cluster_delay: text(cib, "cluster-delay", "60s"),
+        fencing_timeout: text(cib, "fencing-timeout", "60s"),
+        batch_limit: text(cib, "batch-limit", "0"),
+        migration_limit: text(cib, "migration-limit", "-1"),
+        op_defaults: op_defaults(cib),
     })
 }

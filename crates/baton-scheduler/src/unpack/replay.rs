@@ -15,6 +15,9 @@ pub(super) struct Replay {
     pub on_fail: OnFail,
     pub hard_error: bool,
     pub stop_failed: bool,
+    /// The history leaves its state here unknown: it ends in a probe
+    /// whose masked failure ("not installed") has expired.
+    pub unknown: bool,
     /// The call-id of the recurring operation whose failure set
     /// `on_fail`, if one did.
     failed_recurring: Option<i64>,
@@ -60,6 +63,9 @@ pub(super) struct ReplayCtx {
     pub fencing: bool,
     pub lsb: bool,
     pub now_s: i64,
+    /// The resource's fail count on the node: while it has not expired,
+    /// no failure there has.
+    pub fail_count: super::FailCount,
 }
 
 pub(super) fn replay(ops: &[LrmRscOp<'_>], rsc: &Rsc, ctx: ReplayCtx) -> Replay {
@@ -67,6 +73,7 @@ pub(super) fn replay(ops: &[LrmRscOp<'_>], rsc: &Rsc, ctx: ReplayCtx) -> Replay 
         fencing,
         lsb,
         now_s,
+        fail_count,
     } = ctx;
     let mut r = Replay::default();
     for op in ops {
@@ -115,16 +122,21 @@ pub(super) fn replay(ops: &[LrmRscOp<'_>], rsc: &Rsc, ctx: ReplayCtx) -> Replay 
             });
             continue;
         }
-        // Whether failure-timeout has passed since this result.
+        // Whether failure-timeout has passed since this result (and
+        // since every failure counted on the node).
         let expired = {
             let timeout = rsc.meta.failure_timeout_s;
             let at = op.last_rc_change().ok().flatten().unwrap_or(0);
-            timeout > 0 && at.saturating_add(timeout) <= now_s
+            timeout > 0
+                && at.saturating_add(timeout) <= now_s
+                && (fail_count.all == 0 || fail_count.effective == 0)
         };
+        r.unknown = false;
         if probe && (status == EXEC_NOT_INSTALLED || rc == RC_NOT_INSTALLED) {
             // Not installed here: it is not running, and cannot run here
-            // until the failure expires.
+            // until the failure expires; once it has, nothing is known.
             r.hard_error = !expired;
+            r.unknown = expired && r.role.is_none_or(|role| role == Role::Stopped);
             r.role = Some(Role::Stopped);
             continue;
         }
@@ -181,14 +193,15 @@ pub(super) fn replay(ops: &[LrmRscOp<'_>], rsc: &Rsc, ctx: ReplayCtx) -> Replay 
             }
             continue;
         }
-        // A failure, unless failure-timeout says it has expired.
-        if expired && !probe {
-            continue;
-        }
         let configured = rsc
             .on_fail
             .get(&(task.to_owned(), interval))
             .and_then(|s| parse_on_fail(s));
+        // A failure, unless failure-timeout says it has expired (one that
+        // blocks the resource never does).
+        if expired && !probe && configured != Some(OnFail::Block) {
+            continue;
+        }
         let mut on_fail = configured.unwrap_or_else(|| default_on_fail(task, fencing));
         if on_fail == OnFail::Fence && !fencing {
             on_fail = OnFail::Block;
@@ -209,7 +222,9 @@ pub(super) fn replay(ops: &[LrmRscOp<'_>], rsc: &Rsc, ctx: ReplayCtx) -> Replay 
                 r.role = Some(r.role.unwrap_or(Role::Started).max(Role::Started));
             }
             "promote" => r.role = Some(Role::Promoted),
-            // A failed demote is recovered as an unpromoted instance.
+            // A failed demote that blocks leaves it promoted, to be left
+            // alone; otherwise it is recovered as an unpromoted instance.
+            "demote" if on_fail == OnFail::Block => r.role = Some(Role::Promoted),
             "demote" => r.role = Some(Role::Unpromoted),
             _ if rc == RC_FAILED_PROMOTED => r.role = Some(Role::Promoted),
             _ => {

@@ -4,13 +4,15 @@
 use baton_cib::model::{Constraint, Resource, parse_bool};
 use baton_cib::{Cib, Score};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::digest::ParamSet;
 use super::history::{Role, RscStatus};
+use super::operations::RunConfig;
 use super::rules;
 use super::sets;
 use super::utilization::Utilization;
-use super::{Cluster, ColocationCons, LocationPref, NodeIdx, OrderCons, RscIdx};
+use super::{Cluster, ColocationCons, Discovery, LocationPref, NodeIdx, OrderCons, RscIdx};
 use crate::SchedulerError;
 
 /// Effective meta attributes after inheritance (own, then parents, then
@@ -22,14 +24,17 @@ pub struct RscMeta {
     /// `None` means Started (the default).
     pub target_role: Option<Role>,
     pub managed: bool,
+    /// In maintenance (itself or the whole cluster): left alone, and its
+    /// recurring monitors cancelled.
+    pub maintenance: bool,
     /// 0 disables the threshold.
     pub migration_threshold: i64,
     pub failure_timeout_s: i64,
     /// `allow-migrate`: it may move by live migration instead of a stop
     /// and a start.
     pub allow_migrate: bool,
-    /// `requires=nothing`: it may start without quorum.
-    pub requires_nothing: bool,
+    /// What its starts and promotions need first (`requires`).
+    pub requires: Requires,
     /// What to do when it is found active on more than one node.
     pub multiple_active: MultipleActive,
     /// Group members start one after another (`ordered`, inherited from
@@ -37,6 +42,25 @@ pub struct RscMeta {
     pub ordered: bool,
     /// `allow-unhealthy-nodes`: node health does not keep it away.
     pub allow_unhealthy_nodes: bool,
+}
+
+/// `requires`: what a start or promotion must wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Requires {
+    /// It may even start without quorum.
+    Nothing,
+    #[default]
+    Quorum,
+    /// The fencing of any node it may be active on.
+    Fencing,
+    /// Fencing, and the node it runs on unfenced.
+    Unfencing,
+}
+
+impl Requires {
+    pub fn fencing(self) -> bool {
+        matches!(self, Requires::Fencing | Requires::Unfencing)
+    }
 }
 
 /// `multiple-active`: recovery of a resource found active on several nodes.
@@ -64,6 +88,10 @@ pub struct CloneInfo {
     /// `clone-min`: instances that must run before what is ordered after
     /// the clone may start.
     pub clone_min: usize,
+    /// Instances are told before and after each other's actions.
+    pub notify: bool,
+    /// Instances start and stop one after another, by number.
+    pub ordered: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -82,7 +110,8 @@ pub struct Rsc {
     pub base_id: String,
     pub kind: RscKind,
     pub parent: Option<RscIdx>,
-    pub class: String,
+    /// Agent, parameters and operations (empty for groups and clones).
+    pub run: Arc<RunConfig>,
     pub meta: RscMeta,
     pub status: RscStatus,
     /// Configured `on-fail` by (operation, interval ms).
@@ -130,7 +159,7 @@ fn meta_map(r: Resource<'_>) -> BTreeMap<String, String> {
     m
 }
 
-fn parse_role(s: &str) -> Option<Role> {
+pub(super) fn parse_role(s: &str) -> Option<Role> {
     match s.to_ascii_lowercase().as_str() {
         "stopped" => Some(Role::Stopped),
         "started" => Some(Role::Started),
@@ -149,7 +178,31 @@ fn duration_s(v: Option<&str>) -> i64 {
         .map_or(0, |ms| i64::try_from(ms / 1000).unwrap_or(i64::MAX))
 }
 
-fn build_meta(chain: &MetaChain<'_>, cluster: &Cluster, in_clone: bool) -> RscMeta {
+/// What a start or promotion needs: as configured, else quorum for fence
+/// devices and what fencing and unfencing settings imply for the rest.
+fn requires(configured: Option<&str>, class: Option<&str>, cluster: &Cluster) -> Requires {
+    let fence_device = class == Some("stonith");
+    let fencing = cluster.options.fencing_enabled;
+    match configured {
+        Some("nothing") => Requires::Nothing,
+        Some("quorum") => Requires::Quorum,
+        Some("fencing") => Requires::Fencing,
+        Some("unfencing") if fencing && !fence_device => Requires::Unfencing,
+        Some("unfencing") => Requires::Quorum,
+        _ if fence_device => Requires::Quorum,
+        _ if cluster.options.enable_unfencing => Requires::Unfencing,
+        _ if fencing => Requires::Fencing,
+        _ if cluster.options.no_quorum_policy == super::NoQuorumPolicy::Ignore => Requires::Nothing,
+        _ => Requires::Quorum,
+    }
+}
+
+fn build_meta(
+    chain: &MetaChain<'_>,
+    cluster: &Cluster,
+    in_clone: bool,
+    class: Option<&str>,
+) -> RscMeta {
     let default_stick = if in_clone {
         Score::new(1)
     } else {
@@ -159,12 +212,12 @@ fn build_meta(chain: &MetaChain<'_>, cluster: &Cluster, in_clone: bool) -> RscMe
     // Like every meta attribute, target-role is inherited only when the
     // resource does not set it itself.
     let target_role = chain.get("target-role").and_then(parse_role);
-    let managed = chain.get("is-managed").and_then(parse_bool).unwrap_or(true)
-        && !chain
-            .get("maintenance")
-            .and_then(parse_bool)
-            .unwrap_or(false)
-        && !cluster.options.maintenance_mode;
+    let maintenance = chain
+        .get("maintenance")
+        .and_then(parse_bool)
+        .unwrap_or(false)
+        || cluster.options.maintenance_mode;
+    let managed = chain.get("is-managed").and_then(parse_bool).unwrap_or(true) && !maintenance;
     let migration_threshold = chain
         .get("migration-threshold")
         .and_then(|s| s.parse::<Score>().ok())
@@ -183,13 +236,14 @@ fn build_meta(chain: &MetaChain<'_>, cluster: &Cluster, in_clone: bool) -> RscMe
         stickiness,
         target_role,
         managed,
+        maintenance,
         migration_threshold,
         failure_timeout_s: duration_s(chain.get("failure-timeout")),
         allow_migrate: chain
             .get("allow-migrate")
             .and_then(parse_bool)
             .unwrap_or(false),
-        requires_nothing: chain.get("requires") == Some("nothing"),
+        requires: requires(chain.get("requires"), class, cluster),
         ordered: chain.get("ordered").and_then(parse_bool).unwrap_or(true),
         allow_unhealthy_nodes: chain
             .get("allow-unhealthy-nodes")
@@ -217,6 +271,8 @@ fn defaults(cib: &Cib) -> BTreeMap<String, String> {
 
 struct Builder<'c> {
     defaults: BTreeMap<String, String>,
+    /// Each primitive's agent, parameters and operations, by id.
+    run_configs: BTreeMap<String, Arc<RunConfig>>,
     cluster: &'c mut Cluster,
 }
 
@@ -240,6 +296,13 @@ impl Builder<'_> {
     ) -> Option<RscIdx> {
         let mut own = vec![meta_map(r)];
         own.extend(chain.iter().cloned());
+        let class = match r {
+            Resource::Primitive(p) => self
+                .run_configs
+                .get(r.id())
+                .map_or(p.class(), |run| Some(run.agent.class.as_str())),
+            _ => None,
+        };
         let meta = build_meta(
             &MetaChain {
                 own: own.clone(),
@@ -247,6 +310,7 @@ impl Builder<'_> {
             },
             self.cluster,
             in_clone,
+            class,
         );
         let base_id = r.id().to_owned();
         let id = format!("{base_id}{suffix}");
@@ -279,7 +343,7 @@ impl Builder<'_> {
                     base_id,
                     kind: RscKind::Primitive,
                     parent,
-                    class: p.class().unwrap_or("").to_owned(),
+                    run: self.run_configs.get(p.id()).cloned().unwrap_or_default(),
                     meta,
                     status: RscStatus::default(),
                     on_fail,
@@ -304,7 +368,7 @@ impl Builder<'_> {
                         members: Vec::new(),
                     },
                     parent,
-                    class: String::new(),
+                    run: Arc::default(),
                     meta,
                     status: RscStatus::default(),
                     on_fail: BTreeMap::new(),
@@ -329,10 +393,24 @@ impl Builder<'_> {
                 let count =
                     |k: &str, d: usize| get(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(d);
                 let promotable = c.is_promotable().unwrap_or(false);
+                // Only OCF and fencing agents can tell unique instances
+                // apart: a clone of anything else is anonymous, one
+                // instance per node.
+                let unique_capable = child_classes(child, &self.run_configs)
+                    .iter()
+                    .all(|c| matches!(c.as_str(), "ocf" | "stonith"));
+                let unique = unique_capable
+                    && get("globally-unique")
+                        .and_then(parse_bool)
+                        .unwrap_or(count("clone-node-max", 1) > 1);
                 let info = CloneInfo {
                     instances: Vec::new(),
                     clone_max: count("clone-max", node_count),
-                    clone_node_max: count("clone-node-max", 1),
+                    clone_node_max: if unique {
+                        count("clone-node-max", 1)
+                    } else {
+                        1
+                    },
                     promotable,
                     promoted_max: get("promoted-max")
                         .or(get("master-max"))
@@ -342,9 +420,11 @@ impl Builder<'_> {
                         .or(get("master-node-max"))
                         .and_then(|v| v.parse().ok())
                         .unwrap_or(1),
-                    unique: get("globally-unique").and_then(parse_bool).unwrap_or(false),
+                    unique,
                     interleave: get("interleave").and_then(parse_bool).unwrap_or(false),
                     clone_min: count("clone-min", 0),
+                    notify: get("notify").and_then(parse_bool).unwrap_or(false),
+                    ordered: get("ordered").and_then(parse_bool).unwrap_or(false),
                 };
                 let max = info.clone_max;
                 let me = self.push(Rsc {
@@ -352,7 +432,7 @@ impl Builder<'_> {
                     base_id,
                     kind: RscKind::Clone(info),
                     parent,
-                    class: String::new(),
+                    run: Arc::default(),
                     meta,
                     status: RscStatus::default(),
                     on_fail: BTreeMap::new(),
@@ -379,9 +459,38 @@ impl Builder<'_> {
     }
 }
 
+/// The agent classes of a clone's child (a primitive, or a group's
+/// members).
+fn child_classes(child: Resource<'_>, run: &BTreeMap<String, Arc<RunConfig>>) -> Vec<String> {
+    let class = |id: &str| {
+        run.get(id)
+            .map_or_else(String::new, |r| r.agent.class.clone())
+    };
+    match child {
+        Resource::Primitive(p) => vec![class(p.id())],
+        Resource::Group(g) => g.members().map(|m| class(m.id())).collect(),
+        _ => Vec::new(),
+    }
+}
+
 pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
+    let templates: BTreeMap<&str, baton_cib::xml::ElementRef<'_>> = cib
+        .resources()
+        .filter_map(|r| match r {
+            Resource::Template(t) => Some((t.xml_id(), t)),
+            _ => None,
+        })
+        .collect();
+    let run_configs = cib
+        .primitives()
+        .map(|p| {
+            let template = p.template().and_then(|t| templates.get(t).copied());
+            (p.id().to_owned(), RunConfig::read(p.element(), template))
+        })
+        .collect();
     let mut b = Builder {
         defaults: defaults(cib),
+        run_configs,
         cluster,
     };
     for r in cib.resources() {
@@ -505,6 +614,11 @@ fn read_location(
     cluster: &mut Cluster,
 ) -> Result<(), SchedulerError> {
     let promoted_only = role_attr(l.role()) == Some(Role::Promoted);
+    let discovery = match l.attr("resource-discovery") {
+        Some("never") => Some(Discovery::Never),
+        Some("exclusive") => Some(Discovery::Exclusive),
+        _ => None,
+    };
     if let Some(node) = l.node() {
         if let (Some(n), Some(score)) = (cluster.node_by_name(node), l.score()?) {
             cluster.locations.push(LocationPref {
@@ -512,7 +626,11 @@ fn read_location(
                 node: n,
                 score,
                 promoted_only,
+                recursive: false,
             });
+            if let Some(mode) = discovery {
+                cluster.discovery.push((rsc, n, mode));
+            }
         }
         return Ok(());
     }
@@ -525,7 +643,11 @@ fn read_location(
                     node: NodeIdx(n),
                     score,
                     promoted_only: promoted_only || rule_promoted,
+                    recursive: false,
                 });
+                if let Some(mode) = discovery {
+                    cluster.discovery.push((rsc, NodeIdx(n), mode));
+                }
             }
         }
     }

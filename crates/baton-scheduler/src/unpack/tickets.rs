@@ -119,6 +119,7 @@ fn lose(cluster: &mut Cluster, r: RscIdx, loss: Loss, promoted_only: bool) {
                 node,
                 score: Score::NEG_INFINITY,
                 promoted_only: true,
+                recursive: false,
             });
         }
     }

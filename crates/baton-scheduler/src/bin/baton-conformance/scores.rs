@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::normalize;
+use crate::corpus::normalize;
 
 /// The score lines of a `.scores` file, normalized (blank lines dropped).
 pub fn expected_scores(text: &str) -> BTreeSet<String> {
@@ -16,7 +16,9 @@ pub fn expected_scores(text: &str) -> BTreeSet<String> {
 }
 
 /// Our score lines, normalized.
-pub fn actual_scores(lines: &[crate::placement::score_log::ScoreLine]) -> BTreeSet<String> {
+pub fn actual_scores(
+    lines: &[baton_scheduler::placement::score_log::ScoreLine],
+) -> BTreeSet<String> {
     lines.iter().map(|l| normalize(&l.to_string())).collect()
 }
 
