@@ -225,14 +225,12 @@ pub(super) fn propagate_orders(
                     continue;
                 }
                 plan.stop_blocked = true;
-                if cluster.rsc(blocker).status.blocked {
-                    let name = display_name(cluster, blocker);
-                    plan.stop_reason
-                        .get_or_insert_with(|| format!("due to unrunnable {name} stop"));
-                    if let Some(n) = plan.start_on.take() {
-                        plan.blocked_start = Some((n, BlockedWhy::Silent));
-                        plan.promote = false;
-                    }
+                let name = display_name(cluster, blocker);
+                plan.stop_reason
+                    .get_or_insert_with(|| format!("due to unrunnable {name} stop"));
+                if let Some(n) = plan.start_on.take() {
+                    plan.blocked_start = Some((n, BlockedWhy::Silent));
+                    plan.promote = false;
                 }
                 changed = true;
             }
