@@ -61,10 +61,12 @@ fn order_edges(cluster: &Cluster) -> Vec<Edge> {
         cluster.collect_primitives(o.first, &mut first);
         let mut then = Vec::new();
         cluster.collect_primitives(o.then, &mut then);
-        let label = if cluster.rsc(o.first).is_primitive() {
-            format!("{} start", cluster.rsc(o.first).id)
-        } else {
-            format!("{} running", cluster.rsc(o.first).id)
+        // What follows a clone that notifies waits for the notifications
+        // after its start, not just for it running.
+        let label = match &cluster.rsc(o.first).kind {
+            RscKind::Primitive => format!("{} start", cluster.rsc(o.first).id),
+            RscKind::Clone(c) if c.notify => format!("{} notified", cluster.rsc(o.first).id),
+            _ => format!("{} running", cluster.rsc(o.first).id),
         };
         let first_clone = clone_instances(cluster, o.first);
         let then_clone = clone_instances(cluster, o.then);
