@@ -61,10 +61,12 @@ fn order_edges(cluster: &Cluster) -> Vec<Edge> {
         cluster.collect_primitives(o.first, &mut first);
         let mut then = Vec::new();
         cluster.collect_primitives(o.then, &mut then);
-        let label = if cluster.rsc(o.first).is_primitive() {
-            format!("{} start", cluster.rsc(o.first).id)
-        } else {
-            format!("{} running", cluster.rsc(o.first).id)
+        // What follows a clone that notifies waits for the notifications
+        // after its start, not just for it running.
+        let label = match &cluster.rsc(o.first).kind {
+            RscKind::Primitive => format!("{} start", cluster.rsc(o.first).id),
+            RscKind::Clone(c) if c.notify => format!("{} notified", cluster.rsc(o.first).id),
+            _ => format!("{} running", cluster.rsc(o.first).id),
         };
         let first_clone = clone_instances(cluster, o.first);
         let then_clone = clone_instances(cluster, o.then);
@@ -81,7 +83,7 @@ fn order_edges(cluster: &Cluster) -> Vec<Edge> {
                 first,
                 then,
                 first_label: label,
-                implies_restart: true,
+                implies_restart: o.symmetrical,
                 symmetrical: o.symmetrical,
                 restart_on_clone_change: false,
             });
@@ -107,7 +109,7 @@ fn order_edges(cluster: &Cluster) -> Vec<Edge> {
                         first: prims(cluster, f),
                         then: prims(cluster, t),
                         first_label: format!("{} start", display_name(cluster, f)),
-                        implies_restart: true,
+                        implies_restart: o.symmetrical,
                         symmetrical: o.symmetrical,
                         min_first: 0,
                         restart_on_clone_change: false,
@@ -116,14 +118,16 @@ fn order_edges(cluster: &Cluster) -> Vec<Edge> {
             }
             continue;
         }
+        // An asymmetrical order only holds back the then side's start:
+        // nothing in it makes the then side restart.
         edges.push(Edge {
             first,
             then,
             first_label: label,
-            implies_restart: first_clone.is_none(),
+            implies_restart: first_clone.is_none() && o.symmetrical,
             symmetrical: o.symmetrical,
             min_first: 0,
-            restart_on_clone_change: first_clone.is_some(),
+            restart_on_clone_change: first_clone.is_some() && o.symmetrical,
         });
     }
     for o in &cluster.one_or_more_orders {
@@ -223,14 +227,12 @@ pub(super) fn propagate_orders(
                     continue;
                 }
                 plan.stop_blocked = true;
-                if cluster.rsc(blocker).status.blocked {
-                    let name = display_name(cluster, blocker);
-                    plan.stop_reason
-                        .get_or_insert_with(|| format!("due to unrunnable {name} stop"));
-                    if let Some(n) = plan.start_on.take() {
-                        plan.blocked_start = Some((n, BlockedWhy::Silent));
-                        plan.promote = false;
-                    }
+                let name = display_name(cluster, blocker);
+                plan.stop_reason
+                    .get_or_insert_with(|| format!("due to unrunnable {name} stop"));
+                if let Some(n) = plan.start_on.take() {
+                    plan.blocked_start = Some((n, BlockedWhy::Silent));
+                    plan.promote = false;
                 }
                 changed = true;
             }
@@ -332,10 +334,15 @@ pub(super) fn propagate_orders(
                 if !restarts {
                     continue;
                 }
-                if rsc.status.running.iter().any(|(m, _)| *m == n) {
+                if let Some(&(_, role)) = rsc.status.running.iter().find(|(m, _)| *m == n) {
                     plan.stop_on.push(n);
                     plan.start_on = Some(n);
                     plan.restart_reason = Some(format!("due to required {}", e.first_label));
+                    // A promoted instance restarts back to promoted.
+                    if role == crate::unpack::Role::Promoted {
+                        plan.demote = true;
+                        plan.promote |= a.role.get(&t) == Some(&crate::unpack::Role::Promoted);
+                    }
                     changed = true;
                 }
             }
