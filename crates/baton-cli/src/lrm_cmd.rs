@@ -163,6 +163,7 @@ pub fn status_name(result: &ExecResult) -> &'static str {
         OpStatus::Error | OpStatus::Unspecified => "error",
         OpStatus::NotInstalled => "not-installed",
         OpStatus::Cancelled => "cancelled",
+        OpStatus::Pending => "pending",
     }
 }
 

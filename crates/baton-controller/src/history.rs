@@ -79,22 +79,33 @@ pub(crate) fn write(
             .or_default()
             .push(record);
     }
-    for (resource, mut records) in by_resource {
+    for (_, mut records) in by_resource {
         records.sort_by_key(|r| (r.call_id, r.record_id()));
-        let first = records[0];
-        let mut attrs = vec![("id", resource), ("class", first.class.as_str())];
-        if let Some(provider) = &first.provider {
-            attrs.push(("provider", provider));
-        }
-        attrs.push(("type", &first.agent));
-        let element = doc.append_new(lrm_resources, "lrm_resource", &attrs);
+        let element = append_resource(doc, lrm_resources, records[0]);
         for record in records {
             write_op(doc, element, node_name, record);
         }
     }
 }
 
-fn write_op(doc: &mut Document, lrm_resource: ElementId, node_name: &str, r: &OpRecord) {
+/// A new `lrm_resource` for `record`'s resource.
+pub(crate) fn append_resource(
+    doc: &mut Document,
+    lrm_resources: ElementId,
+    record: &OpRecord,
+) -> ElementId {
+    let mut attrs = vec![
+        ("id", record.resource.as_str()),
+        ("class", record.class.as_str()),
+    ];
+    if let Some(provider) = &record.provider {
+        attrs.push(("provider", provider));
+    }
+    attrs.push(("type", &record.agent));
+    doc.append_new(lrm_resources, "lrm_resource", &attrs)
+}
+
+pub(crate) fn write_op(doc: &mut Document, lrm_resource: ElementId, node_name: &str, r: &OpRecord) {
     let (id, key) = (r.record_id(), r.operation_key());
     let (call_id, rc, status) = (
         r.call_id.to_string(),

@@ -40,7 +40,9 @@
 //! [`Controller::next_deadline`] says when to call `handle_timer`.
 
 mod controller;
+mod engine;
 pub mod history;
+pub mod lrm;
 mod replica;
 mod round;
 pub mod time;
@@ -49,8 +51,10 @@ pub mod wire;
 use std::fmt;
 
 pub use baton_cib::Version;
-pub use controller::Controller;
+pub use controller::{CONTROLLER_RESTART_GRACE_MS, Controller};
+pub use engine::Counts;
 pub use history::{HistorySlot, OpRecord};
+pub use lrm::{ExecId, LrmAction, LrmRecord, LrmResult};
 
 /// The node attribute that records a configuration dropped by a merge.
 pub const DROPPED_CONFIGURATION_ATTRIBUTE: &str = "baton-dropped-configuration";
@@ -166,7 +170,7 @@ pub struct Settings {
 
 /// Why a member left the group, from the mildest to the most severe.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 pub enum LeaveReason {
     /// It left cleanly.
@@ -178,7 +182,7 @@ pub enum LeaveReason {
 }
 
 /// What the controllers' process group delivers, in agreed order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GroupEvent {
     /// The group's membership changed; members are sorted.
     View {
@@ -202,6 +206,20 @@ pub enum GroupEvent {
 pub enum LrmEvent {
     /// Its operation history, asked for by [`Output::QueryLrmHistory`].
     History(Vec<OpRecord>),
+    /// A one-shot action of [`Output::LrmExec`] finished.
+    Done { exec: ExecId, result: LrmResult },
+    /// A recurring action's result: its first, then each change.
+    Recurring(LrmResult),
+}
+
+/// What the node's fencer answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FenceEvent {
+    /// The outcome of [`Output::Fence`] `request`: done, or why not.
+    Done {
+        request: u64,
+        result: Result<(), String>,
+    },
 }
 
 /// Chosen by the caller to match a [`Output::Reply`] to its request.
@@ -320,6 +338,39 @@ pub enum Output {
     /// Ask the local resource manager for its operation history and give it
     /// to [`Controller::handle_lrm`].
     QueryLrmHistory,
+    /// Run a one-shot action on the local resource manager (recording its
+    /// result in lrmd's history when `record` is set); its result comes
+    /// back as [`LrmEvent::Done`].
+    LrmExec {
+        exec: ExecId,
+        action: LrmAction,
+        record: Option<LrmRecord>,
+    },
+    /// Start (or restart) a recurring action; its results come back as
+    /// [`LrmEvent::Recurring`].
+    LrmStartRecurring {
+        action: LrmAction,
+        record: LrmRecord,
+    },
+    /// Stop a recurring action, before what follows.
+    LrmCancel {
+        resource: String,
+        operation: String,
+        interval_ms: u64,
+    },
+    /// Erase a resource's history in the local resource manager.
+    LrmForget { resource: String },
+    /// Fence `target` (`reboot`, `off` or `on`) through the fencer; the
+    /// outcome comes back as [`FenceEvent::Done`].
+    Fence {
+        request: u64,
+        target: String,
+        action: String,
+        timeout_ms: u64,
+    },
+    /// This node may stop now: the DC confirmed its shutdown, or the
+    /// shutdown escalated. Leave the group and exit.
+    Exit { reason: String },
     Reply {
         request: RequestId,
         result: Result<Written, RequestError>,
@@ -358,4 +409,41 @@ pub enum Event {
         sender: Member,
         error: String,
     },
+    /// The DC calculated a transition; `summary` is crm_simulate's.
+    TransitionStarted {
+        id: u64,
+        /// What made the DC plan (Pacemaker's abort reason).
+        cause: String,
+        actions: usize,
+        summary: Vec<String>,
+    },
+    /// The DC started an action ("Initiating start operation vip_start_0
+    /// on node2").
+    ActionInitiated {
+        transition: u64,
+        operation: String,
+        key: String,
+        node: Option<String>,
+    },
+    /// An action of the DC's transition failed or was lost.
+    ActionFailed {
+        transition: u64,
+        key: String,
+        node: Option<String>,
+        reason: String,
+    },
+    TransitionAborted {
+        id: u64,
+        reason: String,
+    },
+    TransitionCompleted {
+        id: u64,
+        counts: Counts,
+    },
+    /// The scheduler could not plan (the CIB holds something it cannot read).
+    SchedulerFailed {
+        error: String,
+    },
+    /// This node asked to shut down.
+    ShutdownRequested,
 }

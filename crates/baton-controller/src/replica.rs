@@ -345,3 +345,77 @@ pub(crate) fn configuration_only(cib: &Cib) -> String {
     doc.compact();
     copy.to_xml(Style::Pretty)
 }
+
+/// The `lrm_resources` element of a node, created when missing.
+fn lrm_resources(cib: &mut Cib, node: NodeId, uname: &str) -> ElementId {
+    let state = ensure_node_state(cib, node, uname);
+    let doc = cib.document_mut();
+    let lrm = match doc.get(state).first_child("lrm").map(|e| e.id()) {
+        Some(lrm) => lrm,
+        None => {
+            let id = node.to_string();
+            doc.append_new(state, "lrm", &[("id", &id)])
+        }
+    };
+    doc.ensure_child(lrm, "lrm_resources")
+}
+
+fn find_lrm_resource(cib: &Cib, node: NodeId, resource: &str) -> Option<ElementId> {
+    let state = find_node_state(cib, node)?;
+    let doc = cib.document();
+    let resources = doc
+        .get(state)
+        .first_child("lrm")?
+        .first_child("lrm_resources")?
+        .id();
+    child_with_id(doc, resources, "lrm_resource", resource)
+}
+
+/// Writes `records` into a node's history, each replacing the record of
+/// the same id.
+pub(crate) fn record_ops(cib: &mut Cib, node: NodeId, uname: &str, records: &[OpRecord]) -> bool {
+    if records.is_empty() {
+        return false;
+    }
+    let resources = lrm_resources(cib, node, uname);
+    for record in records {
+        let doc = cib.document();
+        let existing = child_with_id(doc, resources, "lrm_resource", &record.resource);
+        let doc = cib.document_mut();
+        let element = existing.unwrap_or_else(|| history::append_resource(doc, resources, record));
+        let id = record.record_id();
+        if let Some(old) = child_with_id(doc, element, "lrm_rsc_op", &id) {
+            let _ = doc.detach(old);
+        }
+        history::write_op(doc, element, uname, record);
+    }
+    true
+}
+
+/// Erases one record of a node's history.
+pub(crate) fn erase_op(cib: &mut Cib, node: NodeId, resource: &str, record_id: &str) -> bool {
+    let Some(element) = find_lrm_resource(cib, node, resource) else {
+        return false;
+    };
+    let doc = cib.document_mut();
+    match child_with_id(doc, element, "lrm_rsc_op", record_id) {
+        Some(op) => doc.detach(op).is_ok(),
+        None => false,
+    }
+}
+
+/// Erases a resource's whole history on a node.
+pub(crate) fn erase_resource(cib: &mut Cib, node: NodeId, resource: &str) -> bool {
+    match find_lrm_resource(cib, node, resource) {
+        Some(element) => cib.document_mut().detach(element).is_ok(),
+        None => false,
+    }
+}
+
+/// The value of one of a node's transient attributes.
+pub(crate) fn transient_value(cib: &Cib, node: NodeId, name: &str) -> Option<String> {
+    transient_attributes(cib, node)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}

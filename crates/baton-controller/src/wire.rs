@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::history::OpRecord;
+use crate::lrm::LrmAction;
 use crate::{Base, LeaveReason, Lifetime, Member, NodeId, Origin, Term, Version};
 
 /// First byte of every payload; a peer speaking another version is refused.
@@ -62,6 +63,64 @@ pub enum Message {
     Term { term: u64 },
     /// The DC's quorum, for `have-quorum`.
     Quorum { have_quorum: bool },
+    /// The DC asks a node to run an operation of its transition.
+    Execute(Execute),
+    /// A node's operation result, recorded by every member.
+    OpResult(OpResult),
+    /// The DC clears a resource's fail counts on a node.
+    ClearFailcount { node: NodeId, resource: String },
+    /// A node asks to shut down: its `shutdown` attribute is set.
+    ShutdownRequest { wall_s: i64 },
+    /// The DC lets a node that asked to shut down go.
+    ShutdownAllowed { node: NodeId },
+    /// The DC confirms that a node was fenced: it is down, nothing runs
+    /// there.
+    Fenced { node: NodeId },
+    /// A node's controller did not come back in time: its node is no
+    /// longer counted online.
+    ControllerLost { node: NodeId },
+}
+
+/// What an execute asks of the node's lrmd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExecKind {
+    /// Run the operation (one-shot, or recurring when it has an interval).
+    Run,
+    /// Stop the recurring operation.
+    Cancel,
+    /// Erase the resource's history.
+    Forget,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Execute {
+    pub transition: u64,
+    /// The action's number in its transition.
+    pub action: usize,
+    pub node: NodeId,
+    /// `<action>:<transition>:<target rc>:<DC's uuid>`.
+    pub transition_key: String,
+    pub kind: ExecKind,
+    pub op: LrmAction,
+    pub expected_rc: i32,
+    pub op_digest: Option<String>,
+    /// Whether the result goes to the history (notifications do not).
+    pub recorded: bool,
+    /// The DC's wall clock, for the pending record.
+    pub wall_s: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpResult {
+    /// The result as the sender's lrmd recorded it (the slot is chosen by
+    /// every member alike).
+    pub record: OpRecord,
+    pub expected_rc: i32,
+    pub recorded: bool,
+    /// The resource's history is erased (a `delete`).
+    pub forget: bool,
+    /// The sender's wall clock, for `last-failure-…`.
+    pub wall_s: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +155,8 @@ pub struct Sync {
     pub cib: String,
     /// The ring's members as the winner knows them.
     pub ring: Vec<NodeId>,
+    /// Nodes whose controller is restarting, as the winner knows them.
+    pub restarting: Vec<NodeId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

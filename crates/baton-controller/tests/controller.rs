@@ -3,9 +3,10 @@
 
 mod common;
 
+use baton_cib::Cib;
 use baton_controller::{
-    Base, DROPPED_CONFIGURATION_ATTRIBUTE, Event, GroupEvent, HistorySlot, LeaveReason, Lifetime,
-    Member, NodeId, OpRecord, Request, RequestError,
+    Base, CONTROLLER_RESTART_GRACE_MS, DROPPED_CONFIGURATION_ATTRIBUTE, Event, GroupEvent,
+    HistorySlot, LeaveReason, Lifetime, Member, NodeId, OpRecord, Request, RequestError, Term,
 };
 use common::{Cluster, origin};
 
@@ -180,12 +181,29 @@ fn when_the_dc_dies_the_lowest_remaining_node_takes_over() {
     cluster.settle();
     assert_eq!(cluster.dc(2), Some(2));
     assert_eq!(cluster.dc(3), Some(2));
+    let crmd = |cluster: &Cluster| {
+        cluster
+            .cib(2)
+            .node_states()
+            .find(|s| s.uname() == Some("n1"))
+            .and_then(|s| s.crmd().map(str::to_owned))
+    };
+    assert_eq!(
+        crmd(&cluster).as_deref(),
+        Some("online"),
+        "its node is still in the ring: its controller may be restarting"
+    );
+    cluster.advance(CONTROLLER_RESTART_GRACE_MS);
     let state = cluster
         .cib(2)
         .node_states()
         .find(|s| s.uname() == Some("n1"))
         .expect("n1's state");
-    assert_eq!(state.crmd(), Some("offline"));
+    assert_eq!(
+        state.crmd(),
+        Some("offline"),
+        "it did not come back in time"
+    );
     assert_eq!(
         state.expected(),
         Some("member"),
@@ -390,6 +408,23 @@ fn a_restarted_controller_gets_the_cluster_state_and_keeps_its_attributes() {
 #[test]
 fn status_is_rebuilt_from_each_nodes_own_history() {
     let mut cluster = Cluster::new(2);
+    // vip is configured, so the history says where it runs.
+    let mut configured = Cib::empty();
+    let resources = configured.ensure_section("resources");
+    configured.document_mut().append_new(
+        resources,
+        "primitive",
+        &[
+            ("id", "vip"),
+            ("class", "ocf"),
+            ("provider", "heartbeat"),
+            ("type", "IPaddr2"),
+        ],
+    );
+    let text = configured.to_xml(baton_cib::xml::Style::Compact);
+    for n in [1, 2] {
+        cluster.disks.insert(n, (text.clone(), Term::default()));
+    }
     cluster.histories.insert(
         2,
         vec![OpRecord {
@@ -460,6 +495,9 @@ fn malformed_messages_are_counted_and_change_nothing() {
 fn a_configuration_too_big_for_one_message_travels_in_parts() {
     let mut cluster = Cluster::started(2);
     let mut cib = cluster.cib(1).clone();
+    // Nothing to run: this is about the size of the messages.
+    cib.set_property("stop-all-resources", "true");
+    cib.set_property("enable-startup-probes", "false");
     let resources = cib.ensure_section("resources");
     for i in 0..12_000 {
         let id = format!("rsc-with-a-long-name-{i:05}");

@@ -48,7 +48,9 @@ pub enum Event {
         sender: Member,
         payload: Vec<u8>,
     },
-    /// The ring's regular configuration changed (corosync's totem_confchg).
+    /// The ring's regular configuration changed (corosync's totem_confchg);
+    /// a local client joining a group hears the current one just before
+    /// the view that holds it.
     Ring {
         ring_id: RingId,
         members: Vec<NodeId>,
@@ -119,6 +121,9 @@ pub struct Groups {
     clients: BTreeMap<ClientId, LocalClient>,
     partials: BTreeMap<(String, Member), Partial>,
     sync: Option<JoinSync>,
+    /// The last regular configuration, told to each local client just
+    /// before its own join so it knows the ring it joins.
+    ring: Option<(RingId, Vec<NodeId>)>,
     actions: VecDeque<Action>,
     undecodable: u64,
 }
@@ -132,6 +137,7 @@ impl Groups {
             clients: BTreeMap::new(),
             partials: BTreeMap::new(),
             sync: None,
+            ring: None,
             actions: VecDeque::new(),
             undecodable: 0,
         }
@@ -262,6 +268,7 @@ impl Groups {
     /// memberships when nodes joined.
     pub fn regular(&mut self, ring_id: RingId, members: &[NodeId], joined: &[NodeId]) {
         self.finish_sync();
+        self.ring = Some((ring_id, members.to_vec()));
         let merged = joined.iter().any(|n| *n != self.me);
         if merged {
             // The nodes that just joined missed the first fragments of any
@@ -394,12 +401,21 @@ impl Groups {
             Packet::Join { group, pid } => {
                 let member = Member { node: sender, pid };
                 if sender == self.me
-                    && let Some(local) = self
+                    && let Some((id, local)) = self
                         .clients
-                        .values_mut()
-                        .find(|c| c.group == group && c.pid == pid)
+                        .iter_mut()
+                        .find(|(_, c)| c.group == group && c.pid == pid)
                 {
                     local.in_view = true;
+                    if let Some((ring_id, members)) = &self.ring {
+                        self.actions.push_back(Action::Notify {
+                            client: *id,
+                            event: Event::Ring {
+                                ring_id: *ring_id,
+                                members: members.clone(),
+                            },
+                        });
+                    }
                 }
                 self.change(&group, vec![(member, Reason::Join)], Vec::new());
             }

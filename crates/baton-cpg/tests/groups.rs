@@ -508,3 +508,17 @@ fn other_services_payloads_are_ignored_and_broken_group_packets_counted() {
     assert_eq!(g.undecodable(), 1);
     assert!(g.poll_action().is_none());
 }
+
+#[test]
+fn a_client_joining_a_formed_ring_hears_the_ring_just_before_its_join() {
+    let mut c = Cluster::new(3);
+    c.repartition(vec![vec![node(1), node(2), node(3)]]);
+    c.settle();
+    c.join(2, 20, "crmd", 200);
+    c.settle();
+    let events = c.events(2, 20);
+    assert!(
+        matches!(&events[..], [Event::Ring { members, .. }, Event::View { .. }] if members.len() == 3),
+        "{events:?}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The event loop: every input goes to the controller, then its outputs are
 //! carried out in order. A persistence output is finished before the next
-//! input is taken.
+//! input is taken. SIGTERM asks the controller to shut the node down; crmd
+//! exits when the controller says so.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use baton_cib::xml::Style;
 use baton_controller::{
-    Controller, Event, GroupEvent, LrmEvent, Millis, OpRecord, Output, RequestError, RequestId,
-    Written,
+    Controller, Event, FenceEvent, GroupEvent, LrmEvent, Millis, OpRecord, Output, RequestError,
+    RequestId, Written,
 };
 use baton_proto::crmd as pb;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -36,8 +37,19 @@ pub struct Driver {
     history_tx: mpsc::Sender<Vec<OpRecord>>,
     history_rx: mpsc::Receiver<Vec<OpRecord>>,
     quorum: watch::Receiver<Option<bool>>,
+    lrmd: crate::lrmd::Link,
+    /// Results of lrmd actions, one-shot and recurring.
+    lrm_tx: mpsc::Sender<LrmEvent>,
+    lrm_rx: mpsc::Receiver<LrmEvent>,
+    fence_tx: mpsc::Sender<FenceEvent>,
+    fence_rx: mpsc::Receiver<FenceEvent>,
+    /// Set once the controller said this node may stop.
+    exit: Option<String>,
     ready: bool,
 }
+
+/// Results waiting for the loop (STYLE rule 10); lrmd waits when it is full.
+const RESULTS_QUEUED: usize = 1024;
 
 impl Driver {
     pub fn new(
@@ -48,14 +60,28 @@ impl Driver {
         facts: ClusterFacts,
     ) -> Driver {
         let ringd_socket = socket_dir.join("ringd.sock");
+        let lrmd_socket = socket_dir.join("lrmd.sock");
         let (history_tx, history_rx) = mpsc::channel(4);
+        let (lrm_tx, lrm_rx) = mpsc::channel(RESULTS_QUEUED);
+        let (fence_tx, fence_rx) = mpsc::channel(RESULTS_QUEUED);
+        let (recurring_tx, mut recurring_rx) = mpsc::channel(RESULTS_QUEUED);
+        crate::lrmd::watch_recurring(lrmd_socket.clone(), recurring_tx);
+        let forward = lrm_tx.clone();
+        tokio::spawn(async move {
+            while let Some(result) = recurring_rx.recv().await {
+                if forward.send(LrmEvent::Recurring(result)).await.is_err() {
+                    return;
+                }
+            }
+        });
         Driver {
             controller,
             store,
             commands,
             quorum: crate::ringd::follow_quorum(ringd_socket.clone()),
             ringd_socket,
-            lrmd_socket: socket_dir.join("lrmd.sock"),
+            lrmd: crate::lrmd::Link::new(lrmd_socket.clone()),
+            lrmd_socket,
             facts,
             started: Instant::now(),
             group: None,
@@ -63,29 +89,44 @@ impl Driver {
             next_request: 0,
             history_tx,
             history_rx,
+            lrm_tx,
+            lrm_rx,
+            fence_tx,
+            fence_rx,
+            exit: None,
             ready: false,
         }
     }
 
-    fn now(&self) -> Millis {
+    /// The time for the next input: monotonic for timers, and the wall
+    /// clock given to the controller with it.
+    fn now(&mut self) -> Millis {
+        let wall_s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.controller.handle_wall_clock(wall_s);
         Millis(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX))
     }
 
-    pub async fn run(
-        mut self,
-        shutdown: impl std::future::Future<Output = ()>,
-    ) -> anyhow::Result<()> {
-        tokio::pin!(shutdown);
+    pub async fn run(mut self) -> anyhow::Result<()> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            anyhow::bail!("cannot watch SIGTERM and SIGINT");
+        };
         let mut watchdog = tokio::time::interval(watchdog_period());
         let mut reconnect = tokio::time::interval(RECONNECT);
         let mut events = None;
-        loop {
+        while self.exit.is_none() {
             let deadline = self.controller.next_deadline().map(|at| {
                 let wait = Duration::from_millis(at.0.saturating_sub(self.now().0));
                 tokio::time::Instant::now() + wait
             });
             tokio::select! {
-                () = &mut shutdown => break,
+                _ = term.recv() => self.shut_down(),
+                _ = int.recv() => self.shut_down(),
                 event = next_event(&mut events) => {
                     let now = self.now();
                     match event {
@@ -103,6 +144,14 @@ impl Driver {
                     let now = self.now();
                     self.controller.handle_lrm(now, LrmEvent::History(records));
                 }
+                Some(event) = self.lrm_rx.recv() => {
+                    let now = self.now();
+                    self.controller.handle_lrm(now, event);
+                }
+                Some(event) = self.fence_rx.recv() => {
+                    let now = self.now();
+                    self.controller.handle_fence(now, event);
+                }
                 Ok(()) = self.quorum.changed() => {
                     let quorate = (*self.quorum.borrow_and_update()).unwrap_or(false);
                     let now = self.now();
@@ -119,10 +168,19 @@ impl Driver {
             }
             self.carry_out().await?;
         }
+        if let Some(reason) = &self.exit {
+            tracing::info!(%reason, "stopping");
+        }
         if let Some(group) = self.group.take() {
             group.leave().await;
         }
         Ok(())
+    }
+
+    fn shut_down(&mut self) {
+        tracing::info!("asked to stop: this node's resources move or stop first");
+        let now = self.now();
+        self.controller.handle_shutdown(now);
     }
 
     /// Joins the group; its events, once joined.
@@ -144,6 +202,7 @@ impl Driver {
     }
 
     fn command(&mut self, command: Command) {
+        let now = self.now();
         match command {
             Command::Query(reply) => {
                 let _ = reply.send(self.query());
@@ -152,7 +211,6 @@ impl Driver {
                 self.next_request += 1;
                 let id = self.next_request;
                 self.replies.insert(id, reply);
-                let now = self.now();
                 self.controller.handle_request(now, RequestId(id), change);
             }
         }
@@ -232,6 +290,42 @@ impl Driver {
                     }
                 }
                 Output::Event(event) => self.log(&event),
+                Output::LrmExec {
+                    exec,
+                    action,
+                    record,
+                } => {
+                    let socket = self.lrmd_socket.clone();
+                    let tx = self.lrm_tx.clone();
+                    tokio::spawn(async move {
+                        let result = crate::lrmd::exec(&socket, action, record).await;
+                        let _ = tx.send(LrmEvent::Done { exec, result }).await;
+                    });
+                }
+                Output::LrmStartRecurring { action, record } => {
+                    self.lrmd.start_recurring(&action, &record).await;
+                }
+                Output::LrmCancel {
+                    resource,
+                    operation,
+                    interval_ms,
+                } => self.lrmd.cancel(resource, operation, interval_ms).await,
+                Output::LrmForget { resource } => self.lrmd.forget(resource).await,
+                Output::Fence {
+                    request, target, ..
+                } => {
+                    // baton-fenced does not exist yet: every request fails,
+                    // so nothing is recovered from an unclean node.
+                    tracing::error!(%target, "fencing requested, but this build has no baton-fenced");
+                    let result = Err(format!(
+                        "cannot fence {target}: baton-fenced is not available"
+                    ));
+                    let _ = self
+                        .fence_tx
+                        .send(FenceEvent::Done { request, result })
+                        .await;
+                }
+                Output::Exit { reason } => self.exit = Some(reason),
             }
         }
         if !self.ready && self.controller.is_joined() {
@@ -269,6 +363,51 @@ impl Driver {
             ),
             Event::MalformedMessage { sender, error } => {
                 tracing::warn!(%sender, %error, "dropped a group message")
+            }
+            Event::TransitionStarted {
+                id,
+                cause,
+                actions,
+                summary,
+            } => {
+                tracing::info!(transition = id, %cause, actions, "calculated a transition");
+                for line in summary {
+                    tracing::info!(transition = id, "{}", line.trim());
+                }
+            }
+            Event::ActionInitiated {
+                transition,
+                operation,
+                key,
+                node,
+            } => tracing::info!(
+                transition, %key, node = node.as_deref().unwrap_or(""),
+                "initiating {operation}"
+            ),
+            Event::ActionFailed {
+                transition,
+                key,
+                node,
+                reason,
+            } => tracing::warn!(
+                transition, %key, node = node.as_deref().unwrap_or(""), %reason,
+                "action failed"
+            ),
+            Event::TransitionAborted { id, reason } => {
+                tracing::info!(transition = id, %reason, "transition aborted")
+            }
+            Event::TransitionCompleted { id, counts } => tracing::info!(
+                transition = id,
+                complete = counts.complete,
+                failed = counts.failed,
+                skipped = counts.skipped,
+                "transition complete"
+            ),
+            Event::SchedulerFailed { error } => {
+                tracing::error!(%error, "the scheduler cannot plan from this CIB")
+            }
+            Event::ShutdownRequested => {
+                tracing::info!("asked the DC to move this node's resources before it stops")
             }
         }
     }

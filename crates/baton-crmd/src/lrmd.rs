@@ -1,11 +1,15 @@
-//! crmd's side of lrmd: the operation history, as the CIB records it.
+//! crmd's side of lrmd: the operation history as the CIB records it, the
+//! actions the cluster runs here, and the results of recurring actions.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use baton_controller::{HistorySlot, OpRecord};
+use baton_controller::lrm::op_status;
+use baton_controller::{HistorySlot, LrmAction, LrmRecord, LrmResult, OpRecord};
 use baton_proto::lrmd as pb;
 use baton_proto::lrmd::lrmd_client::LrmdClient;
+use tokio::sync::mpsc;
+use tonic::transport::Channel;
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Attempts to reach lrmd before its history is taken as empty.
@@ -37,13 +41,14 @@ async fn fetch(socket: &Path) -> anyhow::Result<Vec<OpRecord>> {
 }
 
 /// Pacemaker's execution status for lrmd's.
-fn op_status(status: pb::OpStatus) -> i32 {
+fn status_code(status: pb::OpStatus) -> i32 {
     match status {
-        pb::OpStatus::Done => 0,
-        pb::OpStatus::Cancelled => 1,
-        pb::OpStatus::Timeout => 2,
-        pb::OpStatus::NotInstalled => 7,
-        pb::OpStatus::Error | pb::OpStatus::Unspecified => 4,
+        pb::OpStatus::Done => op_status::DONE,
+        pb::OpStatus::Cancelled => op_status::CANCELLED,
+        pb::OpStatus::Timeout => op_status::TIMEOUT,
+        pb::OpStatus::NotInstalled => op_status::NOT_INSTALLED,
+        pb::OpStatus::Pending => op_status::PENDING,
+        pb::OpStatus::Error | pb::OpStatus::Unspecified => op_status::ERROR,
     }
 }
 
@@ -65,7 +70,7 @@ fn record(entry: pb::HistoryEntry) -> Option<OpRecord> {
     };
     Some(OpRecord {
         slot,
-        op_status: op_status(result.status()),
+        op_status: status_code(result.status()),
         resource: result.resource_id,
         class,
         provider,
@@ -81,4 +86,178 @@ fn record(entry: pb::HistoryEntry) -> Option<OpRecord> {
         transition_key: Some(extra.transition_key).filter(|k| !k.is_empty()),
         op_digest: Some(extra.op_digest).filter(|d| !d.is_empty()),
     })
+}
+
+/// Time an action's answer may take beyond the action's own timeout.
+const EXEC_MARGIN: Duration = Duration::from_secs(10);
+
+fn to_action(action: &LrmAction) -> pb::Action {
+    pb::Action {
+        resource_id: action.resource.clone(),
+        agent: action.agent_name(),
+        action: action.operation.clone(),
+        params: action.params.clone().into_iter().collect(),
+        meta: action.meta.clone().into_iter().collect(),
+        interval_ms: action.interval_ms,
+        timeout_ms: action.timeout_ms,
+    }
+}
+
+fn to_record(record: &LrmRecord) -> pb::Record {
+    pb::Record {
+        expected_rc: record.expected_rc,
+        transition_key: record.transition_key.clone(),
+        op_digest: record.op_digest.clone().unwrap_or_default(),
+    }
+}
+
+fn from_result(result: pb::ExecResult) -> LrmResult {
+    LrmResult {
+        op_status: status_code(result.status()),
+        resource: result.resource_id,
+        operation: result.action,
+        interval_ms: result.interval_ms,
+        rc: result.rc,
+        exec_ms: result.exec_ms,
+        queue_ms: result.queue_ms,
+        exit_reason: result.exit_reason,
+        call_id: result.call_id,
+        last_rc_change_s: result.last_rc_change_s,
+    }
+}
+
+/// The result of an action lrmd could not run at all.
+fn not_run(action: &LrmAction, reason: String) -> LrmResult {
+    LrmResult {
+        resource: action.resource.clone(),
+        operation: action.operation.clone(),
+        interval_ms: action.interval_ms,
+        rc: 1,
+        op_status: op_status::ERROR,
+        exec_ms: 0,
+        queue_ms: 0,
+        exit_reason: reason,
+        call_id: 0,
+        last_rc_change_s: 0,
+    }
+}
+
+/// Runs a one-shot action on lrmd and waits for its end; an lrmd that
+/// cannot be reached or refuses gives a failed result saying why.
+pub async fn exec(socket: &Path, action: LrmAction, record: Option<LrmRecord>) -> LrmResult {
+    let timeout = Duration::from_millis(action.timeout_ms) + EXEC_MARGIN;
+    let request = pb::ExecRequest {
+        action: Some(to_action(&action)),
+        record: record.as_ref().map(to_record),
+    };
+    let answer = async {
+        let channel = baton_proto::client::connect(socket, timeout).await?;
+        let result = LrmdClient::new(channel).exec(request).await?.into_inner();
+        anyhow::Ok(result)
+    };
+    match answer.await {
+        Ok(result) => from_result(result),
+        Err(error) => not_run(&action, format!("baton-lrmd did not run it: {error:#}")),
+    }
+}
+
+/// lrmd's client for quick requests, connected on first use and again
+/// after a failure.
+pub struct Link {
+    socket: PathBuf,
+    client: Option<LrmdClient<Channel>>,
+}
+
+impl Link {
+    pub fn new(socket: PathBuf) -> Link {
+        Link {
+            socket,
+            client: None,
+        }
+    }
+
+    async fn client(&mut self) -> anyhow::Result<LrmdClient<Channel>> {
+        if let Some(client) = &self.client {
+            return Ok(client.clone());
+        }
+        let channel = baton_proto::client::connect(&self.socket, CALL_TIMEOUT).await?;
+        let client = LrmdClient::new(channel);
+        self.client = Some(client.clone());
+        Ok(client)
+    }
+
+    /// Runs `request` on a connected client; a failure drops the
+    /// connection so the next request connects again.
+    async fn call<T>(
+        &mut self,
+        what: &str,
+        request: impl AsyncFnOnce(LrmdClient<Channel>) -> Result<T, tonic::Status>,
+    ) {
+        let result = match self.client().await {
+            Ok(client) => request(client).await.map_err(anyhow::Error::from),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = result {
+            self.client = None;
+            tracing::warn!(%error, "baton-lrmd did not take {what}");
+        }
+    }
+
+    pub async fn start_recurring(&mut self, action: &LrmAction, record: &LrmRecord) {
+        let request = pb::StartMonitorRequest {
+            action: Some(to_action(action)),
+            record: Some(to_record(record)),
+        };
+        let what = format!("the recurring {} of {}", action.operation, action.resource);
+        self.call(&what, async move |mut c| {
+            c.start_monitor(request).await.map(|_| ())
+        })
+        .await;
+    }
+
+    pub async fn cancel(&mut self, resource: String, operation: String, interval_ms: u64) {
+        let what = format!("the cancel of {operation} of {resource}");
+        let request = pb::CancelMonitorRequest {
+            resource_id: resource,
+            action: operation,
+            interval_ms,
+        };
+        self.call(&what, async move |mut c| {
+            c.cancel_monitor(request).await.map(|_| ())
+        })
+        .await;
+    }
+
+    pub async fn forget(&mut self, resource: String) {
+        let what = format!("erasing the history of {resource}");
+        let request = pb::ForgetRequest {
+            resource_id: resource,
+        };
+        self.call(&what, async move |mut c| {
+            c.forget(request).await.map(|_| ())
+        })
+        .await;
+    }
+}
+
+/// Follows lrmd's recurring results for as long as crmd runs, subscribing
+/// again whenever lrmd goes away and comes back.
+pub fn watch_recurring(socket: PathBuf, results: mpsc::Sender<LrmResult>) {
+    tokio::spawn(async move {
+        loop {
+            if let Ok(channel) = baton_proto::client::connect(&socket, CALL_TIMEOUT).await
+                && let Ok(stream) = LrmdClient::new(channel)
+                    .watch_monitors(pb::WatchMonitorsRequest {})
+                    .await
+            {
+                let mut stream = stream.into_inner();
+                while let Ok(Some(result)) = stream.message().await {
+                    if results.send(from_result(result)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
 }

@@ -160,7 +160,7 @@ async fn serve(args: Args, facts: ClusterFacts) -> anyhow::Result<()> {
         let _ = stop_rx.wait_for(|stop| *stop).await;
     }));
     let driver = driver::Driver::new(controller, store, commands, &args.socket_dir, facts);
-    let result = driver.run(baton_proto::socket::shutdown_signal()).await;
+    let result = driver.run().await;
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let _ = stop_tx.send(true);
     match tokio::time::timeout(SHUTDOWN_GRACE, server).await {

@@ -40,11 +40,17 @@ impl MonitorKey {
     }
 }
 
+/// A recurring action's last result, with its call id and last change
+/// time when recorded.
+type LastResult = Arc<Mutex<Option<(Ran, Option<(i64, i64)>)>>>;
+
 /// One published result.
 #[derive(Debug, Clone)]
 pub struct MonitorEvent {
     pub request: Arc<ActionRequest>,
     pub ran: Ran,
+    /// The call id and last change time, when recorded in the history.
+    pub recorded: Option<(i64, i64)>,
 }
 
 #[derive(Debug)]
@@ -52,7 +58,7 @@ struct Running {
     request: Arc<ActionRequest>,
     task: JoinHandle<()>,
     /// The last published result, for new subscribers.
-    last: Arc<Mutex<Option<Ran>>>,
+    last: LastResult,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +143,7 @@ impl Monitors {
         let _ = self.events.send(MonitorEvent {
             request: old.request,
             ran,
+            recorded: None,
         });
         true
     }
@@ -149,7 +156,7 @@ impl Monitors {
         let current = running
             .values()
             .filter_map(|r| {
-                let ran = r
+                let (ran, recorded) = r
                     .last
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
@@ -157,6 +164,7 @@ impl Monitors {
                 Some(MonitorEvent {
                     request: Arc::clone(&r.request),
                     ran,
+                    recorded,
                 })
             })
             .collect();
@@ -180,26 +188,26 @@ impl Drop for Monitors {
 async fn recur(
     executor: Arc<Executor>,
     request: Arc<ActionRequest>,
-    last: Arc<Mutex<Option<Ran>>>,
+    last: LastResult,
     events: broadcast::Sender<MonitorEvent>,
     recorder: Option<(Arc<History>, pb::Record)>,
 ) {
     let interval = Duration::from_millis(request.interval_ms);
     loop {
         let ran = executor.run(&request).await;
-        let changed = {
-            let mut last = last.lock().unwrap_or_else(PoisonError::into_inner);
-            let changed = last.as_ref().is_none_or(|prev| {
+        let changed = last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_none_or(|(prev, _)| {
                 (prev.result.rc, prev.result.status) != (ran.result.rc, ran.result.status)
             });
-            *last = Some(ran.clone());
-            changed
-        };
         if changed {
-            if let Some((history, record)) = &recorder {
+            let recorded = recorder.as_ref().map(|(history, record)| {
                 let result = crate::service::encode(&request, ran.clone());
-                history.record(&result, record, crate::history::now_s());
-            }
+                history.record(&result, record, crate::history::now_s())
+            });
+            *last.lock().unwrap_or_else(PoisonError::into_inner) = Some((ran.clone(), recorded));
             tracing::info!(
                 resource = %request.resource_id,
                 action = %request.action,
@@ -212,6 +220,7 @@ async fn recur(
             let _ = events.send(MonitorEvent {
                 request: Arc::clone(&request),
                 ran,
+                recorded,
             });
         }
         tokio::time::sleep(interval).await;

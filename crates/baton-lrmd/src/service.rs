@@ -90,11 +90,33 @@ pub(crate) fn encode(request: &ActionRequest, ran: Ran) -> pb::ExecResult {
         stdout_tail: result.stdout,
         stderr_tail: result.stderr,
         output_truncated: result.truncated,
+        call_id: 0,
+        last_rc_change_s: 0,
+    }
+}
+
+/// Pacemaker's rc for an action still running.
+const RC_PENDING: i32 = 193;
+
+fn pending(request: &ActionRequest) -> pb::ExecResult {
+    pb::ExecResult {
+        resource_id: request.resource_id.clone(),
+        agent: request.agent.to_string(),
+        action: request.action.clone(),
+        interval_ms: request.interval_ms,
+        rc: RC_PENDING,
+        status: pb::OpStatus::Pending.into(),
+        ..pb::ExecResult::default()
     }
 }
 
 fn encode_event(event: MonitorEvent) -> pb::ExecResult {
-    encode(&event.request, event.ran)
+    let mut result = encode(&event.request, event.ran);
+    if let Some((call_id, last_rc_change_s)) = event.recorded {
+        result.call_id = call_id;
+        result.last_rc_change_s = last_rc_change_s;
+    }
+    result
 }
 
 type ResultStream = Pin<Box<dyn Stream<Item = Result<pb::ExecResult, Status>> + Send>>;
@@ -120,6 +142,11 @@ impl Lrmd for LrmdService {
         // hangs up, so a stop is never left half done.
         let executor = Arc::clone(&self.executor);
         let history = Arc::clone(&self.history);
+        if let Some(record) = &record
+            && request.interval_ms == 0
+        {
+            history.begin(&pending(&request), record, crate::history::now_s());
+        }
         let task = tokio::spawn(async move {
             let _admitted = admitted;
             let ran = executor.run(&request).await;
@@ -127,9 +154,10 @@ impl Lrmd for LrmdService {
                 resource = %request.resource_id, action = %request.action, rc = ran.result.rc,
                 status = %ran.result.status, exec_ms = ran.result.exec_ms, "finished"
             );
-            let result = encode(&request, ran);
+            let mut result = encode(&request, ran);
             if let Some(record) = &record {
-                history.record(&result, record, crate::history::now_s());
+                (result.call_id, result.last_rc_change_s) =
+                    history.record(&result, record, crate::history::now_s());
             }
             result
         });
@@ -179,6 +207,16 @@ impl Lrmd for LrmdService {
         Ok(Response::new(pb::HistoryReply {
             entries: self.history.entries(),
         }))
+    }
+
+    async fn forget(
+        &self,
+        request: Request<pb::ForgetRequest>,
+    ) -> Result<Response<pb::ForgetReply>, Status> {
+        let resource = request.into_inner().resource_id;
+        let forgotten = self.history.forget(&resource);
+        tracing::info!(%resource, forgotten, "history erased");
+        Ok(Response::new(pb::ForgetReply { forgotten }))
     }
 
     type WatchMonitorsStream = ResultStream;

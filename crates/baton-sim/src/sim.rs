@@ -3,6 +3,7 @@
 //! which every fault is removed and the cluster must converge.
 
 mod controllers;
+mod lrm;
 mod services;
 mod workload;
 
@@ -155,6 +156,8 @@ struct SimNode {
     clients: Vec<SimClient>,
     /// Its controller process, with `--controllers`.
     controller: Option<SimController>,
+    /// Its resource manager: outlives a controller crash, not the node.
+    lrm: lrm::SimLrm,
     /// The configuration (and durable epoch) its controller persisted;
     /// kept across crashes.
     disk: Option<(String, baton_controller::Term)>,
@@ -255,6 +258,7 @@ impl Simulation {
                 outgoing: VecDeque::new(),
                 clients: Vec::new(),
                 controller: None,
+                lrm: lrm::SimLrm::default(),
                 disk: None,
                 next_pid: 0,
                 incarnation: 0,
@@ -725,6 +729,7 @@ impl Simulation {
         // Its processes die with it; a restart starts with none.
         self.nodes[node].clients.clear();
         self.nodes[node].controller = None;
+        self.nodes[node].lrm = lrm::SimLrm::default();
         self.nodes[node].paused_until = None;
         if self.options.trace {
             println!("{} FAULT n{} {how}", self.now, incarnation.node);

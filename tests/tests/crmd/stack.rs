@@ -130,7 +130,17 @@ impl Stack {
             Daemon::Lrmd => {}
         }
         let program = self.bin.join(daemon.binary());
-        let pid = self.net.spawn(node, &program, &args, log);
+        let pid = if daemon == Daemon::Lrmd {
+            // Agents keep state in /run/resource-agents: each node gets
+            // its own, in the mount namespace `ip netns exec` made for it.
+            let script = "mkdir -p /run/resource-agents && \
+                mount -t tmpfs baton-test /run/resource-agents && exec \"$0\" \"$@\"";
+            let mut wrapped = vec!["-c", script, path(&program)];
+            wrapped.extend(&args);
+            self.net.spawn(node, Path::new("/bin/sh"), &wrapped, log)
+        } else {
+            self.net.spawn(node, &program, &args, log)
+        };
         self.pids.insert((node, daemon), pid);
         if daemon == Daemon::Ringd {
             // crmd asks ringd who it is at start: let the socket appear.
@@ -167,6 +177,61 @@ impl Stack {
         for daemon in [Daemon::Ringd, Daemon::Crmd, Daemon::Lrmd] {
             self.kill9(node, daemon);
         }
+    }
+
+    /// Sends SIGTERM to one of `node`'s daemons and waits until it exited.
+    pub fn terminate(&mut self, node: usize, daemon: Daemon, within: Duration) {
+        let pid = self.pids[&(node, daemon)];
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success(), "kill -TERM {pid} failed");
+        let deadline = Instant::now() + within;
+        while self.net.alive(pid) {
+            assert!(
+                Instant::now() < deadline,
+                "{} on node {node} did not exit within {within:?} of SIGTERM\n{}",
+                daemon.binary(),
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.pids.remove(&(node, daemon));
+    }
+
+    /// Node `node` loses power: every daemon dies and its network goes
+    /// down, so nothing it held (an address) answers any more.
+    pub fn power_off(&mut self, node: usize) {
+        self.crash(node);
+        let device = crate::netns::Net::device(node, 0);
+        self.net
+            .run_in(node, &["ip", "link", "set", &device, "down"]);
+    }
+
+    /// The nodes `baton status` on `node` shows `resource` running on.
+    pub fn running_on(&self, node: usize, resource: &str) -> Option<Vec<String>> {
+        let status = self.status(node)?;
+        let found = find_resource(&status["resources"], resource)?;
+        let nodes = found["nodes"].as_array()?;
+        Some(
+            nodes
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_owned))
+                .collect(),
+        )
+    }
+
+    /// Waits until `node` shows `resource` running on exactly one node;
+    /// that node's name.
+    pub fn wait_until_running(&self, node: usize, resource: &str) -> String {
+        let status = self.wait_for(node, &format!("{resource} running on one node"), |s| {
+            find_resource(&s["resources"], resource)
+                .and_then(|r| r["nodes"].as_array().map(Vec::len))
+                == Some(1)
+        });
+        let found = find_resource(&status["resources"], resource).expect("found above");
+        found["nodes"][0].as_str().expect("a node name").to_owned()
     }
 
     /// `baton --socket-dir <node's> ARGS…`.
@@ -272,6 +337,20 @@ impl Stack {
     pub fn crmd_socket(&self, node: usize) -> PathBuf {
         self.socket_dir(node).join("crmd.sock")
     }
+}
+
+/// The resource `id` in a status's resource tree.
+pub fn find_resource<'a>(
+    resources: &'a serde_json::Value,
+    id: &str,
+) -> Option<&'a serde_json::Value> {
+    resources.as_array()?.iter().find_map(|r| {
+        if r["id"] == id {
+            Some(r)
+        } else {
+            find_resource(&r["children"], id)
+        }
+    })
 }
 
 /// The names of the nodes a status shows online (standby counts).

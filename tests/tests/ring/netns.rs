@@ -178,6 +178,67 @@ impl Net {
         assert!(status.success(), "{command:?} failed in {ns}");
     }
 
+    /// Node `node`'s namespace.
+    pub fn namespace(&self, node: usize) -> String {
+        format!("{}n{node}", self.tag)
+    }
+
+    /// Gives the bridge namespace an address on link 0 (`.254`), so that
+    /// it can reach the nodes' addresses as a client would.
+    pub fn address_bridge(&self) {
+        let bridge = format!("{}br", self.tag);
+        let addr = format!("{}.254/24", self.subnets[0]);
+        run(&["-n", &bridge, "addr", "add", &addr, "dev", "br0"]);
+    }
+
+    /// Cuts node `node` off the others on link 0 at the switch: its own
+    /// link stays up (its addresses stay usable), nothing reaches the rest.
+    pub fn cut(&self, node: usize) {
+        let bridge = format!("{}br", self.tag);
+        run(&[
+            "-n",
+            &bridge,
+            "link",
+            "set",
+            &format!("w{node}"),
+            "nomaster",
+        ]);
+    }
+
+    /// Plugs a node cut off by [`Net::cut`] back into the switch.
+    pub fn reconnect(&self, node: usize) {
+        let bridge = format!("{}br", self.tag);
+        run(&[
+            "-n",
+            &bridge,
+            "link",
+            "set",
+            &format!("w{node}"),
+            "master",
+            "br0",
+        ]);
+    }
+
+    /// Whether `command` succeeds in the bridge namespace.
+    pub fn succeeds_in_bridge(&self, command: &[&str]) -> bool {
+        Command::new("ip")
+            .args(["netns", "exec", &format!("{}br", self.tag)])
+            .args(command)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Whether node `node`'s interfaces hold `addr`.
+    pub fn holds_address(&self, node: usize, addr: &str) -> bool {
+        let out = Command::new("ip")
+            .args(["-n", &self.namespace(node), "-o", "addr", "show"])
+            .output()
+            .expect("ip addr show");
+        String::from_utf8_lossy(&out.stdout).contains(&format!(" {addr}/"))
+    }
+
     /// Starts a command in the bridge namespace, where it can see the
     /// frames of every node's port; the caller waits for it.
     pub fn spawn_in_bridge(&self, command: &[&str]) -> Child {

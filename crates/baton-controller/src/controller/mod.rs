@@ -1,6 +1,8 @@
 //! The controller state machine: membership, join rounds, the DC, writes
 //! and status, all applied in the group's delivery order.
 
+mod executor;
+mod transition;
 mod writes;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -12,9 +14,19 @@ use crate::replica::{self, Membership};
 use crate::round::Round;
 use crate::wire::{self, Announce, Message, NodeStatus, Reassembly, WireVersion};
 use crate::{
-    DROPPED_CONFIGURATION_ATTRIBUTE, Event, GroupEvent, LeaveReason, LrmEvent, Member, Millis,
-    NodeId, Output, Persisted, Request, RequestError, RequestId, Settings, Term, Version, Written,
+    DROPPED_CONFIGURATION_ATTRIBUTE, Event, FenceEvent, GroupEvent, LeaveReason, LrmEvent, Member,
+    Millis, NodeId, Output, Persisted, Request, RequestError, RequestId, Settings, Term, Version,
+    Written,
 };
+
+/// The transient attribute a node that asked to shut down carries.
+const SHUTDOWN_ATTRIBUTE: &str = "shutdown";
+/// How long a node whose controller went away while the node stayed in the
+/// ring is still counted online, so that a controller restart moves
+/// nothing.
+pub const CONTROLLER_RESTART_GRACE_MS: u64 = 5_000;
+/// Pacemaker's `shutdown-escalation` default.
+const DEFAULT_SHUTDOWN_ESCALATION_MS: u64 = 20 * 60 * 1000;
 
 /// Configurations a replica remembers having passed through, so a join
 /// round can tell an older copy of the winner's history from a divergent one.
@@ -23,7 +35,7 @@ const LINEAGE_MAX: usize = 64;
 /// Held while a join round decides, applied after it in delivery order.
 #[derive(Debug)]
 enum Deferred {
-    Message(Member, Message),
+    Message(Member, Box<Message>),
     Ring(Vec<NodeId>),
 }
 
@@ -89,6 +101,23 @@ pub struct Controller {
     outputs: VecDeque<Output>,
     malformed: u64,
     compacted_len: usize,
+    /// The wall clock, seconds since the epoch, as last told.
+    wall_s: i64,
+    /// The DC's transition engine.
+    transitions: transition::Transitions,
+    /// What this node's lrmd runs for the cluster.
+    local: executor::Local,
+    /// Set once this node asked to shut down: when to go regardless.
+    shutdown_at: Option<Millis>,
+    /// Nodes whose controller went away while the node stayed in the ring:
+    /// still online until they rejoin or the DC declares them lost.
+    restarting: BTreeSet<NodeId>,
+    /// On the DC: when each restarting node's grace ends.
+    restart_deadlines: BTreeMap<NodeId, Millis>,
+    /// Messages this controller sent that have not come back in the
+    /// group's order yet: the DC plans only from a replica that holds
+    /// everything it said.
+    in_flight_sends: u64,
 }
 
 impl Controller {
@@ -155,6 +184,13 @@ impl Controller {
             outputs: VecDeque::new(),
             malformed: 0,
             compacted_len,
+            wall_s: 0,
+            transitions: transition::Transitions::default(),
+            local: executor::Local::default(),
+            shutdown_at: None,
+            restarting: BTreeSet::new(),
+            restart_deadlines: BTreeMap::new(),
+            in_flight_sends: 0,
         }
     }
 
@@ -255,7 +291,15 @@ impl Controller {
 
     #[must_use]
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.settle_at
+        [
+            self.settle_at,
+            self.transitions.next_deadline(),
+            self.shutdown_at,
+            self.restart_deadlines.values().min().copied(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     // ---- inputs ----
@@ -270,6 +314,8 @@ impl Controller {
             GroupEvent::Message { sender, payload } => self.message(now, sender, &payload),
             GroupEvent::Ring { members } => {
                 if !self.joined {
+                    // The ring this controller is about to join.
+                    self.ring = members.into_iter().collect();
                     return;
                 }
                 if self.round.is_some() {
@@ -279,6 +325,50 @@ impl Controller {
                 }
             }
         }
+        self.declare_lost_controllers(now);
+        self.drive_transitions(now);
+    }
+
+    /// The wall clock, seconds since the epoch: what the scheduler judges
+    /// failure timeouts and date rules by, and what results are stamped
+    /// with. Give it before the input it goes with.
+    pub fn handle_wall_clock(&mut self, wall_s: i64) {
+        self.wall_s = wall_s;
+    }
+
+    pub fn handle_fence(&mut self, now: Millis, event: FenceEvent) {
+        match event {
+            FenceEvent::Done { request, result } => self.fence_done(request, result),
+        }
+        self.drive_transitions(now);
+    }
+
+    /// The node is asked to stop (SIGTERM): its resources move or stop
+    /// first, then [`Output::Exit`]. Asked twice, or before joining, it
+    /// goes at once.
+    pub fn handle_shutdown(&mut self, now: Millis) {
+        if self.shutdown_at.is_some() || !self.joined {
+            self.outputs.push_back(Output::Exit {
+                reason: if self.joined {
+                    "asked twice: escalating the shutdown".to_owned()
+                } else {
+                    "not a member of the cluster: nothing to hand over".to_owned()
+                },
+            });
+            return;
+        }
+        let escalation = self
+            .cib
+            .property_duration_ms("shutdown-escalation")
+            .ok()
+            .flatten()
+            .unwrap_or(DEFAULT_SHUTDOWN_ESCALATION_MS);
+        self.shutdown_at = Some(now.plus(escalation));
+        self.event(Event::ShutdownRequested);
+        self.send(&Message::ShutdownRequest {
+            wall_s: self.wall_s,
+        });
+        self.drive_transitions(now);
     }
 
     /// The connection to the group is gone: every unanswered write fails and
@@ -298,56 +388,98 @@ impl Controller {
         self.departed.clear();
         self.awaiting_history = false;
         self.own_attributes = None;
+        self.transitions.stand_down();
+        self.in_flight_sends = 0;
         if self.dc.take().is_some() {
             self.event(Event::DcChanged { dc: None });
         }
     }
 
-    pub fn handle_lrm(&mut self, _now: Millis, event: LrmEvent) {
+    pub fn handle_lrm(&mut self, now: Millis, event: LrmEvent) {
         match event {
-            LrmEvent::History(records) => {
-                // A round that started since will ask again when it ends.
-                if !self.awaiting_history || self.round.is_some() || !self.joined {
-                    return;
-                }
-                self.awaiting_history = false;
-                let me = self.settings.me.node;
-                let attributes = self
-                    .own_attributes
-                    .take()
-                    .unwrap_or_else(|| replica::transient_attributes(&self.cib, me));
-                self.send(&Message::NodeStatus(NodeStatus {
-                    records,
-                    attributes,
-                }));
-            }
+            LrmEvent::History(records) => self.lrm_history(records),
+            LrmEvent::Done { exec, result } => self.lrm_done(exec, &result),
+            LrmEvent::Recurring(result) => self.lrm_recurring(&result),
         }
+        self.drive_transitions(now);
+    }
+
+    fn lrm_history(&mut self, records: Vec<crate::OpRecord>) {
+        self.learn_recurring(&records);
+        // A round that started since will ask again when it ends.
+        if !self.awaiting_history || self.round.is_some() || !self.joined {
+            return;
+        }
+        self.awaiting_history = false;
+        let me = self.settings.me.node;
+        let attributes = self
+            .own_attributes
+            .take()
+            .unwrap_or_else(|| replica::transient_attributes(&self.cib, me));
+        self.send(&Message::NodeStatus(NodeStatus {
+            records,
+            attributes,
+        }));
     }
 
     /// This node's quorum, as its ring reports it.
-    pub fn handle_quorum(&mut self, _now: Millis, quorate: bool) {
+    pub fn handle_quorum(&mut self, now: Millis, quorate: bool) {
         self.quorate = quorate;
         if self.dc == Some(self.settings.me.node) && self.round.is_none() {
             self.publish_quorum();
         }
+        self.drive_transitions(now);
     }
 
     pub fn handle_timer(&mut self, now: Millis) {
-        let Some(at) = self.settle_at else {
-            return;
-        };
-        if now < at {
+        if let Some(at) = self.settle_at
+            && now >= at
+        {
+            self.settle_at = None;
+            if self.dc.is_none()
+                && !self.had_dc
+                && self.round.is_none()
+                && self.lowest_member() == Some(self.settings.me.node)
+            {
+                self.send(&Message::ClaimDc {
+                    view: self.view.clone(),
+                });
+            }
+        }
+        if let Some(at) = self.shutdown_at
+            && now >= at
+        {
+            self.outputs.push_back(Output::Exit {
+                reason: "shutdown-escalation expired before the DC let this node go".to_owned(),
+            });
+        }
+        self.declare_lost_controllers(now);
+        self.drive_transitions(now);
+    }
+
+    /// The DC gives each restarting controller its grace, then declares it
+    /// lost (a message, so every member marks its node at the same point).
+    fn declare_lost_controllers(&mut self, now: Millis) {
+        if self.dc != Some(self.settings.me.node) || self.round.is_some() {
+            self.restart_deadlines.clear();
             return;
         }
-        self.settle_at = None;
-        if self.dc.is_none()
-            && !self.had_dc
-            && self.round.is_none()
-            && self.lowest_member() == Some(self.settings.me.node)
-        {
-            self.send(&Message::ClaimDc {
-                view: self.view.clone(),
-            });
+        self.restart_deadlines
+            .retain(|node, _| self.restarting.contains(node));
+        for node in &self.restarting {
+            self.restart_deadlines
+                .entry(*node)
+                .or_insert(now.plus(CONTROLLER_RESTART_GRACE_MS));
+        }
+        let lost: Vec<NodeId> = self
+            .restart_deadlines
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(node, _)| *node)
+            .collect();
+        for node in lost {
+            self.restart_deadlines.insert(node, Millis(u64::MAX));
+            self.send(&Message::ControllerLost { node });
         }
     }
 
@@ -392,6 +524,8 @@ impl Controller {
             }
             self.joined = true;
         }
+        // What a member sent before a view change was delivered before it.
+        self.in_flight_sends = 0;
         self.view = members;
         let member_nodes = self.member_nodes();
         let departed: BTreeMap<NodeId, LeaveReason> = left
@@ -409,6 +543,8 @@ impl Controller {
                 self.departed.remove(&member.node);
             }
         }
+        let joined_nodes: Vec<NodeId> = joined.iter().map(|m| m.node).collect();
+        self.forget_fence_failures(&joined_nodes);
         if !joined.is_empty() {
             // The joiners missed the first parts of any message being
             // reassembled; every member drops those alike.
@@ -426,6 +562,7 @@ impl Controller {
             self.start_round();
         } else {
             self.record_departures(&departed);
+            self.nodes_left(&departed.keys().copied().collect::<Vec<_>>());
             if self.view_has_majority() {
                 self.next_term(self.term.current + 1);
             }
@@ -446,10 +583,13 @@ impl Controller {
             }
         }
         self.ring = new;
+        let ring = &self.ring;
+        self.restarting.retain(|node| ring.contains(node));
         if changed {
             self.bump_status();
         }
         self.refresh_node_states(&BTreeSet::new());
+        self.abort_transition("Membership change");
     }
 
     /// Nodes whose controller is gone: a node that left the ring loses its
@@ -457,11 +597,24 @@ impl Controller {
     fn record_departures(&mut self, departed: &BTreeMap<NodeId, LeaveReason>) {
         let mut changed = false;
         for (node, reason) in departed {
-            if *reason == LeaveReason::NodeDown
-                && let Some(uname) = self.names.get(node).cloned()
-            {
-                changed |= replica::set_transient_attributes(&mut self.cib, *node, &uname, &[]);
-            }
+            let Some(uname) = self.names.get(node).cloned() else {
+                continue;
+            };
+            changed |= match reason {
+                LeaveReason::NodeDown => {
+                    replica::set_transient_attributes(&mut self.cib, *node, &uname, &[])
+                }
+                // Its shutdown is done: when it comes back it is not leaving.
+                LeaveReason::Leave => {
+                    replica::set_transient(&mut self.cib, *node, &uname, SHUTDOWN_ATTRIBUTE, None)
+                }
+                LeaveReason::ProcessDown => {
+                    if self.ring.contains(node) {
+                        self.restarting.insert(*node);
+                    }
+                    false
+                }
+            };
         }
         if changed {
             self.bump_status();
@@ -485,7 +638,8 @@ impl Controller {
     /// Rewrites every known node's membership fields from the view and the
     /// ring; `cleanly` left just now and are expected down.
     fn refresh_node_states(&mut self, cleanly: &BTreeSet<NodeId>) {
-        let online = self.member_nodes();
+        let mut online = self.member_nodes();
+        online.extend(self.restarting.intersection(&self.ring));
         let mut nodes: BTreeSet<NodeId> = self.names.keys().copied().collect();
         nodes.extend(&online);
         nodes.extend(&self.ring);
@@ -545,7 +699,9 @@ impl Controller {
             if dc.is_some() {
                 self.had_dc = true;
             }
+            self.transitions.stand_down();
             self.event(Event::DcChanged { dc });
+            self.abort_transition("DC takeover");
         }
         if dc == Some(self.settings.me.node) {
             self.publish_quorum();
@@ -623,6 +779,11 @@ impl Controller {
         let root = doc.root();
         doc.set_attr(root, "have-quorum", if have_quorum { "1" } else { "0" });
         self.bump_status();
+        self.abort_transition(if have_quorum {
+            "Quorum gained"
+        } else {
+            "Quorum lost"
+        });
     }
 
     // ---- join rounds ----
@@ -630,6 +791,7 @@ impl Controller {
     fn start_round(&mut self) {
         if let Some(dc) = self.dc.take() {
             self.last_dc = Some(dc);
+            self.transitions.stand_down();
             self.event(Event::DcChanged { dc: None });
         }
         self.settle_at = None;
@@ -682,6 +844,7 @@ impl Controller {
                 round: round.digest(),
                 cib: self.cib.to_xml(Style::Compact),
                 ring: self.ring.iter().copied().collect(),
+                restarting: self.restarting.iter().copied().collect(),
             };
             self.send(&Message::Sync(sync));
         }
@@ -721,6 +884,7 @@ impl Controller {
         self.cib = adopted;
         self.compacted_len = self.cib.document().arena_len();
         self.ring = sync.ring.into_iter().collect();
+        self.restarting = sync.restarting.into_iter().collect();
         if let Some(winner) = winner {
             self.lineage = winner.lineage.into_iter().collect();
         }
@@ -782,6 +946,9 @@ impl Controller {
         let majority = u64::from(self.view_has_majority());
         self.next_term(announced.current.max(self.term.current) + majority);
         self.departed.clear();
+        for member in &self.view {
+            self.restarting.remove(&member.node);
+        }
         self.record_departures(&round.departed());
         let next_dc = round.next_dc();
         self.event(Event::JoinRoundCompleted {
@@ -789,6 +956,7 @@ impl Controller {
             version: self.version(),
         });
         self.set_dc(next_dc);
+        self.abort_transition("Node join");
         self.arm_settle(now);
         self.persist_if_changed();
         self.status_pending = self.member_nodes();
@@ -816,12 +984,12 @@ impl Controller {
                 break;
             };
             match (held.after_decision, held.item) {
-                (true, Deferred::Message(sender, message)) => self.apply(sender, message),
+                (true, Deferred::Message(sender, message)) => self.apply(sender, *message),
                 (true, Deferred::Ring(members)) => self.ring_changed(members),
-                (false, Deferred::Message(sender, Message::Write { seq, .. }))
-                    if sender == self.settings.me =>
-                {
-                    if let Some(pending) = self.pending.remove(&seq) {
+                (false, Deferred::Message(sender, message)) if sender == self.settings.me => {
+                    if let Message::Write { seq, .. } = *message
+                        && let Some(pending) = self.pending.remove(&seq)
+                    {
                         self.reply(pending.request, Err(RequestError::Interrupted));
                     }
                 }
@@ -837,7 +1005,12 @@ impl Controller {
             return;
         }
         let message = match self.reassembly.accept(sender, payload) {
-            Ok(Some(message)) => message,
+            Ok(Some(message)) => {
+                if sender == self.settings.me {
+                    self.in_flight_sends = self.in_flight_sends.saturating_sub(1);
+                }
+                message
+            }
             Ok(None) => return,
             Err(error) => {
                 self.malformed += 1;
@@ -853,7 +1026,7 @@ impl Controller {
             Message::Sync(sync) => self.synced(now, sender, sync),
             Message::ClaimDc { view } => self.dc_claimed(sender, &view),
             other if self.round.is_some() => {
-                self.hold(Deferred::Message(sender, other));
+                self.hold(Deferred::Message(sender, Box::new(other)));
             }
             other => self.apply(sender, other),
         }
@@ -866,6 +1039,15 @@ impl Controller {
             Message::Applied { writer, seq } => self.confirmed(sender, writer, seq),
             Message::Term { term } => self.term_moved(sender, term),
             Message::Quorum { have_quorum } => self.quorum_written(sender, have_quorum),
+            Message::Execute(execute) => self.execute_delivered(sender, execute),
+            Message::OpResult(result) => self.result_delivered(sender, &result),
+            Message::ClearFailcount { node, resource } => {
+                self.clear_failcount(sender, node, &resource);
+            }
+            Message::ShutdownRequest { wall_s } => self.shutdown_requested(sender, wall_s),
+            Message::ShutdownAllowed { node } => self.shutdown_allowed(sender, node),
+            Message::Fenced { node } => self.fenced(sender, node),
+            Message::ControllerLost { node } => self.controller_lost(sender, node),
             // Round messages are never deferred.
             Message::Announce(_) | Message::Sync(_) | Message::ClaimDc { .. } => {}
         }
@@ -886,6 +1068,86 @@ impl Controller {
             self.bump_status();
         }
         self.status_pending.remove(&node);
+    }
+
+    // ---- node lifecycle messages ----
+
+    fn clear_failcount(&mut self, sender: Member, node: NodeId, resource: &str) {
+        if self.dc != Some(sender.node) {
+            return;
+        }
+        let Some(uname) = self.names.get(&node).cloned() else {
+            return;
+        };
+        let prefixes = [
+            format!("fail-count-{resource}#"),
+            format!("last-failure-{resource}#"),
+        ];
+        let kept: Vec<(String, String)> = replica::transient_attributes(&self.cib, node)
+            .into_iter()
+            .filter(|(name, _)| !prefixes.iter().any(|p| name.starts_with(p.as_str())))
+            .collect();
+        if replica::set_transient_attributes(&mut self.cib, node, &uname, &kept) {
+            self.bump_status();
+        }
+    }
+
+    fn shutdown_requested(&mut self, sender: Member, wall_s: i64) {
+        let node = sender.node;
+        let Some(uname) = self.names.get(&node).cloned() else {
+            return;
+        };
+        let value = wall_s.to_string();
+        if replica::set_transient(
+            &mut self.cib,
+            node,
+            &uname,
+            SHUTDOWN_ATTRIBUTE,
+            Some(&value),
+        ) {
+            self.bump_status();
+        }
+        self.abort_transition("Shutdown request");
+    }
+
+    fn shutdown_allowed(&mut self, sender: Member, node: NodeId) {
+        if self.dc == Some(sender.node)
+            && node == self.settings.me.node
+            && self.shutdown_at.is_some()
+        {
+            self.outputs.push_back(Output::Exit {
+                reason: "the DC confirmed this node's shutdown".to_owned(),
+            });
+        }
+    }
+
+    fn controller_lost(&mut self, sender: Member, node: NodeId) {
+        if self.dc != Some(sender.node) || !self.restarting.remove(&node) {
+            return;
+        }
+        self.refresh_node_states(&BTreeSet::new());
+        self.abort_transition("Node failure");
+    }
+
+    /// The DC confirmed `node` fenced: it is down and runs nothing.
+    fn fenced(&mut self, sender: Member, node: NodeId) {
+        if self.dc != Some(sender.node) {
+            return;
+        }
+        let Some(uname) = self.names.get(&node).cloned() else {
+            return;
+        };
+        let down = Membership {
+            in_ccm: false,
+            crmd_online: false,
+            expected: "down",
+        };
+        let mut changed = replica::set_membership(&mut self.cib, node, &uname, &down);
+        changed |= replica::set_history(&mut self.cib, node, &uname, &[]);
+        changed |= replica::set_transient_attributes(&mut self.cib, node, &uname, &[]);
+        if changed {
+            self.bump_status();
+        }
     }
 
     // ---- helpers ----
@@ -994,6 +1256,7 @@ impl Controller {
 
     /// Queues `message` for the group; the part id when it went in parts.
     fn send(&mut self, message: &Message) -> Option<u64> {
+        self.in_flight_sends += 1;
         let payloads = wire::encode(message, self.next_part_id);
         let parts = payloads.len() > 1;
         for payload in payloads {

@@ -115,6 +115,15 @@ impl Controller {
                 origin,
             } => self.set_attribute(sender, node, &name, value.as_deref(), lifetime, &origin),
         };
+        if let Ok(version) = &result
+            && *version != before
+        {
+            self.abort_transition(if version.epoch == before.epoch {
+                "Transient attribute change"
+            } else {
+                "Configuration change"
+            });
+        }
         if sender != self.settings.me {
             if result.is_ok() {
                 self.send(&Message::Applied {

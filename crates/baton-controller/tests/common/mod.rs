@@ -9,14 +9,22 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use baton_cib::Cib;
 use baton_cib::xml::Style;
 use baton_controller::{
-    Controller, Event, GroupEvent, LeaveReason, LrmEvent, Member, Millis, NodeId, OpRecord, Origin,
-    Output, Persisted, Request, RequestError, RequestId, Settings, Term, Written,
+    Controller, Event, FenceEvent, GroupEvent, LeaveReason, LrmEvent, Member, Millis, NodeId,
+    OpRecord, Origin, Output, Persisted, Request, RequestError, RequestId, Settings, Term, Written,
 };
+
+pub mod world;
+use world::World;
+
+/// The wall clock when a test cluster starts, seconds since the epoch.
+const WALL_START_S: i64 = 1_796_280_150;
 
 pub struct Node {
     pub controller: Controller,
     pub replies: BTreeMap<u64, Result<Written, RequestError>>,
     pub events: Vec<Event>,
+    /// Why the controller asked to exit, if it did.
+    pub exit: Option<String>,
     outbox: VecDeque<Vec<u8>>,
 }
 
@@ -32,6 +40,9 @@ pub struct Cluster {
     partitions: Vec<Vec<u32>>,
     nodelist: Vec<NodeId>,
     pub now: Millis,
+    /// The resources as they run on each node, driven by the controllers'
+    /// lrmd requests.
+    pub world: World,
     next_pid: u32,
     next_request: u64,
 }
@@ -55,9 +66,14 @@ impl Cluster {
             partitions: vec![(1..=size).collect()],
             nodelist: (1..=size).map(NodeId).collect(),
             now: Millis(1_000),
+            world: World::default(),
             next_pid: 100,
             next_request: 0,
         }
+    }
+
+    fn wall_s(&self) -> i64 {
+        WALL_START_S + i64::try_from(self.now.0 / 1_000).unwrap_or(0)
     }
 
     /// A started cluster of `size` nodes that agreed on everything.
@@ -95,8 +111,9 @@ impl Cluster {
     }
 
     fn deliver(&mut self, n: u32, event: GroupEvent) {
-        let now = self.now;
+        let (now, wall_s) = (self.now, self.wall_s());
         if let Some(node) = self.nodes.get_mut(&n) {
+            node.controller.handle_wall_clock(wall_s);
             node.controller.handle_group(now, event);
         }
     }
@@ -125,6 +142,7 @@ impl Cluster {
                 controller: Controller::new(settings, persisted),
                 replies: BTreeMap::new(),
                 events: Vec::new(),
+                exit: None,
                 outbox: VecDeque::new(),
             },
         );
@@ -132,6 +150,9 @@ impl Cluster {
         let me = self.member(n);
         let members = self.members(&peers);
         self.update_quorum(&peers);
+        // As process groups do: the joiner hears the ring it joins first.
+        let ring: Vec<NodeId> = self.partition_of(n).into_iter().map(NodeId).collect();
+        self.deliver(n, GroupEvent::Ring { members: ring });
         for p in peers {
             self.deliver(
                 p,
@@ -160,6 +181,21 @@ impl Cluster {
                 },
             );
         }
+    }
+
+    /// Node `n` crashes: it leaves the ring, its controller and resources
+    /// are gone.
+    pub fn crash(&mut self, n: u32) {
+        let mut partitions: Vec<Vec<u32>> = self
+            .partitions
+            .iter()
+            .map(|p| p.iter().copied().filter(|m| *m != n).collect())
+            .collect();
+        partitions.push(vec![n]);
+        self.repartition(partitions);
+        self.nodes.remove(&n);
+        self.world.power_off(n);
+        self.settle();
     }
 
     /// Cuts or joins the network into `partitions`: every node sees the
@@ -276,12 +312,14 @@ impl Cluster {
 
     fn drain_outputs(&mut self) {
         let now = self.now;
+        let wall_s = self.wall_s();
         let ids: Vec<u32> = self.nodes.keys().copied().collect();
         for n in ids {
             while let Some(node) = self.nodes.get_mut(&n) {
                 let Some(output) = node.controller.poll_output() else {
                     break;
                 };
+                node.controller.handle_wall_clock(wall_s);
                 match output {
                     Output::GroupSend(payload) => node.outbox.push_back(payload),
                     Output::PersistConfiguration { cib, term } => {
@@ -296,13 +334,37 @@ impl Cluster {
                         self.dropped.entry(n).or_default().push(cib);
                     }
                     Output::QueryLrmHistory => {
-                        let history = self.histories.get(&n).cloned().unwrap_or_default();
+                        let history = self
+                            .histories
+                            .get(&n)
+                            .cloned()
+                            .unwrap_or_else(|| self.world.history(n));
                         node.controller.handle_lrm(now, LrmEvent::History(history));
                     }
                     Output::Reply { request, result } => {
                         node.replies.insert(request.0, result);
                     }
                     Output::Event(event) => node.events.push(event),
+                    Output::Exit { reason } => node.exit = Some(reason),
+                    Output::Fence {
+                        request, target, ..
+                    } => {
+                        let result = if self.world.fence(&target) {
+                            Ok(())
+                        } else {
+                            Err(format!("the model fencer could not fence {target}"))
+                        };
+                        node.controller
+                            .handle_fence(now, FenceEvent::Done { request, result });
+                    }
+                    lrm @ (Output::LrmExec { .. }
+                    | Output::LrmStartRecurring { .. }
+                    | Output::LrmCancel { .. }
+                    | Output::LrmForget { .. }) => {
+                        for event in self.world.carry_out(n, lrm, wall_s) {
+                            node.controller.handle_lrm(now, event);
+                        }
+                    }
                 }
             }
         }
@@ -311,9 +373,33 @@ impl Cluster {
     /// Lets `ms` pass: timers fire, then everything settles.
     pub fn advance(&mut self, ms: u64) {
         self.now = self.now.plus(ms);
-        let now = self.now;
+        let (now, wall_s) = (self.now, self.wall_s());
         for node in self.nodes.values_mut() {
+            node.controller.handle_wall_clock(wall_s);
             node.controller.handle_timer(now);
+        }
+        self.settle();
+    }
+
+    /// Node `n` is asked to shut down (SIGTERM).
+    pub fn shut_down(&mut self, n: u32) {
+        let (now, wall_s) = (self.now, self.wall_s());
+        if let Some(node) = self.nodes.get_mut(&n) {
+            node.controller.handle_wall_clock(wall_s);
+            node.controller.handle_shutdown(now);
+        }
+    }
+
+    /// A recurring monitor of `resource` on `n` finds it stopped (someone
+    /// removed it behind the cluster's back).
+    pub fn break_resource(&mut self, n: u32, resource: &str) {
+        let (now, wall_s) = (self.now, self.wall_s());
+        let events = self.world.break_resource(n, resource, wall_s);
+        if let Some(node) = self.nodes.get_mut(&n) {
+            for event in events {
+                node.controller.handle_wall_clock(wall_s);
+                node.controller.handle_lrm(now, event);
+            }
         }
         self.settle();
     }
@@ -364,10 +450,107 @@ impl Cluster {
         cib.to_xml(Style::Compact)
     }
 
+    /// Changes the configuration through node `n` with `edit` and waits
+    /// until everything it causes is done.
+    pub fn configure(&mut self, n: u32, edit: impl FnOnce(&mut Cib)) {
+        let mut cib = self.cib(n).clone();
+        edit(&mut cib);
+        let base = Some(self.nodes[&n].controller.base());
+        let id = self.request(
+            n,
+            Request::ReplaceConfiguration {
+                cib: cib.to_xml(Style::Compact),
+                base,
+                origin: origin(),
+            },
+        );
+        self.settle();
+        assert!(
+            self.reply(n, id).is_some_and(Result::is_ok),
+            "the configuration write failed: {:?}",
+            self.reply(n, id)
+        );
+    }
+
+    /// Every event node `n`'s controller reported.
+    pub fn events(&self, n: u32) -> &[Event] {
+        &self.nodes[&n].events
+    }
+
     /// Whether every running node's CIB mentions `id`.
     pub fn everyone_has(&self, id: &str) -> bool {
         self.nodes
             .keys()
             .all(|n| self.cib_text(*n).contains(&format!("id=\"{id}\"")))
     }
+}
+
+/// Adds an `ocf:heartbeat:<agent>` primitive with a recurring monitor.
+pub fn primitive(cib: &mut Cib, id: &str, agent: &str, monitor: &str) {
+    let resources = cib.ensure_section("resources");
+    let doc = cib.document_mut();
+    let primitive = doc.append_new(
+        resources,
+        "primitive",
+        &[
+            ("id", id),
+            ("class", "ocf"),
+            ("provider", "heartbeat"),
+            ("type", agent),
+        ],
+    );
+    let operations = doc.append_new(primitive, "operations", &[]);
+    let op_id = format!("{id}-monitor-{monitor}");
+    doc.append_new(
+        operations,
+        "op",
+        &[("id", &op_id), ("name", "monitor"), ("interval", monitor)],
+    );
+}
+
+/// Sets a meta attribute of resource `id` (added by [`primitive`]).
+pub fn meta(cib: &mut Cib, id: &str, name: &str, value: &str) {
+    let doc = cib.document_mut();
+    let Some(primitive) = doc
+        .root_ref()
+        .descendants()
+        .find(|e| e.name() == "primitive" && e.attr("id") == Some(id))
+        .map(|e| e.id())
+    else {
+        panic!("no primitive {id}");
+    };
+    let set_id = format!("{id}-meta_attributes");
+    let set = doc.append_new(primitive, "meta_attributes", &[("id", &set_id)]);
+    let pair_id = format!("{id}-meta_attributes-{name}");
+    doc.append_new(
+        set,
+        "nvpair",
+        &[("id", &pair_id), ("name", name), ("value", value)],
+    );
+}
+
+/// A location preference of `rsc` for node `node`.
+pub fn prefer(cib: &mut Cib, rsc: &str, node: &str, score: &str) {
+    let constraints = cib.ensure_section("constraints");
+    let id = format!("loc-{rsc}-{node}");
+    cib.document_mut().append_new(
+        constraints,
+        "rsc_location",
+        &[("id", &id), ("rsc", rsc), ("node", node), ("score", score)],
+    );
+}
+
+/// A fencing device (`stonith:fence_dummy`), so resources may start with
+/// fencing enabled.
+pub fn fencing_device(cib: &mut Cib) {
+    let resources = cib.ensure_section("resources");
+    cib.document_mut().append_new(
+        resources,
+        "primitive",
+        &[
+            ("id", "fencing"),
+            ("class", "stonith"),
+            ("type", "fence_dummy"),
+        ],
+    );
 }

@@ -33,6 +33,7 @@ use std::sync::Arc;
 
 pub use crate::unpack::Agent;
 pub use engine::Task;
+pub use meta::DEFAULT_TIMEOUT_MS;
 
 use crate::actions::Changes;
 use crate::placement::Assignment;
@@ -116,6 +117,19 @@ pub struct Action {
     pub priority: i32,
     /// What must have completed first.
     pub inputs: Vec<ActionId>,
+}
+
+impl Action {
+    /// The `op-digest` to record with this operation's result, which the
+    /// scheduler compares with the configuration the next time.
+    #[must_use]
+    pub fn op_digest(&self) -> String {
+        crate::unpack::operation_digest(
+            &self.params,
+            self.interval_ms,
+            self.timeout_ms.unwrap_or(meta::DEFAULT_TIMEOUT_MS),
+        )
+    }
 }
 
 /// Settings the controller applies to the whole transition, as written

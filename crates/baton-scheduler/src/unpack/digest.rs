@@ -185,6 +185,23 @@ fn escape(v: &str) -> String {
     s
 }
 
+/// The `op-digest` a controller records with an operation's result: over
+/// the parameters it ran with and, for a recurring operation, its timeout
+/// (what [`ParamSet::compare`] and [`ParamSet::recurring_unchanged`]
+/// recompute from the configuration).
+pub fn operation_digest(
+    params: &BTreeMap<String, String>,
+    interval_ms: u64,
+    timeout_ms: u64,
+) -> String {
+    if interval_ms == 0 {
+        return digest(params);
+    }
+    let mut with_timeout = params.clone();
+    with_timeout.insert("CRM_meta_timeout".to_owned(), timeout_ms.to_string());
+    digest(&with_timeout)
+}
+
 /// The controller's digest: MD5 of the parameters serialized as one
 /// `<parameters>` element, attributes sorted by name.
 fn digest(params: &BTreeMap<String, String>) -> String {

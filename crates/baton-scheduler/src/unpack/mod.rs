@@ -21,7 +21,7 @@ mod utilization;
 pub use utilization::Utilization;
 
 pub use dates::{format_timestamp, parse_timestamp};
-pub use digest::{DefinitionChange, ParamSet};
+pub use digest::{DefinitionChange, ParamSet, operation_digest};
 pub use history::{FailCount, OnFail, RecurringRecord, Role, RscStatus};
 pub use nodes::{NodeInfo, NodeState};
 pub use operations::{Agent, OpConfig, RunConfig};

@@ -11,7 +11,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use baton_cib::Cib;
 use baton_cib::xml::Style;
 use baton_controller::{
-    Controller, Event as ControllerEvent, GroupEvent, LeaveReason, Lifetime, LrmEvent,
+    Controller, Event as ControllerEvent, FenceEvent, GroupEvent, LeaveReason, Lifetime, LrmEvent,
     Member as CMember, Millis as CMillis, NodeId as CNodeId, Origin, Output, Persisted, Request,
     RequestId, Settings,
 };
@@ -37,6 +37,8 @@ pub struct SimController {
     /// What it delivered since its last join round decided, hashed, and
     /// how many events that is; `None` while a round is undecided.
     prefix: Option<(u64, u64)>,
+    /// The CIB digest last taken and the prefix it was taken at.
+    checked: Option<((u64, u64), String)>,
     /// Writes it sent and has not been answered for: the primitive id.
     pending: BTreeMap<u64, String>,
 }
@@ -107,12 +109,20 @@ fn convert(event: &CpgEvent) -> GroupEvent {
     }
 }
 
+/// The simulated wall clock: a fixed date plus the run's time.
+fn wall_s(now: CMillis) -> i64 {
+    const START_S: i64 = 1_796_280_150;
+    START_S + i64::try_from(now.0 / 1_000).unwrap_or(0)
+}
+
 fn hash_of(previous: u64, event: &GroupEvent) -> u64 {
     let mut hasher = DefaultHasher::new();
     previous.hash(&mut hasher);
-    format!("{event:?}").hash(&mut hasher);
+    event.hash(&mut hasher);
     hasher.finish()
 }
+
+const DIGEST_EVERY: u64 = 8;
 
 fn digest(cib: &Cib) -> String {
     baton_cib::version::sha256_hex(cib.to_xml(Style::Compact).as_bytes())
@@ -158,6 +168,7 @@ impl Simulation {
             client,
             member,
             prefix: None,
+            checked: None,
             pending: BTreeMap::new(),
         });
         if self.options.trace {
@@ -251,6 +262,7 @@ impl Simulation {
             );
         }
         let controller = self.nodes[node].controller.as_mut().expect("checked above");
+        controller.core.handle_wall_clock(wall_s(now));
         controller.core.handle_group(now, event.clone());
         if let Some((hash, count)) = controller.prefix {
             controller.prefix = Some((hash_of(hash, &event), count + 1));
@@ -267,6 +279,7 @@ impl Simulation {
         let Some(controller) = self.nodes[node].controller.as_mut() else {
             return Ok(());
         };
+        controller.core.handle_wall_clock(wall_s(now));
         controller.core.handle_quorum(now, quorate);
         self.drain_controller(node, None)
     }
@@ -277,6 +290,7 @@ impl Simulation {
             return Ok(());
         };
         if controller.core.next_deadline().is_some_and(|at| at <= now) {
+            controller.core.handle_wall_clock(wall_s(now));
             controller.core.handle_timer(now);
             return self.drain_controller(node, None);
         }
@@ -329,10 +343,38 @@ impl Simulation {
                     self.check(&Observation::ConfigurationKept { cib: &cib })?;
                 }
                 Output::QueryLrmHistory => {
+                    let history = slot.lrm.history();
+                    controller.core.handle_lrm(now, LrmEvent::History(history));
+                }
+                Output::LrmExec {
+                    exec,
+                    action,
+                    record,
+                } => {
+                    let result = slot.lrm.run(&action, record.as_ref(), wall_s(now));
                     controller
                         .core
-                        .handle_lrm(now, LrmEvent::History(Vec::new()));
+                        .handle_lrm(now, LrmEvent::Done { exec, result });
                 }
+                Output::LrmStartRecurring { action, record } => {
+                    let result = slot.lrm.run(&action, Some(&record), wall_s(now));
+                    controller.core.handle_lrm(now, LrmEvent::Recurring(result));
+                }
+                Output::LrmCancel {
+                    resource,
+                    operation,
+                    interval_ms,
+                } => slot.lrm.cancel(&resource, &operation, interval_ms),
+                Output::LrmForget { resource } => slot.lrm.forget(&resource),
+                Output::Fence {
+                    request, target, ..
+                } => {
+                    let result = Err(format!("no fencing in this simulation ({target})"));
+                    controller
+                        .core
+                        .handle_fence(now, FenceEvent::Done { request, result });
+                }
+                Output::Exit { .. } => {}
                 Output::Reply { request, result } => {
                     let Some(id) = controller.pending.remove(&request.0) else {
                         continue;
@@ -371,6 +413,21 @@ impl Simulation {
                 }
             }
         }
+        let Some(controller) = self.nodes[node].controller.as_mut() else {
+            return Ok(());
+        };
+        // Hashing a CIB with a long status after every delivered event was
+        // most of a run's time. Every controller with the same prefix
+        // samples at the same counts, and a divergence stays until the next
+        // join round, so every eighth event still catches it.
+        let prefix = controller
+            .prefix
+            .filter(|p| p.1 % DIGEST_EVERY == 0 && !controller.core.in_round());
+        if let Some(prefix) = prefix
+            && controller.checked.as_ref().map(|c| c.0) != Some(prefix)
+        {
+            controller.checked = Some((prefix, digest(controller.core.cib())));
+        }
         let Some(controller) = self.nodes[node].controller.as_ref() else {
             return Ok(());
         };
@@ -383,8 +440,7 @@ impl Simulation {
                 pid: m.pid,
             })
             .collect();
-        let prefix = controller.prefix.filter(|_| !core.in_round());
-        let cib_digest = prefix.map(|_| digest(core.cib()));
+        let cib_digest = prefix.and(controller.checked.as_ref().map(|c| c.1.clone()));
         self.check(&Observation::Controller {
             at,
             member: controller.member,
@@ -459,6 +515,7 @@ impl Simulation {
             println!("{at} n{node_id} WRITE {id}");
         }
         controller.pending.insert(request, id);
+        controller.core.handle_wall_clock(wall_s(now));
         controller
             .core
             .handle_request(now, RequestId(request), body);

@@ -1,0 +1,349 @@
+//! The node's side of transitions: what the DC asks of this node runs on
+//! its lrmd, and its results go to the group. Every member records every
+//! node's results where they are delivered: the history records, the
+//! pending record of an action under way, the fail counts.
+
+use std::collections::BTreeMap;
+
+use super::Controller;
+use crate::history::{HistorySlot, OpRecord};
+use crate::lrm::{self, ExecId, LrmAction, LrmRecord, LrmResult, op_status};
+use crate::wire::{ExecKind, Execute, Message, OpResult};
+use crate::{Member, NodeId, Output};
+
+/// An operation this node runs for the cluster, and how to report it.
+#[derive(Debug, Clone)]
+struct Asked {
+    op: LrmAction,
+    transition_key: Option<String>,
+    expected_rc: i32,
+    op_digest: Option<String>,
+    recorded: bool,
+    /// The last result reported, as (call id, rc, status): lrmd repeats
+    /// its last results to every new subscriber.
+    reported: Option<(i64, i32, i32)>,
+}
+
+/// The operations this node's lrmd runs for the cluster.
+#[derive(Debug, Default)]
+pub(super) struct Local {
+    next_exec: u64,
+    /// One-shot actions handed to the driver.
+    running: BTreeMap<ExecId, Asked>,
+    /// Recurring actions, by (resource, operation, interval).
+    recurring: BTreeMap<(String, String, u64), Asked>,
+}
+
+fn recurring_key(resource: &str, operation: &str, interval_ms: u64) -> (String, String, u64) {
+    (resource.to_owned(), operation.to_owned(), interval_ms)
+}
+
+/// The target rc a transition key names (`<action>:<transition>:<rc>:<uuid>`).
+fn target_rc_of(key: &str) -> Option<i32> {
+    key.split(':').nth(2)?.parse().ok()
+}
+
+impl Controller {
+    /// Recurring actions lrmd still runs for the cluster (after a crmd
+    /// restart): their results keep being reported.
+    pub(super) fn learn_recurring(&mut self, records: &[OpRecord]) {
+        for record in records {
+            if record.slot != HistorySlot::Recurring {
+                continue;
+            }
+            let key = recurring_key(&record.resource, &record.operation, record.interval_ms);
+            let asked = Asked {
+                op: LrmAction {
+                    resource: record.resource.clone(),
+                    class: record.class.clone(),
+                    provider: record.provider.clone(),
+                    agent: record.agent.clone(),
+                    operation: record.operation.clone(),
+                    interval_ms: record.interval_ms,
+                    timeout_ms: 0,
+                    params: BTreeMap::new(),
+                    meta: BTreeMap::new(),
+                },
+                expected_rc: record
+                    .transition_key
+                    .as_deref()
+                    .and_then(target_rc_of)
+                    .unwrap_or(0),
+                transition_key: record.transition_key.clone(),
+                op_digest: record.op_digest.clone(),
+                recorded: true,
+                reported: Some((record.call_id, record.rc, record.op_status)),
+            };
+            self.local.recurring.entry(key).or_insert(asked);
+        }
+    }
+
+    /// An execute delivered, on every member: a pending record for an
+    /// action that goes to the history, and the action itself on its node.
+    pub(super) fn execute_delivered(&mut self, sender: Member, execute: Execute) {
+        if self.dc != Some(sender.node) {
+            return;
+        }
+        if execute.recorded && execute.op.interval_ms == 0 && execute.kind == ExecKind::Run {
+            let pending = OpRecord {
+                slot: HistorySlot::Last,
+                resource: execute.op.resource.clone(),
+                class: execute.op.class.clone(),
+                provider: execute.op.provider.clone(),
+                agent: execute.op.agent.clone(),
+                operation: execute.op.operation.clone(),
+                interval_ms: 0,
+                call_id: -1,
+                rc: lrm::RC_PENDING,
+                op_status: op_status::PENDING,
+                last_rc_change_s: execute.wall_s,
+                exec_ms: 0,
+                queue_ms: 0,
+                exit_reason: String::new(),
+                transition_key: Some(execute.transition_key.clone()),
+                op_digest: execute.op_digest.clone(),
+            };
+            self.record_history(execute.node, &[pending]);
+        }
+        if execute.node == self.settings.me.node {
+            self.run_here(execute);
+        }
+    }
+
+    fn run_here(&mut self, execute: Execute) {
+        let asked = Asked {
+            transition_key: Some(execute.transition_key),
+            expected_rc: execute.expected_rc,
+            op_digest: execute.op_digest,
+            recorded: execute.recorded,
+            op: execute.op,
+            reported: None,
+        };
+        match execute.kind {
+            ExecKind::Cancel => self.cancel_recurring(&asked),
+            ExecKind::Forget => {
+                self.outputs.push_back(Output::LrmForget {
+                    resource: asked.op.resource.clone(),
+                });
+                self.send_result(&asked, &done_now(&asked.op, op_status::DONE), true);
+            }
+            ExecKind::Run if asked.op.interval_ms > 0 => {
+                let op = &asked.op;
+                let key = recurring_key(&op.resource, &op.operation, op.interval_ms);
+                self.outputs.push_back(Output::LrmStartRecurring {
+                    action: op.clone(),
+                    record: record_of(&asked),
+                });
+                self.local.recurring.insert(key, asked);
+            }
+            ExecKind::Run => {
+                if asked.op.operation == "stop" {
+                    self.cancel_all_recurring(&asked.op.resource);
+                }
+                self.local.next_exec += 1;
+                let exec = ExecId(self.local.next_exec);
+                self.outputs.push_back(Output::LrmExec {
+                    exec,
+                    action: asked.op.clone(),
+                    record: asked.recorded.then(|| record_of(&asked)),
+                });
+                self.local.running.insert(exec, asked);
+            }
+        }
+    }
+
+    /// A cancel the DC asked for: confirmed once lrmd was told.
+    fn cancel_recurring(&mut self, asked: &Asked) {
+        let op = &asked.op;
+        let key = recurring_key(&op.resource, &op.operation, op.interval_ms);
+        self.local.recurring.remove(&key);
+        self.outputs.push_back(Output::LrmCancel {
+            resource: op.resource.clone(),
+            operation: op.operation.clone(),
+            interval_ms: op.interval_ms,
+        });
+        self.report(asked, &done_now(op, op_status::CANCELLED));
+    }
+
+    /// A stop first ends the resource's recurring actions, as Pacemaker's
+    /// controller does; their records go.
+    fn cancel_all_recurring(&mut self, resource: &str) {
+        let keys: Vec<(String, String, u64)> = self
+            .local
+            .recurring
+            .keys()
+            .filter(|(r, _, _)| r == resource)
+            .cloned()
+            .collect();
+        for key in keys {
+            if let Some(asked) = self.local.recurring.remove(&key) {
+                let untracked = Asked {
+                    transition_key: None,
+                    ..asked
+                };
+                self.outputs.push_back(Output::LrmCancel {
+                    resource: key.0,
+                    operation: key.1,
+                    interval_ms: key.2,
+                });
+                self.report(&untracked, &done_now(&untracked.op, op_status::CANCELLED));
+            }
+        }
+    }
+
+    pub(super) fn lrm_done(&mut self, exec: ExecId, result: &LrmResult) {
+        if let Some(asked) = self.local.running.remove(&exec) {
+            self.report(&asked, result);
+        }
+    }
+
+    pub(super) fn lrm_recurring(&mut self, result: &LrmResult) {
+        if result.op_status == op_status::CANCELLED {
+            return;
+        }
+        let key = recurring_key(&result.resource, &result.operation, result.interval_ms);
+        let seen = (result.call_id, result.rc, result.op_status);
+        let Some(asked) = self.local.recurring.get_mut(&key) else {
+            return;
+        };
+        if asked.reported == Some(seen) {
+            return;
+        }
+        asked.reported = Some(seen);
+        let asked = asked.clone();
+        self.report(&asked, result);
+    }
+
+    fn report(&mut self, asked: &Asked, result: &LrmResult) {
+        self.send_result(asked, result, false);
+    }
+
+    /// Sends a result to the group; `forget` erases the resource's history.
+    fn send_result(&mut self, asked: &Asked, result: &LrmResult, forget: bool) {
+        if !self.joined {
+            return;
+        }
+        let op = &asked.op;
+        let record = OpRecord {
+            slot: HistorySlot::Last,
+            resource: op.resource.clone(),
+            class: op.class.clone(),
+            provider: op.provider.clone(),
+            agent: op.agent.clone(),
+            operation: op.operation.clone(),
+            interval_ms: op.interval_ms,
+            call_id: result.call_id,
+            rc: result.rc,
+            op_status: result.op_status,
+            last_rc_change_s: if result.last_rc_change_s > 0 {
+                result.last_rc_change_s
+            } else {
+                self.wall_s
+            },
+            exec_ms: result.exec_ms,
+            queue_ms: result.queue_ms,
+            exit_reason: result.exit_reason.clone(),
+            transition_key: asked.transition_key.clone(),
+            op_digest: asked.op_digest.clone(),
+        };
+        let message = Message::OpResult(OpResult {
+            record,
+            expected_rc: asked.expected_rc,
+            recorded: asked.recorded,
+            forget,
+            wall_s: self.wall_s,
+        });
+        self.send(&message);
+    }
+
+    /// A result delivered, on every member: the node's history and fail
+    /// counts, then the DC's transition.
+    pub(super) fn result_delivered(&mut self, sender: Member, result: &OpResult) {
+        let node = sender.node;
+        let record = &result.record;
+        if result.forget {
+            if crate::replica::erase_resource(&mut self.cib, node, &record.resource) {
+                self.bump_status();
+            }
+        } else if result.recorded {
+            let update = lrm::history_update(record, result.expected_rc);
+            let mut changed = false;
+            if let Some(id) = &update.erase {
+                changed |= crate::replica::erase_op(&mut self.cib, node, &record.resource, id);
+            }
+            if changed {
+                self.bump_status();
+            }
+            self.record_history(node, &update.write);
+            if lrm::is_recorded_failure(record, result.expected_rc) {
+                self.count_failure(node, record, result.wall_s);
+            }
+        }
+        self.match_result(node, result);
+    }
+
+    fn record_history(&mut self, node: NodeId, records: &[OpRecord]) {
+        let Some(uname) = self.names.get(&node).cloned() else {
+            return;
+        };
+        if crate::replica::record_ops(&mut self.cib, node, &uname, records) {
+            self.bump_status();
+        }
+    }
+
+    fn count_failure(&mut self, node: NodeId, record: &OpRecord, wall_s: i64) {
+        let Some(uname) = self.names.get(&node).cloned() else {
+            return;
+        };
+        let (count, last) =
+            lrm::fail_count_names(&record.resource, &record.operation, record.interval_ms);
+        let fatal = self
+            .cib
+            .property_bool("start-failure-is-fatal")
+            .ok()
+            .flatten()
+            .unwrap_or(true);
+        let old = crate::replica::transient_value(&self.cib, node, &count);
+        let value = lrm::apply_fail_count(
+            old.as_deref(),
+            lrm::fail_count_change(&record.operation, fatal),
+        );
+        let mut changed =
+            crate::replica::set_transient(&mut self.cib, node, &uname, &count, Some(&value));
+        changed |= crate::replica::set_transient(
+            &mut self.cib,
+            node,
+            &uname,
+            &last,
+            Some(&wall_s.to_string()),
+        );
+        if changed {
+            self.bump_status();
+        }
+    }
+}
+
+/// What lrmd keeps beside the action's result.
+fn record_of(asked: &Asked) -> LrmRecord {
+    LrmRecord {
+        expected_rc: asked.expected_rc,
+        transition_key: asked.transition_key.clone().unwrap_or_default(),
+        op_digest: asked.op_digest.clone(),
+    }
+}
+
+/// A result the controller gives itself for what needs no agent run.
+fn done_now(op: &LrmAction, status: i32) -> LrmResult {
+    LrmResult {
+        resource: op.resource.clone(),
+        operation: op.operation.clone(),
+        interval_ms: op.interval_ms,
+        rc: 0,
+        op_status: status,
+        exec_ms: 0,
+        queue_ms: 0,
+        exit_reason: String::new(),
+        call_id: 0,
+        last_rc_change_s: 0,
+    }
+}

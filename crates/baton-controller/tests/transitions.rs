@@ -1,0 +1,296 @@
+//! The transition engine over a model group and model resources: resources
+//! start where the scheduler says, exactly once; failures are counted and
+//! recovered; nodes that leave are recovered from (after fencing when it is
+//! enabled); a clean shutdown moves resources first.
+
+mod common;
+
+use baton_controller::{CONTROLLER_RESTART_GRACE_MS, Event, LeaveReason};
+use common::world::Agent;
+use common::{Cluster, fencing_device, meta, prefer, primitive};
+
+/// A started three-node cluster running `vip`, with fencing (and a
+/// fencing device) or without.
+fn with_vip(fencing: bool) -> Cluster {
+    let mut cluster = Cluster::started(3);
+    cluster.configure(1, |cib| {
+        cib.set_property("stonith-enabled", if fencing { "true" } else { "false" });
+        if fencing {
+            fencing_device(cib);
+        }
+        primitive(cib, "vip", "IPaddr2", "10s");
+    });
+    cluster
+}
+
+fn the_node_of(cluster: &Cluster, resource: &str) -> u32 {
+    let nodes = cluster.world.where_active(resource);
+    assert_eq!(nodes.len(), 1, "{resource} runs on {nodes:?}");
+    nodes[0]
+}
+
+fn transient(cluster: &Cluster, n: u32, holder: u32, name: &str) -> Option<String> {
+    let text = cluster.cib_text(n);
+    let id = format!("status-{holder}-{}", name.replace('#', "."));
+    let at = text.find(&format!("id=\"{id}\""))?;
+    let rest = &text[at..];
+    let value = rest.split("value=\"").nth(1)?;
+    Some(value.split('"').next()?.to_owned())
+}
+
+#[test]
+fn a_resource_starts_on_exactly_one_node_and_is_monitored() {
+    let mut cluster = with_vip(false);
+    let node = the_node_of(&cluster, "vip");
+    assert_eq!(cluster.world.runs(node, "vip", "start"), 1);
+    assert_eq!(
+        cluster.world.runs(node, "vip", "monitor"),
+        2,
+        "probe, then the recurring monitor"
+    );
+    for n in 1..=3 {
+        let text = cluster.cib_text(n);
+        assert!(text.contains("id=\"vip_last_0\""), "n{n} records the start");
+        assert!(
+            text.contains("id=\"vip_monitor_10000\""),
+            "n{n} records the monitor"
+        );
+        assert!(text.contains("transition-magic=\"0:0;"), "{text}");
+    }
+    // Nothing left to do: a recheck plans nothing, restarts nothing.
+    let log = cluster.world.log.len();
+    cluster.advance(16 * 60 * 1000);
+    assert_eq!(
+        cluster.world.log.len(),
+        log,
+        "{:?}",
+        &cluster.world.log[log..]
+    );
+    let dc = cluster.dc(1).expect("a DC");
+    let completed = cluster
+        .events(dc)
+        .iter()
+        .filter(|e| matches!(e, Event::TransitionCompleted { .. }))
+        .count();
+    assert!(
+        completed >= 2,
+        "the first transition and the recheck completed"
+    );
+}
+
+#[test]
+fn a_failed_monitor_restarts_the_resource_in_place_and_counts_the_failure() {
+    let mut cluster = with_vip(false);
+    let node = the_node_of(&cluster, "vip");
+    cluster.break_resource(node, "vip");
+    assert_eq!(the_node_of(&cluster, "vip"), node, "restarted where it was");
+    assert_eq!(cluster.world.runs(node, "vip", "start"), 2);
+    for n in 1..=3 {
+        assert_eq!(
+            transient(&cluster, n, node, "fail-count-vip#monitor_10000").as_deref(),
+            Some("1"),
+            "n{n}'s copy counts the failure"
+        );
+        assert!(transient(&cluster, n, node, "last-failure-vip#monitor_10000").is_some());
+        assert!(cluster.cib_text(n).contains("id=\"vip_last_failure_0\""));
+    }
+}
+
+#[test]
+fn after_migration_threshold_failures_the_resource_moves() {
+    let mut cluster = with_vip(false);
+    cluster.configure(1, |cib| meta(cib, "vip", "migration-threshold", "2"));
+    let node = the_node_of(&cluster, "vip");
+    cluster.break_resource(node, "vip");
+    assert_eq!(
+        the_node_of(&cluster, "vip"),
+        node,
+        "one failure: restarted in place"
+    );
+    cluster.break_resource(node, "vip");
+    let moved = the_node_of(&cluster, "vip");
+    assert_ne!(moved, node, "two failures: it moves");
+}
+
+#[test]
+fn a_start_that_fails_is_recovered_on_another_node() {
+    let mut cluster = Cluster::started(3);
+    for n in 1..=3 {
+        cluster
+            .world
+            .agents
+            .insert((n, "vip".into()), Agent::FailsToStart);
+    }
+    cluster.world.agents.remove(&(3, "vip".into()));
+    cluster.configure(1, |cib| {
+        cib.set_property("stonith-enabled", "false");
+        primitive(cib, "vip", "IPaddr2", "10s");
+        prefer(cib, "vip", "n1", "100");
+    });
+    assert_eq!(the_node_of(&cluster, "vip"), 3);
+    assert_eq!(
+        transient(&cluster, 1, 1, "fail-count-vip#start_0").as_deref(),
+        Some("INFINITY"),
+        "a failed start bans the node (start-failure-is-fatal)"
+    );
+}
+
+#[test]
+fn when_its_node_dies_without_fencing_the_resource_runs_on_a_survivor() {
+    let mut cluster = with_vip(false);
+    let node = the_node_of(&cluster, "vip");
+    cluster.crash(node);
+    let now_on = the_node_of(&cluster, "vip");
+    assert_ne!(now_on, node);
+    assert!(cluster.world.fenced.is_empty(), "fencing is disabled");
+}
+
+#[test]
+fn with_fencing_a_dead_nodes_resource_starts_elsewhere_only_after_it_is_fenced() {
+    let mut cluster = with_vip(true);
+    let node = the_node_of(&cluster, "vip");
+    let starts_before = cluster.world.log.len();
+    cluster.crash(node);
+    assert_eq!(cluster.world.fenced, [format!("n{node}")]);
+    let now_on = the_node_of(&cluster, "vip");
+    assert_ne!(now_on, node);
+    let fence = cluster
+        .world
+        .first(&format!("n{node}"), "fence")
+        .expect("fenced");
+    let restart = cluster.world.log[starts_before..]
+        .iter()
+        .position(|(_, r, op)| r == "vip" && op == "start")
+        .map(|i| i + starts_before)
+        .expect("started again");
+    assert!(fence < restart, "fenced first: {:?}", cluster.world.log);
+}
+
+#[test]
+fn when_fencing_fails_the_resource_is_not_recovered_and_attempts_are_bounded() {
+    let mut cluster = with_vip(true);
+    let node = the_node_of(&cluster, "vip");
+    cluster.world.fencing_fails = true;
+    cluster.crash(node);
+    for _ in 0..30 {
+        cluster.advance(1_000);
+    }
+    assert!(
+        cluster.world.where_active("vip").is_empty(),
+        "never two copies"
+    );
+    assert_eq!(cluster.world.fence_attempts, 10, "stonith-max-attempts");
+}
+
+#[test]
+fn a_partition_without_quorum_stops_its_resources_and_the_majority_recovers_them() {
+    let mut cluster = with_vip(false);
+    let node = the_node_of(&cluster, "vip");
+    let others: Vec<u32> = (1..=3).filter(|n| *n != node).collect();
+    cluster.repartition(vec![others.clone(), vec![node]]);
+    cluster.settle();
+    let now_on = the_node_of(&cluster, "vip");
+    assert!(
+        others.contains(&now_on),
+        "the majority runs it (on n{now_on})"
+    );
+    assert_eq!(
+        cluster.world.runs(node, "vip", "stop"),
+        1,
+        "the cut-off node stopped it"
+    );
+}
+
+#[test]
+fn a_clean_shutdown_moves_resources_first_and_needs_no_fencing() {
+    let mut cluster = with_vip(true);
+    let node = the_node_of(&cluster, "vip");
+    cluster.shut_down(node);
+    cluster.settle();
+    assert!(
+        cluster.nodes[&node].exit.is_some(),
+        "the DC let it go: {:?}",
+        cluster.events(node)
+    );
+    let now_on = the_node_of(&cluster, "vip");
+    assert_ne!(now_on, node, "moved before the node left");
+    cluster.stop(node, LeaveReason::Leave);
+    cluster.settle();
+    assert_eq!(the_node_of(&cluster, "vip"), now_on, "nothing moves again");
+    assert!(
+        cluster.world.fenced.is_empty(),
+        "a clean leave is not fenced"
+    );
+}
+
+#[test]
+fn a_restarted_controller_restarts_nothing() {
+    let mut cluster = with_vip(false);
+    let node = the_node_of(&cluster, "vip");
+    let log = cluster.world.log.len();
+    cluster.stop(node, LeaveReason::ProcessDown);
+    cluster.settle();
+    cluster.start(node);
+    cluster.settle();
+    assert_eq!(the_node_of(&cluster, "vip"), node);
+    let restarts: Vec<_> = cluster.world.log[log..]
+        .iter()
+        .filter(|(_, _, op)| op == "start" || op == "stop")
+        .collect();
+    assert!(restarts.is_empty(), "{restarts:?}");
+}
+
+#[test]
+fn stickiness_and_location_decide_where_a_resource_goes_when_its_node_returns() {
+    let mut cluster = with_vip(false);
+    cluster.configure(1, |cib| prefer(cib, "vip", "n1", "100"));
+    assert_eq!(
+        the_node_of(&cluster, "vip"),
+        1,
+        "it goes where it is preferred"
+    );
+    cluster.crash(1);
+    assert_ne!(the_node_of(&cluster, "vip"), 1);
+    cluster.repartition(vec![vec![1, 2, 3]]);
+    cluster.start(1);
+    cluster.settle();
+    assert_eq!(
+        the_node_of(&cluster, "vip"),
+        1,
+        "no stickiness: it fails back"
+    );
+    cluster.configure(1, |cib| meta(cib, "vip", "resource-stickiness", "200"));
+    cluster.crash(1);
+    let second = the_node_of(&cluster, "vip");
+    cluster.repartition(vec![vec![1, 2, 3]]);
+    cluster.start(1);
+    cluster.settle();
+    assert_eq!(
+        the_node_of(&cluster, "vip"),
+        second,
+        "stickiness 200 > 100: it stays"
+    );
+}
+
+#[test]
+fn a_controller_that_does_not_come_back_has_its_resources_recovered_after_the_grace() {
+    let mut cluster = with_vip(false);
+    let node = the_node_of(&cluster, "vip");
+    cluster.stop(node, LeaveReason::ProcessDown);
+    cluster.settle();
+    assert_eq!(
+        the_node_of(&cluster, "vip"),
+        node,
+        "within the grace nothing moves"
+    );
+    cluster.advance(CONTROLLER_RESTART_GRACE_MS);
+    // Its lrmd still runs vip, but the cluster cannot reach it: without
+    // fencing it is recovered elsewhere (the user's choice).
+    let elsewhere: Vec<u32> = cluster
+        .world
+        .where_active("vip")
+        .into_iter()
+        .filter(|n| *n != node)
+        .collect();
+    assert_eq!(elsewhere.len(), 1, "{:?}", cluster.world.log);
+}

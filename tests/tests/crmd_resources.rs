@@ -1,0 +1,296 @@
+//! Resources on real nodes in network namespaces (ringd, lrmd and crmd on
+//! each, the Debian resource agents): a floating address starts on exactly
+//! one node and answers; it is restarted in place when removed behind the
+//! cluster's back; it answers from a survivor when its node dies; a node
+//! cut off alone stops it while the others recover it; a node asked to stop
+//! hands it over first. Judged by the address answering a ping from the
+//! bridge and by `baton status`, never by log lines.
+
+#[path = "ring/cluster.rs"]
+mod cluster;
+#[path = "ring/netns.rs"]
+mod netns;
+#[path = "crmd/stack.rs"]
+mod stack;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use stack::*;
+
+const ALL: [&str; 3] = ["n1", "n2", "n3"];
+
+/// The Debian resource agents the tests run; missing, the test skips
+/// loudly (fails under CI=true).
+fn agents_installed() -> bool {
+    let ipaddr2 = std::path::Path::new("/usr/lib/ocf/resource.d/heartbeat/IPaddr2").is_file();
+    let ping = std::path::Path::new("/usr/bin/ping").is_file();
+    baton_tests::prerequisite(ipaddr2, || {
+        "the resource-agents package is not installed (apt-get install resource-agents)".to_owned()
+    }) && baton_tests::prerequisite(ping, || {
+        "ping is not installed (apt-get install iputils-ping)".to_owned()
+    })
+}
+
+/// A three-node cluster without fencing, running a floating address
+/// (monitored every second); the address and the node holding it.
+fn cluster_with_vip() -> Option<(Stack, String, usize)> {
+    if !agents_installed() {
+        return None;
+    }
+    let stack = Stack::start(3)?;
+    stack.wait_for_dc(&[1, 2, 3], "n1", &ALL);
+    stack.net.address_bridge();
+    let vip = format!("{}.100", stack.net.subnet(0));
+    configure(&stack, &["property", "stonith-enabled=false"]);
+    configure(
+        &stack,
+        &[
+            "primitive",
+            "vip",
+            "ocf:heartbeat:IPaddr2",
+            "params",
+            &format!("ip={vip}"),
+            "cidr_netmask=24",
+            "op",
+            "monitor",
+            "interval=1s",
+        ],
+    );
+    let holder = node_index(&stack.wait_until_running(1, "vip"));
+    wait_until(&stack, "the address answers", || answers(&stack, &vip));
+    Some((stack, vip, holder))
+}
+
+fn configure(stack: &Stack, words: &[&str]) {
+    let mut args = vec!["configure"];
+    args.extend(words);
+    ok(stack, &stack.baton(1, &args));
+}
+
+fn node_index(name: &str) -> usize {
+    name.trim_start_matches('n').parse().expect("a node name")
+}
+
+fn answers(stack: &Stack, addr: &str) -> bool {
+    stack
+        .net
+        .succeeds_in_bridge(&["ping", "-c", "1", "-W", "1", addr])
+}
+
+fn holders(stack: &Stack, addr: &str, nodes: &[usize]) -> Vec<usize> {
+    nodes
+        .iter()
+        .copied()
+        .filter(|n| stack.net.holds_address(*n, addr))
+        .collect()
+}
+
+fn wait_until(stack: &Stack, what: &str, done: impl Fn() -> bool) -> Duration {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < SETTLE,
+            "never happened: {what}\n{}",
+            stack.logs()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    start.elapsed()
+}
+
+/// Samples every 50 ms which live nodes hold `addr`; the most at once.
+struct Sampler {
+    stop: Arc<AtomicBool>,
+    /// A node that is no longer live (powered off), or 0.
+    dead: Arc<AtomicUsize>,
+    thread: std::thread::JoinHandle<usize>,
+}
+
+impl Sampler {
+    fn start(stack: &Stack, addr: &str) -> Sampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let dead = Arc::new(AtomicUsize::new(0));
+        let namespaces: Vec<String> = (1..=stack.nodes())
+            .map(|n| stack.net.namespace(n))
+            .collect();
+        let (stop_flag, dead_node, addr) = (Arc::clone(&stop), Arc::clone(&dead), addr.to_owned());
+        let thread = std::thread::spawn(move || {
+            let mut most = 0;
+            while !stop_flag.load(Ordering::Relaxed) {
+                let dead = dead_node.load(Ordering::Relaxed);
+                let held = namespaces
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| i + 1 != dead)
+                    .filter(|(_, ns)| {
+                        std::process::Command::new("ip")
+                            .args(["-n", ns, "-o", "addr", "show"])
+                            .output()
+                            .is_ok_and(|o| {
+                                String::from_utf8_lossy(&o.stdout).contains(&format!(" {addr}/"))
+                            })
+                    })
+                    .count();
+                most = most.max(held);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            most
+        });
+        Sampler { stop, dead, thread }
+    }
+
+    fn most_at_once(self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().expect("the sampler ran")
+    }
+}
+
+#[test]
+fn a_floating_address_runs_on_exactly_one_node_and_answers() {
+    let Some((stack, vip, holder)) = cluster_with_vip() else {
+        return;
+    };
+    assert_eq!(holders(&stack, &vip, &[1, 2, 3]), [holder]);
+    for node in 1..=3 {
+        assert_eq!(
+            stack.running_on(node, "vip"),
+            Some(vec![format!("n{holder}")]),
+            "node {node}'s status"
+        );
+    }
+    let text = stdout(&stack.baton(2, &["status"]));
+    assert!(
+        text.contains(&format!(
+            "vip\t(ocf:heartbeat:IPaddr2):\t Started n{holder}"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_address_removed_behind_the_clusters_back_comes_back_in_place() {
+    let Some((stack, vip, holder)) = cluster_with_vip() else {
+        return;
+    };
+    let device = netns::Net::device(holder, 0);
+    stack.net.run_in(
+        holder,
+        &["ip", "addr", "del", &format!("{vip}/24"), "dev", &device],
+    );
+    let failed = stack.wait_for(1, "one failure of vip counted", |s| {
+        s["fail_counts"].as_array().is_some_and(|counts| {
+            counts.iter().any(|c| {
+                c["resource"] == "vip" && c["node"] == format!("n{holder}") && c["count"] == "1"
+            })
+        })
+    });
+    assert!(
+        failed["failed_actions"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty()),
+        "{failed}"
+    );
+    wait_until(&stack, "the address is back where it was", || {
+        holders(&stack, &vip, &[1, 2, 3]) == [holder]
+    });
+    wait_until(&stack, "the address answers", || answers(&stack, &vip));
+}
+
+#[test]
+fn when_its_node_dies_the_address_answers_from_a_survivor_and_never_from_two() {
+    let Some((mut stack, vip, holder)) = cluster_with_vip() else {
+        return;
+    };
+    let sampler = Sampler::start(&stack, &vip);
+    sampler.dead.store(holder, Ordering::Relaxed);
+    stack.power_off(holder);
+    let survivors: Vec<usize> = (1..=3).filter(|n| *n != holder).collect();
+    let took = wait_until(
+        &stack,
+        "a survivor holds the address and it answers",
+        || holders(&stack, &vip, &survivors).len() == 1 && answers(&stack, &vip),
+    );
+    assert_eq!(sampler.most_at_once(), 1, "two live nodes held the address");
+    // Membership detection alone takes token + consensus (3.6 s here).
+    assert!(took < Duration::from_secs(8), "failover took {took:?}");
+}
+
+#[test]
+fn a_node_cut_off_alone_stops_the_address_and_the_others_recover_it() {
+    let Some((stack, vip, holder)) = cluster_with_vip() else {
+        return;
+    };
+    // Cut at the switch: it forms a ring alone, without quorum.
+    stack.net.cut(holder);
+    let others: Vec<usize> = (1..=3).filter(|n| *n != holder).collect();
+    wait_until(&stack, "the cut-off node released the address", || {
+        !stack.net.holds_address(holder, &vip)
+    });
+    wait_until(&stack, "one of the others holds the address", || {
+        holders(&stack, &vip, &others).len() == 1
+    });
+    let alone = stack.wait_for(holder, "the cut-off node sees no quorum", |s| {
+        s["quorate"] == false
+    });
+    assert!(
+        find_resource(&alone["resources"], "vip")
+            .is_some_and(|r| r["nodes"].as_array().is_some_and(Vec::is_empty)),
+        "{alone}"
+    );
+}
+
+#[test]
+fn a_node_asked_to_stop_hands_its_address_over_first() {
+    let Some((mut stack, vip, holder)) = cluster_with_vip() else {
+        return;
+    };
+    let sampler = Sampler::start(&stack, &vip);
+    stack.terminate(holder, Daemon::Crmd, SETTLE);
+    // crmd exited once its node's stops were done; the start elsewhere
+    // may still be running.
+    assert!(!stack.net.holds_address(holder, &vip));
+    let others: Vec<usize> = (1..=3).filter(|n| *n != holder).collect();
+    wait_until(&stack, "another node holds the address", || {
+        holders(&stack, &vip, &others).len() == 1
+    });
+    assert_eq!(sampler.most_at_once(), 1);
+    let other = others[0];
+    let status = stack.wait_for(other, "the stopped node is offline", |s| {
+        s["nodes"].as_array().is_some_and(|nodes| {
+            nodes
+                .iter()
+                .any(|n| n["name"] == format!("n{holder}") && n["state"] == "offline")
+        })
+    });
+    assert!(
+        !status["nodes"]
+            .as_array()
+            .is_some_and(|n| n.iter().any(|n| n["state"] == "unclean")),
+        "a clean stop leaves no node unclean: {status}"
+    );
+}
+
+#[test]
+fn a_group_runs_its_members_together_in_order() {
+    let Some((stack, vip, _)) = cluster_with_vip() else {
+        return;
+    };
+    configure(
+        &stack,
+        &[
+            "primitive",
+            "web",
+            "ocf:heartbeat:Dummy",
+            "op",
+            "monitor",
+            "interval=1s",
+        ],
+    );
+    configure(&stack, &["group", "site", "vip", "web"]);
+    let web = stack.wait_until_running(2, "web");
+    let vip_on = stack.wait_until_running(2, "vip");
+    assert_eq!(web, vip_on, "the group keeps its members together");
+    wait_until(&stack, "the address answers", || answers(&stack, &vip));
+}
