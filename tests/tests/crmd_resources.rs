@@ -169,23 +169,35 @@ fn a_floating_address_runs_on_exactly_one_node_and_answers() {
     );
 }
 
+/// Someone removes the address from `node` behind the cluster's back.
+fn remove_address(stack: &Stack, node: usize, vip: &str) {
+    let device = netns::Net::device(node, 0);
+    stack.net.run_in(
+        node,
+        &["ip", "addr", "del", &format!("{vip}/24"), "dev", &device],
+    );
+}
+
+/// Waits until every node's status counts `count` failures of vip on
+/// `node`; the status that did.
+fn wait_for_fail_count(stack: &Stack, node: usize, count: &str) -> serde_json::Value {
+    let what = format!("{count} failures of vip on n{node} counted");
+    stack.wait_for(1, &what, |s| {
+        s["fail_counts"].as_array().is_some_and(|counts| {
+            counts.iter().any(|c| {
+                c["resource"] == "vip" && c["node"] == format!("n{node}") && c["count"] == count
+            })
+        })
+    })
+}
+
 #[test]
 fn an_address_removed_behind_the_clusters_back_comes_back_in_place() {
     let Some((stack, vip, holder)) = cluster_with_vip() else {
         return;
     };
-    let device = netns::Net::device(holder, 0);
-    stack.net.run_in(
-        holder,
-        &["ip", "addr", "del", &format!("{vip}/24"), "dev", &device],
-    );
-    let failed = stack.wait_for(1, "one failure of vip counted", |s| {
-        s["fail_counts"].as_array().is_some_and(|counts| {
-            counts.iter().any(|c| {
-                c["resource"] == "vip" && c["node"] == format!("n{holder}") && c["count"] == "1"
-            })
-        })
-    });
+    remove_address(&stack, holder, &vip);
+    let failed = wait_for_fail_count(&stack, holder, "1");
     assert!(
         failed["failed_actions"]
             .as_array()
@@ -292,5 +304,101 @@ fn a_group_runs_its_members_together_in_order() {
     let web = stack.wait_until_running(2, "web");
     let vip_on = stack.wait_until_running(2, "vip");
     assert_eq!(web, vip_on, "the group keeps its members together");
+    wait_until(&stack, "the address answers", || answers(&stack, &vip));
+}
+
+#[test]
+fn after_migration_threshold_failures_the_address_moves() {
+    let Some((stack, vip, holder)) = cluster_with_vip() else {
+        return;
+    };
+    configure(&stack, &["rsc_defaults", "migration-threshold=2"]);
+    remove_address(&stack, holder, &vip);
+    wait_for_fail_count(&stack, holder, "1");
+    wait_until(&stack, "the address is back where it was", || {
+        holders(&stack, &vip, &[1, 2, 3]) == [holder]
+    });
+    let sampler = Sampler::start(&stack, &vip);
+    remove_address(&stack, holder, &vip);
+    wait_for_fail_count(&stack, holder, "2");
+    let others: Vec<usize> = (1..=3).filter(|n| *n != holder).collect();
+    wait_until(&stack, "another node holds the address", || {
+        holders(&stack, &vip, &others).len() == 1
+    });
+    wait_until(&stack, "the address answers", || answers(&stack, &vip));
+    assert!(!stack.net.holds_address(holder, &vip));
+    assert_eq!(sampler.most_at_once(), 1, "two nodes held the address");
+}
+
+#[test]
+fn a_restarted_lrmd_keeps_the_address_and_watches_it_again() {
+    let Some((mut stack, vip, holder)) = cluster_with_vip() else {
+        return;
+    };
+    // Its start is over once its monitor is recorded.
+    wait_until(&stack, "the address is monitored", || {
+        operation_of(&stack.cib(1), holder, "vip_monitor_1000").is_some()
+    });
+    let sampler = Sampler::start(&stack, &vip);
+    stack.kill9(holder, Daemon::Lrmd);
+    stack.start_daemon(holder, Daemon::Lrmd);
+    // The new lrmd knows nothing: the cluster probes the node again and
+    // finds the address running, so its last operation is that probe.
+    wait_until(&stack, "the holder's address was probed again", || {
+        operation_of(&stack.cib(1), holder, "vip_last_0").as_deref() == Some("monitor")
+    });
+    assert_eq!(holders(&stack, &vip, &[1, 2, 3]), [holder]);
+    assert_eq!(sampler.most_at_once(), 1);
+    // And its monitor runs again: a removed address is noticed.
+    remove_address(&stack, holder, &vip);
+    wait_for_fail_count(&stack, holder, "1");
+    wait_until(&stack, "the address is back where it was", || {
+        holders(&stack, &vip, &[1, 2, 3]) == [holder]
+    });
+}
+
+/// The operation the history entry `id` of `node` records in `cib`.
+fn operation_of(cib: &str, node: usize, id: &str) -> Option<String> {
+    let state = cib
+        .split("<node_state")
+        .skip(1)
+        .find(|s| s.contains(&format!("uname=\"n{node}\"")))?;
+    let op = state
+        .split("<lrm_rsc_op")
+        .find(|op| op.trim_start().starts_with(&format!("id=\"{id}\"")))?;
+    let value = op.split("operation=\"").nth(1)?;
+    Some(value.split('"').next()?.to_owned())
+}
+
+#[test]
+fn location_and_stickiness_decide_whether_the_address_comes_back() {
+    let Some((mut stack, vip, holder)) = cluster_with_vip() else {
+        return;
+    };
+    let home = format!("n{holder}");
+    configure(&stack, &["location", "vip-home", "vip", "100:", &home]);
+    let survivors: Vec<usize> = (1..=3).filter(|n| *n != holder).collect();
+    let observer = survivors[0];
+    stack.power_off(holder);
+    wait_until(&stack, "a survivor holds the address", || {
+        holders(&stack, &vip, &survivors).len() == 1
+    });
+    stack.power_on(holder);
+    wait_until(&stack, "without stickiness it goes back home", || {
+        holders(&stack, &vip, &[1, 2, 3]) == [holder]
+    });
+    // Stickiness above the preference: it stays where it is.
+    configure(&stack, &["rsc_defaults", "resource-stickiness=200"]);
+    stack.power_off(holder);
+    wait_until(&stack, "a survivor holds the address again", || {
+        holders(&stack, &vip, &survivors).len() == 1
+    });
+    let away = holders(&stack, &vip, &survivors);
+    stack.power_on(holder);
+    stack.wait_for(observer, "the home node is back online", |s| {
+        online_names(s).contains(&home)
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(holders(&stack, &vip, &[1, 2, 3]), away, "it stayed");
     wait_until(&stack, "the address answers", || answers(&stack, &vip));
 }

@@ -5,6 +5,7 @@
 //! holding the pipes must not hang us.
 
 use std::io;
+use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::capture::{TAIL_BYTES_MAX, Tail};
@@ -33,8 +35,9 @@ pub struct Invocation {
 pub struct Limits {
     /// Between SIGTERM and SIGKILL once the timeout has passed.
     pub grace: Duration,
-    /// How long output is still read after the agent has exited; descendants
-    /// may hold the pipes open for ever.
+    /// How long taking what an exited agent left in its pipes may take
+    /// (descendants may hold the pipes open for ever, so nobody waits for
+    /// their end).
     pub drain: Duration,
     /// Kept per stream.
     pub tail_bytes: usize,
@@ -159,8 +162,8 @@ pub async fn run(invocation: &Invocation, limits: &Limits) -> Finished {
         }
     };
     let elapsed = started.elapsed();
-    let (stdout, stdout_cut) = stdout.finish(limits.drain).await;
-    let (stderr, stderr_cut) = stderr.finish(limits.drain).await;
+    let ((stdout, stdout_cut), (stderr, stderr_cut)) =
+        tokio::join!(stdout.finish(limits.drain), stderr.finish(limits.drain));
     Finished {
         exit,
         elapsed,
@@ -238,27 +241,54 @@ impl Drop for GroupGuard {
 struct Reader {
     tail: Arc<Mutex<Tail>>,
     task: Option<JoinHandle<()>>,
+    exited: Option<oneshot::Sender<()>>,
 }
 
 impl Reader {
-    fn start(pipe: Option<impl AsyncRead + Unpin + Send + 'static>, limit: usize) -> Self {
+    fn start(pipe: Option<impl AsyncRead + AsFd + Unpin + Send + 'static>, limit: usize) -> Self {
         let tail = Arc::new(Mutex::new(Tail::new(limit)));
+        let (exited, mut on_exit) = oneshot::channel::<()>();
         let task = pipe.map(|mut pipe| {
             let tail = Arc::clone(&tail);
             tokio::spawn(async move {
                 let mut chunk = vec![0_u8; 16 * 1024];
-                while let Ok(n @ 1..) = pipe.read(&mut chunk).await {
+                let push = |bytes: &[u8]| {
                     tail.lock()
                         .unwrap_or_else(PoisonError::into_inner)
-                        .push(&chunk[..n]);
+                        .push(bytes);
+                };
+                loop {
+                    tokio::select! {
+                        biased;
+                        read = pipe.read(&mut chunk) => match read {
+                            Ok(n @ 1..) => push(&chunk[..n]),
+                            _ => return,
+                        },
+                        _ = &mut on_exit => break,
+                    }
+                }
+                // The agent has exited, so all it wrote is in the pipe
+                // already: take that without waiting for an end of file
+                // that descendants holding the pipe may never give (the
+                // pipe is non-blocking, so an empty one answers at once).
+                while let Ok(n @ 1..) = nix::unistd::read(pipe.as_fd(), &mut chunk) {
+                    push(&chunk[..n]);
                 }
             })
         });
-        Self { tail, task }
+        Self {
+            tail,
+            task,
+            exited: Some(exited),
+        }
     }
 
-    /// Waits at most `drain` for EOF, then gives up on the rest.
+    /// Takes what the exited agent left in the pipe, waiting at most
+    /// `drain` for the reader.
     async fn finish(mut self, drain: Duration) -> (String, bool) {
+        if let Some(exited) = self.exited.take() {
+            let _ = exited.send(());
+        }
         if let Some(mut task) = self.task.take()
             && tokio::time::timeout(drain, &mut task).await.is_err()
         {

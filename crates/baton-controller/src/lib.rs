@@ -210,6 +210,9 @@ pub enum LrmEvent {
     Done { exec: ExecId, result: LrmResult },
     /// A recurring action's result: its first, then each change.
     Recurring(LrmResult),
+    /// lrmd came back as a new process: its history and recurring actions
+    /// are gone, while the agents' resources are as they were left.
+    Restarted,
 }
 
 /// What the node's fencer answers.

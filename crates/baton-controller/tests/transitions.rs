@@ -241,6 +241,32 @@ fn a_restarted_controller_restarts_nothing() {
 }
 
 #[test]
+fn a_restarted_lrmd_has_its_resources_probed_and_kept_running() {
+    let mut cluster = with_vip(false);
+    let node = the_node_of(&cluster, "vip");
+    let log = cluster.world.log.len();
+    cluster.restart_lrmd(node);
+    let since: Vec<_> = cluster.world.log[log..].to_vec();
+    assert!(
+        since.contains(&(node, "vip".to_owned(), "monitor".to_owned())),
+        "probed again: {since:?}"
+    );
+    assert!(
+        !since.iter().any(|(_, _, op)| op == "start" || op == "stop"),
+        "nothing restarted: {since:?}"
+    );
+    assert_eq!(the_node_of(&cluster, "vip"), node);
+    assert!(
+        cluster
+            .world
+            .history(node)
+            .iter()
+            .any(|r| r.interval_ms > 0),
+        "its recurring monitor runs again"
+    );
+}
+
+#[test]
 fn stickiness_and_location_decide_where_a_resource_goes_when_its_node_returns() {
     let mut cluster = with_vip(false);
     cluster.configure(1, |cib| prefer(cib, "vip", "n1", "100"));

@@ -64,16 +64,7 @@ impl Driver {
         let (history_tx, history_rx) = mpsc::channel(4);
         let (lrm_tx, lrm_rx) = mpsc::channel(RESULTS_QUEUED);
         let (fence_tx, fence_rx) = mpsc::channel(RESULTS_QUEUED);
-        let (recurring_tx, mut recurring_rx) = mpsc::channel(RESULTS_QUEUED);
-        crate::lrmd::watch_recurring(lrmd_socket.clone(), recurring_tx);
-        let forward = lrm_tx.clone();
-        tokio::spawn(async move {
-            while let Some(result) = recurring_rx.recv().await {
-                if forward.send(LrmEvent::Recurring(result)).await.is_err() {
-                    return;
-                }
-            }
-        });
+        crate::lrmd::watch_recurring(lrmd_socket.clone(), lrm_tx.clone());
         Driver {
             controller,
             store,

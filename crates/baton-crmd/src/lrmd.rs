@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use baton_controller::lrm::op_status;
-use baton_controller::{HistorySlot, LrmAction, LrmRecord, LrmResult, OpRecord};
+use baton_controller::{HistorySlot, LrmAction, LrmEvent, LrmRecord, LrmResult, OpRecord};
 use baton_proto::lrmd as pb;
 use baton_proto::lrmd::lrmd_client::LrmdClient;
 use tokio::sync::mpsc;
@@ -241,21 +241,36 @@ impl Link {
 }
 
 /// Follows lrmd's recurring results for as long as crmd runs, subscribing
-/// again whenever lrmd goes away and comes back.
-pub fn watch_recurring(socket: PathBuf, results: mpsc::Sender<LrmResult>) {
+/// again whenever lrmd goes away. The stream only ends when lrmd does, so
+/// a subscription after a lost one is a new lrmd: its history and
+/// recurring actions are gone, which the core is told.
+pub fn watch_recurring(socket: PathBuf, events: mpsc::Sender<LrmEvent>) {
     tokio::spawn(async move {
+        let mut lost = false;
         loop {
             if let Ok(channel) = baton_proto::client::connect(&socket, CALL_TIMEOUT).await
                 && let Ok(stream) = LrmdClient::new(channel)
                     .watch_monitors(pb::WatchMonitorsRequest {})
                     .await
             {
-                let mut stream = stream.into_inner();
-                while let Ok(Some(result)) = stream.message().await {
-                    if results.send(from_result(result)).await.is_err() {
+                if lost {
+                    tracing::warn!("baton-lrmd restarted; its resources will be probed again");
+                    if events.send(LrmEvent::Restarted).await.is_err() {
                         return;
                     }
                 }
+                let mut stream = stream.into_inner();
+                while let Ok(Some(result)) = stream.message().await {
+                    if events
+                        .send(LrmEvent::Recurring(from_result(result)))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                lost = true;
+                tracing::warn!("lost baton-lrmd");
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }

@@ -209,6 +209,20 @@ impl Stack {
             .run_in(node, &["ip", "link", "set", &device, "down"]);
     }
 
+    /// Node `node` boots again after [`Stack::power_off`]: what it held
+    /// died with it (only its own address comes back), then its daemons
+    /// start.
+    pub fn power_on(&mut self, node: usize) {
+        let device = crate::netns::Net::device(node, 0);
+        let own = format!("{}/24", self.net.addr_on(node, 0));
+        self.net
+            .run_in(node, &["ip", "addr", "flush", "dev", &device]);
+        self.net
+            .run_in(node, &["ip", "addr", "add", &own, "dev", &device]);
+        self.net.run_in(node, &["ip", "link", "set", &device, "up"]);
+        self.start_node(node);
+    }
+
     /// The nodes `baton status` on `node` shows `resource` running on.
     pub fn running_on(&self, node: usize, resource: &str) -> Option<Vec<String>> {
         let status = self.status(node)?;

@@ -78,6 +78,19 @@ impl Controller {
         }
     }
 
+    /// lrmd restarted: the node publishes its new (empty) history, which
+    /// replaces what the CIB holds, so the DC probes what runs here again.
+    /// Its recurring actions died with it; one-shot actions under way fail
+    /// on their own when their call breaks.
+    pub(super) fn lrm_restarted(&mut self) {
+        self.local.recurring.clear();
+        if self.round.is_some() || !self.joined {
+            return;
+        }
+        self.awaiting_history = true;
+        self.outputs.push_back(Output::QueryLrmHistory);
+    }
+
     /// An execute delivered, on every member: a pending record for an
     /// action that goes to the history, and the action itself on its node.
     pub(super) fn execute_delivered(&mut self, sender: Member, execute: Execute) {

@@ -400,6 +400,7 @@ impl Controller {
             LrmEvent::History(records) => self.lrm_history(records),
             LrmEvent::Done { exec, result } => self.lrm_done(exec, &result),
             LrmEvent::Recurring(result) => self.lrm_recurring(&result),
+            LrmEvent::Restarted => self.lrm_restarted(),
         }
         self.drive_transitions(now);
     }
@@ -1061,11 +1062,14 @@ impl Controller {
         let Some(uname) = self.names.get(&node).cloned() else {
             return;
         };
-        let mut changed = replica::set_history(&mut self.cib, node, &uname, &status.records);
-        changed |=
+        let history_changed = replica::set_history(&mut self.cib, node, &uname, &status.records);
+        let attributes_changed =
             replica::set_transient_attributes(&mut self.cib, node, &uname, &status.attributes);
-        if changed {
+        if history_changed || attributes_changed {
             self.bump_status();
+        }
+        if history_changed {
+            self.abort_transition("Resource history refreshed");
         }
         self.status_pending.remove(&node);
     }

@@ -390,6 +390,17 @@ impl Cluster {
         }
     }
 
+    /// lrmd on `n` restarts, and crmd notices.
+    pub fn restart_lrmd(&mut self, n: u32) {
+        self.world.restart_lrmd(n);
+        let (now, wall_s) = (self.now, self.wall_s());
+        if let Some(node) = self.nodes.get_mut(&n) {
+            node.controller.handle_wall_clock(wall_s);
+            node.controller.handle_lrm(now, LrmEvent::Restarted);
+        }
+        self.settle();
+    }
+
     /// A recurring monitor of `resource` on `n` finds it stopped (someone
     /// removed it behind the cluster's back).
     pub fn break_resource(&mut self, n: u32, resource: &str) {

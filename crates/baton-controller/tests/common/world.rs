@@ -104,6 +104,13 @@ impl World {
         self.history.remove(&n);
     }
 
+    /// lrmd on `n` restarted: its history and recurring actions are gone,
+    /// what its agents started still runs.
+    pub fn restart_lrmd(&mut self, n: u32) {
+        self.recurring.remove(&n);
+        self.history.remove(&n);
+    }
+
     /// lrmd's history on `n`, as the controller asks for it.
     #[must_use]
     pub fn history(&self, n: u32) -> Vec<OpRecord> {
