@@ -113,6 +113,30 @@ fn after_migration_threshold_failures_the_resource_moves() {
 }
 
 #[test]
+fn when_its_failure_times_out_the_resource_may_return_without_waiting_for_a_recheck() {
+    let mut cluster = with_vip(false);
+    let home = the_node_of(&cluster, "vip");
+    cluster.configure(1, |cib| {
+        meta(cib, "vip", "migration-threshold", "1");
+        meta(cib, "vip", "failure-timeout", "60s");
+        prefer(cib, "vip", &format!("n{home}"), "100");
+    });
+    cluster.break_resource(home, "vip");
+    assert_ne!(
+        the_node_of(&cluster, "vip"),
+        home,
+        "banned after one failure"
+    );
+    // Far sooner than cluster-recheck-interval (15 minutes).
+    cluster.advance(62_000);
+    assert_eq!(
+        the_node_of(&cluster, "vip"),
+        home,
+        "back once the failure expired"
+    );
+}
+
+#[test]
 fn a_start_that_fails_is_recovered_on_another_node() {
     let mut cluster = Cluster::started(3);
     for n in 1..=3 {
@@ -198,6 +222,45 @@ fn a_partition_without_quorum_stops_its_resources_and_the_majority_recovers_them
         cluster.world.runs(node, "vip", "stop"),
         1,
         "the cut-off node stopped it"
+    );
+}
+
+/// `vip` on one node and `web` on another; then the node running `vip`
+/// is cut off alone under `policy`; the cluster and that node.
+fn cut_off_under(policy: &str) -> (Cluster, u32) {
+    let mut cluster = with_vip(false);
+    let alone = the_node_of(&cluster, "vip");
+    let other = alone % 3 + 1;
+    cluster.configure(1, |cib| {
+        cib.set_property("no-quorum-policy", policy);
+        primitive(cib, "web", "Dummy", "10s");
+        prefer(cib, "web", &format!("n{other}"), "100");
+    });
+    assert_eq!(the_node_of(&cluster, "web"), other);
+    let others: Vec<u32> = (1..=3).filter(|n| *n != alone).collect();
+    cluster.repartition(vec![others, vec![alone]]);
+    cluster.settle();
+    (cluster, alone)
+}
+
+#[test]
+fn a_partition_without_quorum_under_freeze_keeps_what_it_runs_and_starts_nothing() {
+    let (cluster, alone) = cut_off_under("freeze");
+    assert!(cluster.world.active_on(alone).contains("vip"), "vip kept");
+    assert!(
+        !cluster.world.active_on(alone).contains("web"),
+        "web not taken over"
+    );
+    assert_eq!(cluster.world.runs(alone, "vip", "stop"), 0);
+}
+
+#[test]
+fn a_partition_without_quorum_under_ignore_carries_on_as_if_it_had_quorum() {
+    let (cluster, alone) = cut_off_under("ignore");
+    assert!(cluster.world.active_on(alone).contains("vip"), "vip kept");
+    assert!(
+        cluster.world.active_on(alone).contains("web"),
+        "web taken over: it ignores that it lost quorum"
     );
 }
 

@@ -36,7 +36,7 @@ pub struct Driver {
     next_request: u64,
     history_tx: mpsc::Sender<Vec<OpRecord>>,
     history_rx: mpsc::Receiver<Vec<OpRecord>>,
-    quorum: watch::Receiver<Option<bool>>,
+    quorum: watch::Receiver<Option<crate::ringd::Quorum>>,
     lrmd: crate::lrmd::Link,
     /// Results of lrmd actions, one-shot and recurring.
     lrm_tx: mpsc::Sender<LrmEvent>,
@@ -144,9 +144,10 @@ impl Driver {
                     self.controller.handle_fence(now, event);
                 }
                 Ok(()) = self.quorum.changed() => {
-                    let quorate = (*self.quorum.borrow_and_update()).unwrap_or(false);
+                    let (quorate, members) =
+                        self.quorum.borrow_and_update().clone().unwrap_or_default();
                     let now = self.now();
-                    self.controller.handle_quorum(now, quorate);
+                    self.controller.handle_quorum(now, quorate, &members);
                 }
                 () = sleep_until(deadline) => {
                     let now = self.now();

@@ -199,9 +199,12 @@ fn convert(event: group_event::Event) -> Option<GroupEvent> {
     })
 }
 
+/// Quorum as ringd judges it, and the ring members it was judged for.
+pub type Quorum = (bool, Vec<baton_controller::NodeId>);
+
 /// Follows ringd's quorum into a watch channel (`None` while ringd cannot
 /// be reached), reconnecting for as long as crmd runs.
-pub fn follow_quorum(socket: PathBuf) -> watch::Receiver<Option<bool>> {
+pub fn follow_quorum(socket: PathBuf) -> watch::Receiver<Option<Quorum>> {
     let (tx, rx) = watch::channel(None);
     tokio::spawn(async move {
         loop {
@@ -212,7 +215,12 @@ pub fn follow_quorum(socket: PathBuf) -> watch::Receiver<Option<bool>> {
             {
                 let mut stream = stream.into_inner();
                 while let Some(Ok(status)) = stream.next().await {
-                    if tx.send(Some(status.quorate)).is_err() {
+                    let members = status
+                        .members
+                        .iter()
+                        .map(|m| baton_controller::NodeId(m.node_id))
+                        .collect();
+                    if tx.send(Some((status.quorate, members))).is_err() {
                         return;
                     }
                 }

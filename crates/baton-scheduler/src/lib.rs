@@ -89,6 +89,10 @@ pub struct Transition {
     /// The node and promotion scores placement weighed, as `crm_simulate
     /// -s` prints them, sorted by their text.
     pub scores: Vec<placement::score_log::ScoreLine>,
+    /// When the same input should be scheduled again because time alone
+    /// changes the answer (a failure-timeout expiring), as Pacemaker's
+    /// `recheck-by`.
+    pub recheck_by: Option<EpochSeconds>,
 }
 
 /// A wall-clock instant in whole seconds since the Unix epoch: the "now"
@@ -132,5 +136,6 @@ fn schedule_inner(
         graph,
         summary,
         scores,
+        recheck_by: cluster.recheck_by.map(EpochSeconds),
     })
 }

@@ -76,6 +76,13 @@ pub struct Controller {
     had_dc: bool,
     settle_at: Option<Millis>,
     quorate: bool,
+    /// The ring members that quorum was judged for; the DC plans only
+    /// when they are the ring it knows, so that a plan never uses the
+    /// quorum of a membership that has changed since.
+    quorum_members: Option<BTreeSet<NodeId>>,
+    /// Nodes whose controller left because their node went down, while
+    /// the ring change that removes them has not come yet.
+    ring_behind: BTreeSet<NodeId>,
     next_seq: u64,
     next_part_id: u64,
     pending: BTreeMap<u64, Pending>,
@@ -169,6 +176,8 @@ impl Controller {
             had_dc: false,
             settle_at: None,
             quorate: false,
+            quorum_members: None,
+            ring_behind: BTreeSet::new(),
             next_seq: 0,
             next_part_id: 0,
             pending: BTreeMap::new(),
@@ -423,9 +432,11 @@ impl Controller {
         }));
     }
 
-    /// This node's quorum, as its ring reports it.
-    pub fn handle_quorum(&mut self, now: Millis, quorate: bool) {
+    /// This node's quorum, as its ring reports it, and the ring members
+    /// it was judged for.
+    pub fn handle_quorum(&mut self, now: Millis, quorate: bool, members: &[NodeId]) {
         self.quorate = quorate;
+        self.quorum_members = Some(members.iter().copied().collect());
         if self.dc == Some(self.settings.me.node) && self.round.is_none() {
             self.publish_quorum();
         }
@@ -537,6 +548,13 @@ impl Controller {
         for (member, _) in left {
             self.reassembly.drop_sender(*member);
         }
+        let ring = &self.ring;
+        self.ring_behind.extend(
+            departed
+                .iter()
+                .filter(|(node, reason)| **reason == LeaveReason::NodeDown && ring.contains(node))
+                .map(|(node, _)| *node),
+        );
         if self.round.is_some() || !joined.is_empty() {
             // Recorded when the round ends, like the rest of the status.
             self.departed.extend(&departed);
@@ -576,6 +594,7 @@ impl Controller {
 
     fn ring_changed(&mut self, members: Vec<NodeId>) {
         let new: BTreeSet<NodeId> = members.into_iter().collect();
+        self.ring_behind.clear();
         let gone: Vec<NodeId> = self.ring.difference(&new).copied().collect();
         let mut changed = false;
         for node in gone {

@@ -41,6 +41,9 @@ pub(super) struct Transitions {
     replan: Option<String>,
     /// When to ask the scheduler again although nothing changed.
     recheck_at: Option<Millis>,
+    /// When the last plan said time alone changes its answer (a
+    /// failure-timeout expiring), in wall-clock seconds.
+    recheck_by_s: Option<i64>,
     /// Failed fencing attempts by target since its last success.
     fence_failures: BTreeMap<String, u32>,
     last_fence_request: u64,
@@ -175,7 +178,11 @@ impl Controller {
         let mut planned = false;
         loop {
             if self.transitions.run.is_none() {
-                if planned || self.transitions.replan.is_none() || self.in_flight_sends > 0 {
+                if planned
+                    || self.transitions.replan.is_none()
+                    || self.in_flight_sends > 0
+                    || !self.membership_settled()
+                {
                     break;
                 }
                 planned = true;
@@ -208,7 +215,7 @@ impl Controller {
             let wait = if self.transitions.replan.is_some() {
                 REPLAN_BACKOFF_MS
             } else {
-                self.recheck_interval_ms()
+                self.recheck_interval_ms().min(self.until_recheck_by_ms())
             };
             self.transitions.recheck_at = Some(now.plus(wait));
         }
@@ -221,6 +228,24 @@ impl Controller {
         }
     }
 
+    /// Whether the ring, the quorum and the controllers' view tell of one
+    /// membership. They come as separate inputs (a node going down leaves
+    /// the view before the ring changes, and quorum follows the ring), and
+    /// a plan made in between would act on the quorum of a membership
+    /// that is gone: a partition that just lost quorum would still start
+    /// what the others ran.
+    fn membership_settled(&self) -> bool {
+        self.ring_behind.is_empty() && self.quorum_members.as_ref() == Some(&self.ring)
+    }
+
+    /// Until the last plan's `recheck_by`; a time already past waits a
+    /// second rather than spinning.
+    fn until_recheck_by_ms(&self) -> u64 {
+        self.transitions.recheck_by_s.map_or(u64::MAX, |at| {
+            u64::try_from(at.saturating_sub(self.wall_s)).map_or(1_000, |s| s.max(1) * 1_000)
+        })
+    }
+
     fn plan(&mut self, reason: &str) {
         let transition = match baton_scheduler::schedule(&self.cib, EpochSeconds(self.wall_s)) {
             Ok(transition) => transition,
@@ -231,6 +256,7 @@ impl Controller {
                 return;
             }
         };
+        self.transitions.recheck_by_s = transition.recheck_by.map(|at| at.0);
         self.transitions.last_id += 1;
         let id = self.transitions.last_id;
         self.event(Event::TransitionStarted {

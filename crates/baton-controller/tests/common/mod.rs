@@ -248,9 +248,11 @@ impl Cluster {
         let size = self.nodelist.len();
         let now = self.now;
         for &n in nodes {
-            let quorate = self.partition_of(n).len() * 2 > size;
+            let partition = self.partition_of(n);
+            let quorate = partition.len() * 2 > size;
+            let members: Vec<NodeId> = partition.iter().map(|n| NodeId(*n)).collect();
             if let Some(node) = self.nodes.get_mut(&n) {
-                node.controller.handle_quorum(now, quorate);
+                node.controller.handle_quorum(now, quorate, &members);
             }
         }
     }
@@ -531,7 +533,12 @@ pub fn meta(cib: &mut Cib, id: &str, name: &str, value: &str) {
         panic!("no primitive {id}");
     };
     let set_id = format!("{id}-meta_attributes");
-    let set = doc.append_new(primitive, "meta_attributes", &[("id", &set_id)]);
+    let existing = doc
+        .get(primitive)
+        .first_child("meta_attributes")
+        .map(|set| set.id());
+    let set = existing
+        .unwrap_or_else(|| doc.append_new(primitive, "meta_attributes", &[("id", &set_id)]));
     let pair_id = format!("{id}-meta_attributes-{name}");
     doc.append_new(
         set,

@@ -24,6 +24,8 @@ pub(super) struct Failures {
     pub towards_threshold: i64,
     /// Some failing operation has on-fail=demote.
     pub demote_only: bool,
+    /// When these failures will have expired, if they will.
+    pub expire_at: Option<i64>,
 }
 
 /// `rsc`'s failures recorded on `node` as of `now`; `anonymous` when
@@ -80,8 +82,10 @@ pub(super) fn failures(rsc: &Rsc, anonymous: bool, node: &NodeInfo, now: i64) ->
         counted = counted.saturating_add(count);
     }
     let timeout = rsc.meta.failure_timeout_s;
-    let expired = timeout > 0 && !blocks && newest > 0 && newest.saturating_add(timeout) < now;
+    let expires = timeout > 0 && !blocks && newest > 0;
+    let expired = expires && newest.saturating_add(timeout) < now;
     Failures {
+        expire_at: (expires && !expired && all > 0).then(|| newest.saturating_add(timeout) + 1),
         count: FailCount {
             all,
             effective: if expired { 0 } else { all },
@@ -95,6 +99,7 @@ pub(super) fn failures(rsc: &Rsc, anonymous: bool, node: &NodeInfo, now: i64) ->
 /// they reached its migration-threshold.
 pub(super) fn apply(cluster: &mut Cluster) {
     let now = cluster.now_s;
+    let mut recheck_by = cluster.recheck_by;
     for i in 0..cluster.rscs.len() {
         let r = &cluster.rscs[i];
         if !r.is_primitive() {
@@ -106,6 +111,9 @@ pub(super) fn apply(cluster: &mut Cluster) {
         let mut counts = BTreeMap::new();
         for (n, node) in cluster.nodes.iter().enumerate() {
             let f = failures(r, anonymous, node, now);
+            if let Some(at) = f.expire_at {
+                recheck_by = Some(recheck_by.map_or(at, |earliest: i64| earliest.min(at)));
+            }
             if f.count.all > 0 {
                 counts.insert(NodeIdx(n), f.count);
             }
@@ -126,4 +134,5 @@ pub(super) fn apply(cluster: &mut Cluster) {
             }
         }
     }
+    cluster.recheck_by = recheck_by;
 }

@@ -104,6 +104,9 @@ pub struct OneOrMoreOrder {
 pub struct Cluster {
     pub options: Options,
     pub now_s: i64,
+    /// The earliest time after `now_s` at which this input would be
+    /// scheduled differently (a failure-timeout expiring), in epoch seconds.
+    pub recheck_by: Option<i64>,
     pub nodes: Vec<NodeInfo>,
     pub rscs: Vec<Rsc>,
     /// Top-level resources in configuration order.
@@ -246,6 +249,7 @@ pub fn unpack(cib: &Cib, now: crate::EpochSeconds) -> Result<Cluster, SchedulerE
     let mut cluster = Cluster {
         options,
         now_s,
+        recheck_by: None,
         nodes,
         rscs: Vec::new(),
         top: Vec::new(),

@@ -274,13 +274,15 @@ impl Simulation {
         &mut self,
         node: usize,
         quorate: bool,
+        members: &[baton_totem::NodeId],
     ) -> Result<(), Violation> {
         let now = CMillis(self.now.0);
         let Some(controller) = self.nodes[node].controller.as_mut() else {
             return Ok(());
         };
+        let members: Vec<CNodeId> = members.iter().map(|n| CNodeId(n.0)).collect();
         controller.core.handle_wall_clock(wall_s(now));
-        controller.core.handle_quorum(now, quorate);
+        controller.core.handle_quorum(now, quorate, &members);
         self.drain_controller(node, None)
     }
 

@@ -221,7 +221,7 @@ impl Simulation {
                         quorate,
                         members: &members,
                     })?;
-                    self.controller_quorum(node, quorate)?;
+                    self.controller_quorum(node, quorate, &members)?;
                 }
                 ServiceOutput::Group { client, event } => {
                     if self.options.trace {
