@@ -18,6 +18,8 @@ pub mod op_status {
 
 /// The rc an action still running is recorded with.
 pub const RC_PENDING: i32 = 193;
+/// OCF's generic error, what a result that never came is recorded with.
+pub const RC_UNKNOWN_ERROR: i32 = 1;
 const RC_OK: i32 = 0;
 const RC_NOT_RUNNING: i32 = 7;
 const RC_PROMOTED: i32 = 8;

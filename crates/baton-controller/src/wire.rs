@@ -67,6 +67,9 @@ pub enum Message {
     Execute(Execute),
     /// A node's operation result, recorded by every member.
     OpResult(OpResult),
+    /// The DC gave up waiting for `node`'s result (the action's timeout
+    /// plus cluster-delay): recorded as a timed-out failure of `node`.
+    ResultLost { node: NodeId, result: OpResult },
     /// The DC clears a resource's fail counts on a node.
     ClearFailcount { node: NodeId, resource: String },
     /// A node asks to shut down: its `shutdown` attribute is set.

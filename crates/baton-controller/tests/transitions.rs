@@ -137,6 +137,49 @@ fn when_its_failure_times_out_the_resource_may_return_without_waiting_for_a_rech
 }
 
 #[test]
+fn a_start_that_never_answers_fails_after_its_timeout_and_is_recovered_elsewhere() {
+    let mut cluster = Cluster::started(3);
+    cluster
+        .world
+        .agents
+        .insert((1, "vip".into()), Agent::StartNeverAnswers);
+    cluster.configure(1, |cib| {
+        cib.set_property("stonith-enabled", "false");
+        primitive(cib, "vip", "IPaddr2", "10s");
+        prefer(cib, "vip", "n1", "100");
+    });
+    assert!(
+        cluster.world.where_active("vip").is_empty(),
+        "still starting"
+    );
+    // The start's timeout (20 s) plus cluster-delay (60 s).
+    cluster.advance(81_000);
+    let dc = cluster.dc(1).expect("a DC");
+    assert!(
+        cluster
+            .events(dc)
+            .iter()
+            .any(|e| matches!(e, Event::ActionFailed { key, .. } if key == "vip_start_0")),
+        "the start is failed: {:?}",
+        cluster.events(dc)
+    );
+    for n in 1..=3 {
+        let cib = cluster.cib_text(n);
+        assert!(
+            cib.contains("id=\"vip_last_failure_0\"") && cib.contains("op-status=\"2\""),
+            "n{n} records the start as timed out"
+        );
+    }
+    let now_on = the_node_of(&cluster, "vip");
+    assert_ne!(now_on, 1, "recovered elsewhere");
+    assert_eq!(
+        cluster.world.runs(1, "vip", "stop"),
+        1,
+        "stopped where it may have half started"
+    );
+}
+
+#[test]
 fn a_start_that_fails_is_recovered_on_another_node() {
     let mut cluster = Cluster::started(3);
     for n in 1..=3 {

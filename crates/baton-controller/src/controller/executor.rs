@@ -272,7 +272,12 @@ impl Controller {
     /// A result delivered, on every member: the node's history and fail
     /// counts, then the DC's transition.
     pub(super) fn result_delivered(&mut self, sender: Member, result: &OpResult) {
-        let node = sender.node;
+        self.record_result(sender.node, result);
+        self.match_result(sender.node, result);
+    }
+
+    /// A result of `node`'s into the history and its fail counts.
+    pub(super) fn record_result(&mut self, node: NodeId, result: &OpResult) {
         let record = &result.record;
         if result.forget {
             if crate::replica::erase_resource(&mut self.cib, node, &record.resource) {
@@ -292,7 +297,6 @@ impl Controller {
                 self.count_failure(node, record, result.wall_s);
             }
         }
-        self.match_result(node, result);
     }
 
     fn record_history(&mut self, node: NodeId, records: &[OpRecord]) {

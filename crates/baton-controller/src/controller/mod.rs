@@ -1061,6 +1061,11 @@ impl Controller {
             Message::Quorum { have_quorum } => self.quorum_written(sender, have_quorum),
             Message::Execute(execute) => self.execute_delivered(sender, execute),
             Message::OpResult(result) => self.result_delivered(sender, &result),
+            Message::ResultLost { node, result } => {
+                if self.dc == Some(sender.node) {
+                    self.record_result(node, &result);
+                }
+            }
             Message::ClearFailcount { node, resource } => {
                 self.clear_failcount(sender, node, &resource);
             }

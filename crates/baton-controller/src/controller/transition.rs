@@ -11,6 +11,7 @@ use baton_scheduler::{Action, ActionId, ActionKind, EpochSeconds, Task};
 
 use super::Controller;
 use crate::engine::Run;
+use crate::history::{HistorySlot, OpRecord};
 use crate::lrm::{self, op_status};
 use crate::wire::{ExecKind, Execute, Message, OpResult};
 use crate::{Event, LrmAction, Millis, NodeId, Output};
@@ -268,32 +269,46 @@ impl Controller {
         self.transitions.run = Some(Run::new(id, transition.graph));
     }
 
+    /// Actions whose result did not come within their timeout plus
+    /// cluster-delay fail, and are recorded as timed out on their node so
+    /// that the scheduler recovers from them (Pacemaker's
+    /// `controld_record_action_timeout`); a late result still counts.
     fn expire_actions(&mut self, now: Millis) {
         let Some(run) = self.transitions.run.as_mut() else {
             return;
         };
         let transition = run.id;
-        let lost: Vec<Event> = run
+        let lost: Vec<(Action, String)> = run
             .expire(now)
             .into_iter()
             .map(|id| {
-                let action = run.graph().action(id);
-                Event::ActionFailed {
-                    transition,
-                    key: action.key.clone(),
-                    node: action.node.as_ref().map(|n| n.name.to_string()),
-                    reason: format!(
-                        "no result within {} ms (the action's timeout plus cluster-delay)",
-                        run.timeout_ms(id)
-                    ),
-                }
+                let reason = format!(
+                    "no result within {} ms (the action's timeout plus cluster-delay)",
+                    run.timeout_ms(id)
+                );
+                (run.graph().action(id).clone(), reason)
             })
             .collect();
         if lost.is_empty() {
             return;
         }
-        for event in lost {
-            self.event(event);
+        for (action, reason) in lost {
+            if let Some(execute) = self.execute_of(transition, &action)
+                && execute.kind == ExecKind::Run
+                && execute.recorded
+            {
+                let result = lost_result(&execute, &reason);
+                self.send(&Message::ResultLost {
+                    node: execute.node,
+                    result,
+                });
+            }
+            self.event(Event::ActionFailed {
+                transition,
+                key: action.key.clone(),
+                node: action.node.as_ref().map(|n| n.name.to_string()),
+                reason,
+            });
         }
         self.abort_transition("Action lost");
     }
@@ -336,7 +351,7 @@ impl Controller {
     }
 
     fn send_execute(&mut self, transition: u64, action: &Action) {
-        let (Some(node), Some(resource)) = (node_id(action), action.resource.as_ref()) else {
+        let Some(execute) = self.execute_of(transition, action) else {
             self.fail_action(
                 transition,
                 action,
@@ -345,6 +360,12 @@ impl Controller {
             self.abort_transition("Bad event");
             return;
         };
+        self.send(&Message::Execute(execute));
+    }
+
+    /// What asks `action`'s node to carry it out.
+    fn execute_of(&self, transition: u64, action: &Action) -> Option<Execute> {
+        let (node, resource) = (node_id(action)?, action.resource.as_ref()?);
         let (kind, operation) = match &action.task {
             Task::Cancel(operation) => (ExecKind::Cancel, operation.clone()),
             Task::Delete => (ExecKind::Forget, "delete".to_owned()),
@@ -365,7 +386,7 @@ impl Controller {
             params: (*action.params).clone(),
             meta: action.meta.clone(),
         };
-        let execute = Execute {
+        Some(Execute {
             transition,
             action: action.id.0,
             node,
@@ -380,8 +401,7 @@ impl Controller {
             op_digest: (kind == ExecKind::Run && recorded).then(|| action.op_digest()),
             recorded,
             wall_s: self.wall_s,
-        };
-        self.send(&Message::Execute(execute));
+        })
     }
 
     fn cluster_event(&mut self, transition: u64, action: &Action) {
@@ -556,5 +576,34 @@ impl Controller {
         } else {
             "Old event"
         });
+    }
+}
+
+/// A timed-out failure of `execute`, as if its node had reported it.
+fn lost_result(execute: &Execute, reason: &str) -> OpResult {
+    let op = &execute.op;
+    OpResult {
+        record: OpRecord {
+            slot: HistorySlot::Last,
+            resource: op.resource.clone(),
+            class: op.class.clone(),
+            provider: op.provider.clone(),
+            agent: op.agent.clone(),
+            operation: op.operation.clone(),
+            interval_ms: op.interval_ms,
+            call_id: -1,
+            rc: lrm::RC_UNKNOWN_ERROR,
+            op_status: op_status::TIMEOUT,
+            last_rc_change_s: execute.wall_s,
+            exec_ms: 0,
+            queue_ms: 0,
+            exit_reason: reason.to_owned(),
+            transition_key: Some(execute.transition_key.clone()),
+            op_digest: execute.op_digest.clone(),
+        },
+        expected_rc: execute.expected_rc,
+        recorded: true,
+        forget: false,
+        wall_s: execute.wall_s,
     }
 }

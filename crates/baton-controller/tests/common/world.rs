@@ -16,6 +16,8 @@ pub enum Agent {
     FailsToStart,
     /// Stops fail with rc 1.
     FailsToStop,
+    /// Starts never answer (the agent hangs and nothing times it out).
+    StartNeverAnswers,
 }
 
 /// Recurring actions by (resource, operation, interval).
@@ -142,7 +144,16 @@ impl World {
                 exec,
                 action,
                 record,
-            } => vec![self.exec(n, exec, &action, record.as_ref(), wall_s)],
+            } => {
+                let hangs = action.operation == "start"
+                    && self.agents.get(&(n, action.resource.clone()))
+                        == Some(&Agent::StartNeverAnswers);
+                if hangs {
+                    self.log.push((n, action.resource.clone(), "start".into()));
+                    return Vec::new();
+                }
+                vec![self.exec(n, exec, &action, record.as_ref(), wall_s)]
+            }
             Output::LrmStartRecurring { action, record } => {
                 let rc = self.run(n, &action);
                 let result = self.record(n, &action, &record, rc, wall_s);
