@@ -9,8 +9,9 @@ use serde_json::Value;
 
 /// Crates that hold protocol or policy logic: no I/O runtime, no RPC, no
 /// process control may reach them, even transitively.
-const PURE_CORES: [&str; 10] = [
+const PURE_CORES: [&str; 11] = [
     "baton-totem",
+    "baton-fencing",
     "baton-controller",
     "baton-cpg",
     "baton-sim",
