@@ -6,6 +6,7 @@ use std::path::PathBuf;
 const PROTO_FILES: &[&str] = &[
     "baton/crmd/v1/crmd.proto",
     "baton/daemon/v1/daemon.proto",
+    "baton/fenced/v1/fenced.proto",
     "baton/lrmd/v1/lrmd.proto",
     "baton/ring/v1/groups.proto",
     "baton/ring/v1/ring.proto",

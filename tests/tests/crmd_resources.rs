@@ -13,6 +13,7 @@ mod netns;
 #[path = "crmd/stack.rs"]
 mod stack;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -110,6 +111,12 @@ struct Sampler {
 
 impl Sampler {
     fn start(stack: &Stack, addr: &str) -> Sampler {
+        Sampler::watching_fencing(stack, addr, None)
+    }
+
+    /// Also counts a node as dead from the moment `fence_netns` recorded
+    /// fencing it in `fence_dir`.
+    fn watching_fencing(stack: &Stack, addr: &str, fence_dir: Option<PathBuf>) -> Sampler {
         let stop = Arc::new(AtomicBool::new(false));
         let dead = Arc::new(AtomicUsize::new(0));
         let namespaces: Vec<String> = (1..=stack.nodes())
@@ -124,6 +131,11 @@ impl Sampler {
                     .iter()
                     .enumerate()
                     .filter(|(i, _)| i + 1 != dead)
+                    .filter(|(i, _)| {
+                        fence_dir
+                            .as_ref()
+                            .is_none_or(|d| !d.join(format!("n{}.fenced", i + 1)).exists())
+                    })
                     .filter(|(_, ns)| {
                         std::process::Command::new("ip")
                             .args(["-n", ns, "-o", "addr", "show"])
@@ -401,4 +413,64 @@ fn location_and_stickiness_decide_whether_the_address_comes_back() {
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(holders(&stack, &vip, &[1, 2, 3]), away, "it stayed");
     wait_until(&stack, "the address answers", || answers(&stack, &vip));
+}
+
+#[test]
+fn a_node_cut_off_is_fenced_once_and_only_then_its_address_runs_elsewhere() {
+    if !agents_installed() {
+        return;
+    }
+    let Some(stack) = Stack::start(3) else {
+        return;
+    };
+    stack.wait_for_dc(&[1, 2, 3], "n1", &ALL);
+    stack.net.address_bridge();
+    let fence_dir = stack.install_fence_agent();
+    let vip = format!("{}.100", stack.net.subnet(0));
+    configure(
+        &stack,
+        &[
+            "primitive",
+            "fencer",
+            "stonith:fence_netns",
+            "params",
+            &format!("dir={}", fence_dir.display()),
+            "pcmk_host_list=n1 n2 n3",
+        ],
+    );
+    configure(
+        &stack,
+        &[
+            "primitive",
+            "vip",
+            "ocf:heartbeat:IPaddr2",
+            "params",
+            &format!("ip={vip}"),
+            "cidr_netmask=24",
+            "op",
+            "monitor",
+            "interval=1s",
+        ],
+    );
+    let holder = node_index(&stack.wait_until_running(1, "vip"));
+    wait_until(&stack, "the address answers", || answers(&stack, &vip));
+    let sampler = Sampler::watching_fencing(&stack, &vip, Some(fence_dir.clone()));
+    // Alive but unreachable: only fencing makes it safe to start elsewhere.
+    stack.net.cut(holder);
+    let others: Vec<usize> = (1..=3).filter(|n| *n != holder).collect();
+    wait_until(
+        &stack,
+        "a survivor holds the address and it answers",
+        || holders(&stack, &vip, &others).len() == 1 && answers(&stack, &vip),
+    );
+    let record = |node: usize| std::fs::read_to_string(fence_dir.join(format!("n{node}.fenced")));
+    assert_eq!(
+        record(holder).map(|r| r.lines().count()).ok(),
+        Some(1),
+        "the cut-off node was fenced exactly once"
+    );
+    for node in &others {
+        assert!(record(*node).is_err(), "n{node} was fenced");
+    }
+    assert_eq!(sampler.most_at_once(), 1, "two live nodes held the address");
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -29,6 +29,9 @@ pub struct Invocation {
     pub args: Vec<String>,
     pub env: Env,
     pub timeout: Duration,
+    /// Written to the agent's stdin, which is then closed (fence agents
+    /// read their parameters there); `None` gives /dev/null.
+    pub stdin: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -106,7 +109,11 @@ pub async fn run(invocation: &Invocation, limits: &Limits) -> Finished {
         .current_dir("/")
         .process_group(0)
         .kill_on_drop(true)
-        .stdin(Stdio::null())
+        .stdin(if invocation.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = match command.spawn() {
@@ -129,6 +136,13 @@ pub async fn run(invocation: &Invocation, limits: &Limits) -> Finished {
         );
     };
     let mut group = GroupGuard(Some(Pid::from_raw(pid)));
+    if let (Some(text), Some(mut pipe)) = (invocation.stdin.clone(), child.stdin.take()) {
+        // An agent that exits without reading is its own business: the
+        // write fails, its exit says what happened.
+        tokio::spawn(async move {
+            let _ = pipe.write_all(text.as_bytes()).await;
+        });
+    }
     let stdout = Reader::start(child.stdout.take(), limits.tail_bytes);
     let stderr = Reader::start(child.stderr.take(), limits.tail_bytes);
     let exit = match tokio::time::timeout(invocation.timeout, child.wait()).await {

@@ -69,6 +69,7 @@ pub async fn execute(roots: &Roots, request: &ActionRequest, limits: &Limits) ->
         Class::Ocf => {
             let provider = request.agent.provider.as_deref().unwrap_or_default();
             let invocation = Invocation {
+                stdin: None,
                 program: roots.ocf_agent(provider, &request.agent.kind),
                 args: vec![request.action.clone()],
                 env: ocf_env(request, &roots.ocf_root),
@@ -85,6 +86,7 @@ pub async fn execute(roots: &Roots, request: &ActionRequest, limits: &Limits) ->
             }
             let is_status = matches!(request.action.as_str(), "monitor" | "status");
             let invocation = Invocation {
+                stdin: None,
                 program,
                 args: vec![if is_status {
                     "status".into()

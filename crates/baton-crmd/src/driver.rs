@@ -29,6 +29,7 @@ pub struct Driver {
     commands: mpsc::Receiver<Command>,
     ringd_socket: PathBuf,
     lrmd_socket: PathBuf,
+    fenced_socket: PathBuf,
     facts: ClusterFacts,
     started: Instant,
     group: Option<Group>,
@@ -73,6 +74,7 @@ impl Driver {
             ringd_socket,
             lrmd: crate::lrmd::Link::new(lrmd_socket.clone()),
             lrmd_socket,
+            fenced_socket: socket_dir.join("fenced.sock"),
             facts,
             started: Instant::now(),
             group: None,
@@ -304,18 +306,18 @@ impl Driver {
                 } => self.lrmd.cancel(resource, operation, interval_ms).await,
                 Output::LrmForget { resource } => self.lrmd.forget(resource).await,
                 Output::Fence {
-                    request, target, ..
+                    request,
+                    target,
+                    action,
+                    timeout_ms,
                 } => {
-                    // baton-fenced does not exist yet: every request fails,
-                    // so nothing is recovered from an unclean node.
-                    tracing::error!(%target, "fencing requested, but this build has no baton-fenced");
-                    let result = Err(format!(
-                        "cannot fence {target}: baton-fenced is not available"
-                    ));
-                    let _ = self
-                        .fence_tx
-                        .send(FenceEvent::Done { request, result })
-                        .await;
+                    let socket = self.fenced_socket.clone();
+                    let tx = self.fence_tx.clone();
+                    tokio::spawn(async move {
+                        let result =
+                            crate::fenced::fence(&socket, target, action, timeout_ms).await;
+                        let _ = tx.send(FenceEvent::Done { request, result }).await;
+                    });
                 }
                 Output::Exit { reason } => self.exit = Some(reason),
             }

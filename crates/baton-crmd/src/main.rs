@@ -7,6 +7,7 @@
 //! `<socket-dir>/crmd.sock`. Every decision is the core's.
 
 mod driver;
+mod fenced;
 mod lrmd;
 mod ringd;
 mod service;

@@ -21,6 +21,12 @@ pub mod daemon {
     tonic::include_proto!("baton.daemon.v1");
 }
 
+/// `baton.fenced.v1`: the `Fenced` service of baton-fenced (fence agents).
+pub mod fenced {
+    #![allow(missing_debug_implementations, clippy::unwrap_used)]
+    tonic::include_proto!("baton.fenced.v1");
+}
+
 /// `baton.lrmd.v1`: the `Lrmd` service of baton-lrmd (resource agents).
 pub mod lrmd {
     #![allow(missing_debug_implementations, clippy::unwrap_used)]

@@ -12,6 +12,33 @@ use std::time::{Duration, Instant};
 use crate::cluster::{self, ConfigOptions};
 use crate::netns::Net;
 
+/// A fence agent for the tests (stdin protocol): `off` and `reboot` of
+/// node N record it in `$dir/N.fenced`, kill N's daemons and take N's link
+/// down; `monitor` and `status` succeed.
+const FENCE_NETNS: &str = r#"#!/bin/sh
+while IFS='=' read -r key value; do
+    case "$key" in
+        action) action="$value" ;;
+        nodename) node="$value" ;;
+        dir) dir="$value" ;;
+    esac
+done
+case "$action" in
+    metadata|meta-data)
+        echo '<?xml version="1.0"?><resource-agent name="fence_netns" shortdesc="powers off a test node"><parameters><parameter name="dir"><content type="string"/><shortdesc lang="en">where the nodes are described</shortdesc></parameter></parameters><actions><action name="off"/><action name="reboot"/><action name="monitor"/><action name="status"/><action name="metadata"/></actions></resource-agent>'
+        ;;
+    monitor|status) ;;
+    off|reboot)
+        [ -f "$dir/$node" ] || { echo "no such node: $node" >&2; exit 1; }
+        . "$dir/$node"
+        echo "$action" >> "$dir/$node.fenced"
+        kill -9 $pids 2>/dev/null
+        ip -n "$ns" link set "$dev" down
+        ;;
+    *) echo "unsupported action $action" >&2; exit 1 ;;
+esac
+"#;
+
 /// How long a test waits for the cluster to reach a state it expects.
 pub const SETTLE: Duration = Duration::from_secs(20);
 
@@ -19,6 +46,7 @@ pub const SETTLE: Duration = Duration::from_secs(20);
 pub enum Daemon {
     Ringd,
     Lrmd,
+    Fenced,
     Crmd,
 }
 
@@ -27,6 +55,7 @@ impl Daemon {
         match self {
             Daemon::Ringd => "baton-ringd",
             Daemon::Lrmd => "baton-lrmd",
+            Daemon::Fenced => "baton-fenced",
             Daemon::Crmd => "baton-crmd",
         }
     }
@@ -47,7 +76,7 @@ pub struct Stack {
 fn binaries() -> Option<PathBuf> {
     let ringd = cluster::prerequisites()?;
     let dir = ringd.parent()?.to_path_buf();
-    for name in ["baton-lrmd", "baton-crmd", "baton"] {
+    for name in ["baton-lrmd", "baton-fenced", "baton-crmd", "baton"] {
         let path = dir.join(name);
         let found = path.is_file();
         if !baton_tests::prerequisite(found, || {
@@ -87,6 +116,42 @@ impl Stack {
         })
     }
 
+    /// Where fenced looks for fence agents: the tests' own.
+    pub fn agent_dir(&self) -> PathBuf {
+        self.dir.path().join("fence-agents")
+    }
+
+    /// Installs `fence_netns`, a fence agent that powers a node of this
+    /// stack off (kills its daemons, takes its link down), and tells it the
+    /// node's daemons as they run now. It records each fencing in
+    /// `<fence_dir>/<node>.fenced` before it acts. Returns `fence_dir`, the
+    /// device's `dir` parameter.
+    pub fn install_fence_agent(&self) -> PathBuf {
+        let agents = self.agent_dir();
+        std::fs::create_dir_all(&agents).expect("agent dir");
+        let agent = agents.join("fence_netns");
+        std::fs::write(&agent, FENCE_NETNS).expect("write fence_netns");
+        std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod fence_netns");
+        let dir = self.dir.path().join("fenced-nodes");
+        std::fs::create_dir_all(&dir).expect("fence dir");
+        for node in 1..=self.nodes() {
+            let pids: Vec<String> = [Daemon::Ringd, Daemon::Lrmd, Daemon::Fenced, Daemon::Crmd]
+                .iter()
+                .filter_map(|d| self.pids.get(&(node, *d)))
+                .map(ToString::to_string)
+                .collect();
+            let facts = format!(
+                "pids='{}'\nns='{}'\ndev='{}'\n",
+                pids.join(" "),
+                self.net.namespace(node),
+                Net::device(node, 0)
+            );
+            std::fs::write(dir.join(format!("n{node}")), facts).expect("write fence facts");
+        }
+        dir
+    }
+
     /// Where the daemons' binaries are.
     pub fn bin_dir(&self) -> &Path {
         &self.bin
@@ -105,7 +170,7 @@ impl Stack {
     }
 
     pub fn start_node(&mut self, node: usize) {
-        for daemon in [Daemon::Ringd, Daemon::Lrmd, Daemon::Crmd] {
+        for daemon in [Daemon::Ringd, Daemon::Lrmd, Daemon::Fenced, Daemon::Crmd] {
             self.start_daemon(node, daemon);
         }
     }
@@ -123,11 +188,15 @@ impl Stack {
         let config = self.config.to_str().expect("utf-8 path").to_owned();
         let sock = sock.to_str().expect("utf-8 path").to_owned();
         let state = state.to_str().expect("utf-8 path").to_owned();
-        let mut args = vec!["--socket-dir", &sock, "--state-dir", &state];
+        let agents = self.agent_dir().to_str().expect("utf-8 path").to_owned();
+        let mut args = vec!["--socket-dir", &sock];
         match daemon {
-            Daemon::Ringd => args.extend(["--config", &config, "--node", &name]),
-            Daemon::Crmd => args.extend(["--config", &config]),
-            Daemon::Lrmd => {}
+            Daemon::Ringd => {
+                args.extend(["--state-dir", &state, "--config", &config, "--node", &name])
+            }
+            Daemon::Crmd => args.extend(["--state-dir", &state, "--config", &config]),
+            Daemon::Lrmd => args.extend(["--state-dir", &state]),
+            Daemon::Fenced => args.extend(["--agent-dir", &agents]),
         }
         let program = self.bin.join(daemon.binary());
         let pid = if daemon == Daemon::Lrmd {
@@ -174,7 +243,7 @@ impl Stack {
     /// Every daemon of `node` dies at once, as when the machine crashes:
     /// ringd first, so that nothing it could still say reaches the others.
     pub fn crash(&mut self, node: usize) {
-        for daemon in [Daemon::Ringd, Daemon::Crmd, Daemon::Lrmd] {
+        for daemon in [Daemon::Ringd, Daemon::Crmd, Daemon::Lrmd, Daemon::Fenced] {
             self.kill9(node, daemon);
         }
     }

@@ -3,7 +3,7 @@
 //! node's results where they are delivered: the history records, the
 //! pending record of an action under way, the fail counts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Controller;
 use crate::history::{HistorySlot, OpRecord};
@@ -32,6 +32,8 @@ pub(super) struct Local {
     running: BTreeMap<ExecId, Asked>,
     /// Recurring actions, by (resource, operation, interval).
     recurring: BTreeMap<(String, String, u64), Asked>,
+    /// Fencing devices started on this node.
+    devices: BTreeSet<String>,
 }
 
 fn recurring_key(resource: &str, operation: &str, interval_ms: u64) -> (String, String, u64) {
@@ -132,6 +134,10 @@ impl Controller {
             op: execute.op,
             reported: None,
         };
+        if asked.op.class == "stonith" && execute.kind == ExecKind::Run {
+            self.run_device_here(&asked);
+            return;
+        }
         match execute.kind {
             ExecKind::Cancel => self.cancel_recurring(&asked),
             ExecKind::Forget => {
@@ -163,6 +169,34 @@ impl Controller {
                 self.local.running.insert(exec, asked);
             }
         }
+    }
+
+    /// A fencing device's start, stop or monitor. Devices are not run by
+    /// lrmd: fenced finds them in the configuration when it has to fence,
+    /// so a device runs here once started (as Pacemaker's executor
+    /// registers it with the fencer); a monitor checks only that.
+    fn run_device_here(&mut self, asked: &Asked) {
+        const RC_NOT_RUNNING: i32 = 7;
+        const RC_UNIMPLEMENTED: i32 = 3;
+        let resource = &asked.op.resource;
+        let rc = match asked.op.operation.as_str() {
+            "start" => {
+                self.local.devices.insert(resource.clone());
+                0
+            }
+            "stop" => {
+                self.local.devices.remove(resource);
+                0
+            }
+            "monitor" if self.local.devices.contains(resource) => 0,
+            "monitor" => RC_NOT_RUNNING,
+            _ => RC_UNIMPLEMENTED,
+        };
+        let result = LrmResult {
+            rc,
+            ..done_now(&asked.op, op_status::DONE)
+        };
+        self.report(asked, &result);
     }
 
     /// A cancel the DC asked for: confirmed once lrmd was told.

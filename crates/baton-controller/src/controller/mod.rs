@@ -779,7 +779,7 @@ impl Controller {
     }
 
     /// The DC records its quorum in the CIB, as `have-quorum`.
-    fn publish_quorum(&mut self) {
+    pub(super) fn publish_quorum(&mut self) {
         let recorded = self.cib.have_quorum().ok().flatten();
         if recorded != Some(self.quorate) {
             self.send(&Message::Quorum {
@@ -1012,6 +1012,13 @@ impl Controller {
                     {
                         self.reply(pending.request, Err(RequestError::Interrupted));
                     }
+                }
+                (false, Deferred::Ring(members)) => {
+                    // Its effect on the CIB came with the winner's copy, but
+                    // which nodes are up is this node's own knowledge: the
+                    // DC plans only once it matches quorum's.
+                    self.ring = members.into_iter().collect();
+                    self.ring_behind.clear();
                 }
                 (false, _) => {}
             }

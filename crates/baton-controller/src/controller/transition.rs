@@ -176,6 +176,11 @@ impl Controller {
                 .replan
                 .get_or_insert_with(|| "Recheck".to_owned());
         }
+        if self.in_flight_sends == 0 && self.quorum_members.as_ref() == Some(&self.ring) {
+            // A DC that took over may have been told of quorum while it was
+            // not DC; the CIB must say what the plan is made for.
+            self.publish_quorum();
+        }
         let mut planned = false;
         loop {
             if self.transitions.run.is_none() {
@@ -236,7 +241,9 @@ impl Controller {
     /// that is gone: a partition that just lost quorum would still start
     /// what the others ran.
     fn membership_settled(&self) -> bool {
-        self.ring_behind.is_empty() && self.quorum_members.as_ref() == Some(&self.ring)
+        self.ring_behind.is_empty()
+            && self.quorum_members.as_ref() == Some(&self.ring)
+            && self.cib.have_quorum().ok().flatten() == Some(self.quorate)
     }
 
     /// Until the last plan's `recheck_by`; a time already past waits a

@@ -1,0 +1,207 @@
+//! The `Fenced` service: reads the configuration from crmd, plans with
+//! baton-fencing and runs each level's devices until one level succeeds.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use baton_cib::Cib;
+use baton_fencing::{AgentCapabilities, Candidate, Claim, Registry};
+use baton_proto::crmd::QueryRequest;
+use baton_proto::crmd::crmd_client::CrmdClient;
+use baton_proto::fenced::fenced_server::Fenced;
+use baton_proto::fenced::{FenceOutcome, FenceRequest, FenceResult};
+use tokio::sync::Mutex;
+use tonic::{Request, Response, Status};
+
+use crate::agents::Agents;
+
+/// Pacemaker's `stonith-timeout` default.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+const CRMD_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct FencedService {
+    crmd_socket: PathBuf,
+    agents: Arc<Agents>,
+    name: String,
+    /// One fencing at a time from this node (concurrent-fencing=false).
+    one_at_a_time: Mutex<()>,
+}
+
+impl FencedService {
+    pub fn new(crmd_socket: PathBuf, agent_dir: PathBuf, name: String) -> FencedService {
+        FencedService {
+            crmd_socket,
+            agents: Arc::new(Agents::new(agent_dir)),
+            name,
+            one_at_a_time: Mutex::new(()),
+        }
+    }
+
+    async fn configuration(&self) -> Result<Cib, String> {
+        let reply = async {
+            let channel = baton_proto::client::connect(&self.crmd_socket, CRMD_TIMEOUT).await?;
+            let reply = CrmdClient::new(channel).query(QueryRequest {}).await?;
+            anyhow::Ok(reply.into_inner().cib)
+        }
+        .await
+        .map_err(|e| format!("cannot read the configuration from baton-crmd: {e:#}"))?;
+        Cib::parse(&reply).map_err(|e| format!("baton-crmd's configuration does not parse: {e}"))
+    }
+
+    /// Fences `request.target`, each topology level (or device) in turn.
+    async fn fence(
+        &self,
+        request: &FenceRequest,
+        deadline: Instant,
+    ) -> Result<Vec<String>, String> {
+        let cib = self.configuration().await?;
+        let (registry, problems) = Registry::from_cib(&cib);
+        for problem in &problems {
+            tracing::warn!(%problem, "fencing configuration");
+        }
+        let mut capabilities: HashMap<String, AgentCapabilities> = HashMap::new();
+        for device in &registry.devices {
+            if !capabilities.contains_key(&device.agent) {
+                let found = self.agents.capabilities(&device.agent).await;
+                capabilities.insert(device.agent.clone(), found);
+            }
+        }
+        let attributes = node_attributes(&cib, &request.target);
+        let plan = registry.plan(&request.target, &attributes, |agent| {
+            capabilities.get(agent).copied().unwrap_or_default()
+        });
+        if plan.levels.is_empty() {
+            return Err(format!(
+                "no fencing device can fence {} (check the devices' pcmk_host_list, pcmk_host_map and pcmk_host_check)",
+                request.target
+            ));
+        }
+        let mut failures = Vec::new();
+        for level in &plan.levels {
+            match self
+                .run_level(&registry, level, request, &capabilities, deadline)
+                .await
+            {
+                Ok(()) => return Ok(level.iter().map(|c| c.device.clone()).collect()),
+                Err(reason) => failures.push(reason),
+            }
+        }
+        Err(failures.join("; "))
+    }
+
+    /// Every device of a level, in order; the first failure fails it.
+    async fn run_level(
+        &self,
+        registry: &Registry,
+        level: &[Candidate],
+        request: &FenceRequest,
+        capabilities: &HashMap<String, AgentCapabilities>,
+        deadline: Instant,
+    ) -> Result<(), String> {
+        let target = &request.target;
+        for candidate in level {
+            let id = &candidate.device;
+            let device = match (candidate.claim, registry.device(id)) {
+                (Claim::Unknown, _) | (_, None) => {
+                    return Err(format!("device {id} is not defined (or is disabled)"));
+                }
+                (Claim::No, _) => {
+                    return Err(format!(
+                        "device {id} does not fence {target} (its host list leaves it out)"
+                    ));
+                }
+                (Claim::Yes | Claim::AskAgent, Some(device)) => device,
+            };
+            let agent = capabilities.get(&device.agent).copied().unwrap_or_default();
+            let action = device.agent_action(&request.action, agent);
+            if matches!(action.as_str(), "off" | "reboot") {
+                let delay = Duration::from_millis(device.delay_ms(target, random()));
+                if !delay.is_zero() {
+                    tracing::info!(device = %id, %target, delay_ms = delay.as_millis(), "waiting before fencing");
+                    tokio::time::sleep(delay).await;
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            let timeout = device
+                .timeouts_ms
+                .get(&request.action)
+                .map_or(left, |ms| Duration::from_millis(*ms).min(left));
+            let node_id = Some(request.target_id).filter(|id| *id != 0);
+            let stdin = device.stdin(&action, target, node_id);
+            tracing::info!(device = %id, agent = %device.agent, %action, %target, "running fence agent");
+            self.agents
+                .run(&device.agent, stdin, timeout)
+                .await
+                .map_err(|reason| format!("device {id}: {reason}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The node's permanent attributes, for topology levels by attribute.
+fn node_attributes(cib: &Cib, node: &str) -> BTreeMap<String, String> {
+    cib.nodes()
+        .filter(|n| n.uname() == Some(node))
+        .flat_map(|n| n.instance_attributes())
+        .flat_map(|set| set.pairs())
+        .filter_map(|p| Some((p.name().to_owned(), p.value()?.to_owned())))
+        .collect()
+}
+
+/// Randomness for `pcmk_delay_max`: the clock's nanoseconds are enough to
+/// spread two nodes' delays.
+fn random() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_nanos()) / 1_000_000)
+}
+
+#[tonic::async_trait]
+impl Fenced for FencedService {
+    async fn fence(&self, request: Request<FenceRequest>) -> Result<Response<FenceResult>, Status> {
+        let request = request.into_inner();
+        if request.target.is_empty() || !matches!(request.action.as_str(), "reboot" | "off" | "on")
+        {
+            return Err(Status::invalid_argument(
+                "a fencing request needs a target and an action of reboot, off or on",
+            ));
+        }
+        let budget = match request.timeout_ms {
+            0 => DEFAULT_TIMEOUT,
+            ms => Duration::from_millis(ms),
+        };
+        let _turn = self.one_at_a_time.lock().await;
+        let deadline = Instant::now() + budget;
+        tracing::info!(target = %request.target, action = %request.action, client = %request.client, "fencing requested");
+        let outcome =
+            tokio::time::timeout(budget, FencedService::fence(self, &request, deadline)).await;
+        let mut result = FenceResult {
+            executor: self.name.clone(),
+            ..FenceResult::default()
+        };
+        match outcome {
+            Ok(Ok(devices)) => {
+                tracing::info!(target = %request.target, ?devices, "fenced");
+                result.set_outcome(FenceOutcome::Ok);
+                result.devices = devices;
+            }
+            Ok(Err(reason)) => {
+                tracing::error!(target = %request.target, %reason, "fencing failed");
+                result.set_outcome(FenceOutcome::Failed);
+                result.reason = reason;
+            }
+            Err(_) => {
+                let reason = format!(
+                    "not fenced within {} ms (stonith-timeout)",
+                    budget.as_millis()
+                );
+                tracing::error!(target = %request.target, %reason, "fencing timed out");
+                result.set_outcome(FenceOutcome::TimedOut);
+                result.reason = reason;
+            }
+        }
+        Ok(Response::new(result))
+    }
+}
