@@ -273,6 +273,13 @@ impl Controller {
         self.round.is_none() && self.status_pending.is_empty()
     }
 
+    /// Whether this controller, as DC, has no transition running and none
+    /// to plan (always true on other nodes): what it last planned is done.
+    #[must_use]
+    pub fn transition_idle(&self) -> bool {
+        self.transitions.idle()
+    }
+
     /// The term: views holding a majority of the cluster's nodes count it up.
     #[must_use]
     pub fn term(&self) -> Term {

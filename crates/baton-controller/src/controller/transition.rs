@@ -58,6 +58,11 @@ impl Transitions {
         .min()
     }
 
+    /// Nothing runs and nothing waits to be planned.
+    pub(super) fn idle(&self) -> bool {
+        self.run.is_none() && self.replan.is_none() && self.fencing.is_empty()
+    }
+
     /// The DC role went elsewhere: what was planned is forgotten (actions
     /// in flight finish on their nodes, and are recorded).
     pub(super) fn stand_down(&mut self) {
@@ -196,8 +201,18 @@ impl Controller {
             };
             if run.is_over() {
                 let (id, counts) = (run.id, run.counts());
+                let acted = run.acted();
                 self.transitions.run = None;
                 self.event(Event::TransitionCompleted { id, counts });
+                // What the graph did is in the status now, and some plans
+                // only follow from it (an orphan's history is erased once
+                // its stop is recorded): ask once more, so the cluster
+                // does not wait for the recheck interval to finish.
+                if acted {
+                    self.transitions
+                        .replan
+                        .get_or_insert_with(|| "Transition complete".to_owned());
+                }
                 continue;
             }
             if started.is_empty() {
