@@ -28,6 +28,12 @@ pub const CONTROLLER_RESTART_GRACE_MS: u64 = 5_000;
 /// Pacemaker's `shutdown-escalation` default.
 const DEFAULT_SHUTDOWN_ESCALATION_MS: u64 = 20 * 60 * 1000;
 
+/// How long the DC waits, after the ring lost nodes, for the quorum
+/// verdict about the new ring before it plans with the one it has: quorum
+/// and group views come by separate paths, and a verdict about the old
+/// ring would let a node cut off alone start what the others still run.
+const QUORUM_VERDICT_WAIT_MS: u64 = 2_000;
+
 /// Configurations a replica remembers having passed through, so a join
 /// round can tell an older copy of the winner's history from a divergent one.
 const LINEAGE_MAX: usize = 64;
@@ -76,6 +82,9 @@ pub struct Controller {
     had_dc: bool,
     settle_at: Option<Millis>,
     quorate: bool,
+    /// The ring lost nodes and no quorum verdict came since: until when the
+    /// DC waits for one before planning.
+    quorum_verdict_due: Option<Millis>,
     next_seq: u64,
     next_part_id: u64,
     pending: BTreeMap<u64, Pending>,
@@ -169,6 +178,7 @@ impl Controller {
             had_dc: false,
             settle_at: None,
             quorate: false,
+            quorum_verdict_due: None,
             next_seq: 0,
             next_part_id: 0,
             pending: BTreeMap::new(),
@@ -303,6 +313,7 @@ impl Controller {
             self.transitions.next_deadline(),
             self.shutdown_at,
             self.restart_deadlines.values().min().copied(),
+            self.quorum_verdict_due,
         ]
         .into_iter()
         .flatten()
@@ -312,6 +323,14 @@ impl Controller {
     // ---- inputs ----
 
     pub fn handle_group(&mut self, now: Millis, event: GroupEvent) {
+        let lost_nodes = match &event {
+            GroupEvent::View { left, .. } => left.iter().any(|(_, r)| *r == LeaveReason::NodeDown),
+            GroupEvent::Ring { members } => self.ring.iter().any(|n| !members.contains(n)),
+            GroupEvent::Message { .. } => false,
+        };
+        if lost_nodes && self.joined {
+            self.quorum_verdict_due = Some(now.plus(QUORUM_VERDICT_WAIT_MS));
+        }
         match event {
             GroupEvent::View {
                 members,
@@ -432,6 +451,7 @@ impl Controller {
     /// This node's quorum, as its ring reports it.
     pub fn handle_quorum(&mut self, now: Millis, quorate: bool) {
         self.quorate = quorate;
+        self.quorum_verdict_due = None;
         if self.dc == Some(self.settings.me.node) && self.round.is_none() {
             self.publish_quorum();
         }
@@ -439,6 +459,9 @@ impl Controller {
     }
 
     pub fn handle_timer(&mut self, now: Millis) {
+        if self.quorum_verdict_due.is_some_and(|at| now >= at) {
+            self.quorum_verdict_due = None;
+        }
         if let Some(at) = self.settle_at
             && now >= at
         {

@@ -169,6 +169,10 @@ impl Controller {
         {
             return;
         }
+        // Plan only with a quorum verdict about the current ring, and once
+        // the CIB records it (the scheduler reads have-quorum there).
+        let quorum_known = self.quorum_verdict_due.is_none()
+            && self.cib.have_quorum().ok().flatten() == Some(self.quorate);
         if let Some(at) = self.transitions.recheck_at
             && now >= at
         {
@@ -180,7 +184,11 @@ impl Controller {
         let mut planned = false;
         loop {
             if self.transitions.run.is_none() {
-                if planned || self.transitions.replan.is_none() || self.in_flight_sends > 0 {
+                if planned
+                    || self.transitions.replan.is_none()
+                    || self.in_flight_sends > 0
+                    || !quorum_known
+                {
                     break;
                 }
                 planned = true;
