@@ -252,6 +252,16 @@ impl Run {
             .min()
     }
 
+    /// Whether a resource operation or cluster event of this graph ran
+    /// (milestones do not count).
+    #[must_use]
+    pub fn acted(&self) -> bool {
+        self.state.iter().enumerate().any(|(i, state)| {
+            matches!(state, State::Done | State::Failed)
+                && self.graph.actions[i].kind != ActionKind::Pseudo
+        })
+    }
+
     /// Whether nothing is in flight and nothing more will start.
     #[must_use]
     pub fn is_over(&self) -> bool {

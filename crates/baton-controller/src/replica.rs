@@ -333,17 +333,23 @@ pub(crate) fn user_digest(cib: &Cib) -> String {
     sha256_hex(text.as_bytes())
 }
 
-/// The CIB without its status, as it is kept on disk.
+/// The CIB without its status, as it is kept on disk. Built from the
+/// configuration alone: copying the whole CIB to drop its status cost more
+/// than the rest of a write once the status held every resource's history.
 pub(crate) fn configuration_only(cib: &Cib) -> String {
-    let mut copy = cib.clone();
-    let doc = copy.document_mut();
-    let root = doc.root();
-    if let Some(status) = doc.get(root).first_child("status").map(|s| s.id()) {
-        let _ = doc.detach(status);
+    let source = cib.document();
+    let root = source.get(source.root());
+    let mut doc = baton_cib::xml::Document::new(root.name());
+    let top = doc.root();
+    for attr in root.attrs() {
+        doc.set_attr(top, &attr.name, &attr.value);
     }
-    doc.append_new(root, "status", &[]);
-    doc.compact();
-    copy.to_xml(Style::Pretty)
+    for child in root.children().filter(|c| c.name() != "status") {
+        let copy = doc.copy_from(source, child.id());
+        let _ = doc.append_child(top, copy);
+    }
+    doc.append_new(top, "status", &[]);
+    doc.to_xml(Style::Pretty)
 }
 
 /// The `lrm_resources` element of a node, created when missing.

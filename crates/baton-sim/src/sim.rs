@@ -4,6 +4,7 @@
 
 mod controllers;
 mod lrm;
+mod resources;
 mod services;
 mod workload;
 
@@ -116,6 +117,40 @@ enum Event {
     ControllerWrite {
         node: usize,
     },
+    /// An action of a node's lrmd ends (if the node has not restarted).
+    LrmDone {
+        node: usize,
+        /// The node's incarnation and lrmd resets when it began.
+        incarnation: (u32, u32),
+        op: u64,
+    },
+    /// A recurring monitor runs again after a resource broke.
+    MonitorCheck {
+        node: usize,
+        incarnation: (u32, u32),
+        key: lrm::RecurringKey,
+    },
+    /// The fencer acts on a request of the controller `client` on `node`.
+    FenceDone {
+        node: usize,
+        client: baton_cpg::ClientId,
+        request: u64,
+        target: String,
+        ok: bool,
+    },
+}
+
+impl Event {
+    /// The node whose processes take this event (a paused node takes it
+    /// when it resumes).
+    fn paused_node(&self) -> Option<usize> {
+        match self {
+            Event::LrmDone { node, .. }
+            | Event::MonitorCheck { node, .. }
+            | Event::FenceDone { node, .. } => Some(*node),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -158,6 +193,8 @@ struct SimNode {
     controller: Option<SimController>,
     /// Its resource manager: outlives a controller crash, not the node.
     lrm: lrm::SimLrm,
+    /// How often fencing reset its lrmd without stopping the node.
+    lrm_resets: u32,
     /// The configuration (and durable epoch) its controller persisted;
     /// kept across crashes.
     disk: Option<(String, baton_controller::Term)>,
@@ -223,6 +260,8 @@ pub struct Simulation {
     convergence_ms: u64,
     /// When the latest probe was queued: the drain bound runs from there.
     last_probe_at: Millis,
+    /// When the resources' convergence was last judged while draining.
+    resources_judged_at: Option<Millis>,
 }
 
 impl fmt::Debug for Simulation {
@@ -259,6 +298,7 @@ impl Simulation {
                 clients: Vec::new(),
                 controller: None,
                 lrm: lrm::SimLrm::default(),
+                lrm_resets: 0,
                 disk: None,
                 next_pid: 0,
                 incarnation: 0,
@@ -270,7 +310,7 @@ impl Simulation {
         let safety = safety_invariants(&quorum_config);
         let controllers = options
             .controllers
-            .then(|| ControllerWorkload::new(options.seed, swarm.token_ms));
+            .then(|| ControllerWorkload::new(options.seed, swarm.token_ms, options.faults.crash));
         let link_latency_ms = (0..swarm.nodes * swarm.nodes)
             .map(|_| rng.range(1, swarm.latency_ms))
             .collect();
@@ -297,6 +337,7 @@ impl Simulation {
             submitted: 0,
             convergence_ms: 0,
             last_probe_at: Millis(0),
+            resources_judged_at: None,
         }
     }
 
@@ -317,7 +358,14 @@ impl Simulation {
                 self.schedule(Millis(gap), Event::ControllerWrite { node });
             }
         }
-        let any_faults = self.swarm.partitions || self.swarm.crashes || self.swarm.pauses;
+        if let Some(workload) = self.controllers.as_ref() {
+            let enabled = workload.resources.fencing;
+            self.check(&Observation::Fencing { enabled })?;
+        }
+        let any_faults = self.swarm.partitions
+            || self.swarm.crashes
+            || self.swarm.pauses
+            || (self.controllers.is_some() && self.options.faults.crash);
         if any_faults {
             let gap = self.rng.range(1, self.swarm.fault_gap_ms);
             self.schedule(Millis(gap), Event::Fault);
@@ -342,6 +390,14 @@ impl Simulation {
                 self.controller_timer(node)?;
             } else if let Some(scheduled) = self.queue.pop() {
                 self.now = self.now.max(scheduled.at);
+                if let Some(until) = scheduled
+                    .event
+                    .paused_node()
+                    .and_then(|n| self.nodes[n].paused_until)
+                {
+                    self.schedule(until, scheduled.event);
+                    continue;
+                }
                 self.handle_event(scheduled.event)?;
             } else {
                 break;
@@ -439,9 +495,11 @@ impl Simulation {
                 let missing = self.liveness.missing_probes(&running);
                 let Some((node, probe)) = missing else {
                     // The controllers finish their join rounds after the
-                    // ring settles; their convergence is checked at the end.
-                    let bound = self.config.token_ms * 40;
-                    return Ok(self.controllers_settled() || self.now.0 > converged_at.0 + bound);
+                    // ring settles, then their transitions; their
+                    // convergence is checked at the end.
+                    let bound = self.config.token_ms * 40 + self.resources_settle_ms();
+                    return Ok((self.controllers_settled() && self.resources_settled())
+                        || self.now.0 > converged_at.0 + bound);
                 };
                 // The queued backlog leaves at most window_size messages per
                 // rotation; a rotation costs one worst-case hop per node.
@@ -598,6 +656,23 @@ impl Simulation {
                 }
             }
             Event::ControllerWrite { node } => self.controller_write(node)?,
+            Event::LrmDone {
+                node,
+                incarnation,
+                op,
+            } => self.lrm_done(node, incarnation, op)?,
+            Event::MonitorCheck {
+                node,
+                incarnation,
+                key,
+            } => self.monitor_check(node, incarnation, &key)?,
+            Event::FenceDone {
+                node,
+                client,
+                request,
+                target,
+                ok,
+            } => self.fence_done(node, client, request, &target, ok)?,
         }
         Ok(())
     }
@@ -647,6 +722,9 @@ impl Simulation {
         }
         if self.swarm.pauses {
             kinds.push(2);
+        }
+        if self.controllers.is_some() && self.options.faults.crash {
+            kinds.push(3);
         }
         if kinds.is_empty() {
             return Ok(());
@@ -702,6 +780,7 @@ impl Simulation {
                     self.schedule(self.now.plus(downtime), Event::Restart { node });
                 }
             }
+            3 => self.break_a_resource()?,
             _ => {
                 let node = self.rng.range(0, count as u64 - 1) as usize;
                 if self.nodes[node].runnable() {
@@ -866,6 +945,9 @@ impl Simulation {
                 )
                 .collect(),
             controllers: self.controller_ends(),
+            world: self.world(),
+            world_idle: self.world_idle(),
+            wall_s: self.wall_now(),
         }
     }
 

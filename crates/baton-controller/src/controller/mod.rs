@@ -80,6 +80,10 @@ pub struct Controller {
     /// when they are the ring it knows, so that a plan never uses the
     /// quorum of a membership that has changed since.
     quorum_members: Option<BTreeSet<NodeId>>,
+    /// The ring as last delivered, at once (`ring` follows it through the
+    /// CIB's order, and skips rings delivered while a join round decided):
+    /// what the DC compares quorum's members with.
+    ring_now: BTreeSet<NodeId>,
     /// Nodes whose controller left because their node went down, while
     /// the ring change that removes them has not come yet.
     ring_behind: BTreeSet<NodeId>,
@@ -177,6 +181,7 @@ impl Controller {
             settle_at: None,
             quorate: false,
             quorum_members: None,
+            ring_now: BTreeSet::new(),
             ring_behind: BTreeSet::new(),
             next_seq: 0,
             next_part_id: 0,
@@ -282,6 +287,13 @@ impl Controller {
         self.round.is_none() && self.status_pending.is_empty()
     }
 
+    /// Whether this controller, as DC, has no transition running and none
+    /// to plan (always true on other nodes): what it last planned is done.
+    #[must_use]
+    pub fn transition_idle(&self) -> bool {
+        self.transitions.idle()
+    }
+
     /// The term: views holding a majority of the cluster's nodes count it up.
     #[must_use]
     pub fn term(&self) -> Term {
@@ -322,6 +334,8 @@ impl Controller {
             } => self.view_changed(now, members, &joined, &left),
             GroupEvent::Message { sender, payload } => self.message(now, sender, &payload),
             GroupEvent::Ring { members } => {
+                self.ring_now = members.iter().copied().collect();
+                self.ring_behind.clear();
                 if !self.joined {
                     // The ring this controller is about to join.
                     self.ring = members.into_iter().collect();
@@ -548,7 +562,7 @@ impl Controller {
         for (member, _) in left {
             self.reassembly.drop_sender(*member);
         }
-        let ring = &self.ring;
+        let ring = &self.ring_now;
         self.ring_behind.extend(
             departed
                 .iter()
@@ -594,7 +608,6 @@ impl Controller {
 
     fn ring_changed(&mut self, members: Vec<NodeId>) {
         let new: BTreeSet<NodeId> = members.into_iter().collect();
-        self.ring_behind.clear();
         let gone: Vec<NodeId> = self.ring.difference(&new).copied().collect();
         let mut changed = false;
         for node in gone {
@@ -1012,13 +1025,6 @@ impl Controller {
                     {
                         self.reply(pending.request, Err(RequestError::Interrupted));
                     }
-                }
-                (false, Deferred::Ring(members)) => {
-                    // Its effect on the CIB came with the winner's copy, but
-                    // which nodes are up is this node's own knowledge: the
-                    // DC plans only once it matches quorum's.
-                    self.ring = members.into_iter().collect();
-                    self.ring_behind.clear();
                 }
                 (false, _) => {}
             }

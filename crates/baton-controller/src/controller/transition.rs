@@ -62,6 +62,11 @@ impl Transitions {
         .min()
     }
 
+    /// Nothing runs and nothing waits to be planned.
+    pub(super) fn idle(&self) -> bool {
+        self.run.is_none() && self.replan.is_none() && self.fencing.is_empty()
+    }
+
     /// The DC role went elsewhere: what was planned is forgotten (actions
     /// in flight finish on their nodes, and are recorded).
     pub(super) fn stand_down(&mut self) {
@@ -176,7 +181,7 @@ impl Controller {
                 .replan
                 .get_or_insert_with(|| "Recheck".to_owned());
         }
-        if self.in_flight_sends == 0 && self.quorum_members.as_ref() == Some(&self.ring) {
+        if self.in_flight_sends == 0 && self.quorum_members.as_ref() == Some(&self.ring_now) {
             // A DC that took over may have been told of quorum while it was
             // not DC; the CIB must say what the plan is made for.
             self.publish_quorum();
@@ -209,8 +214,18 @@ impl Controller {
             };
             if run.is_over() {
                 let (id, counts) = (run.id, run.counts());
+                let acted = run.acted();
                 self.transitions.run = None;
                 self.event(Event::TransitionCompleted { id, counts });
+                // What the graph did is in the status now, and some plans
+                // only follow from it (an orphan's history is erased once
+                // its stop is recorded): ask once more, so the cluster
+                // does not wait for the recheck interval to finish.
+                if acted {
+                    self.transitions
+                        .replan
+                        .get_or_insert_with(|| "Transition complete".to_owned());
+                }
                 continue;
             }
             if started.is_empty() {
@@ -242,7 +257,7 @@ impl Controller {
     /// what the others ran.
     fn membership_settled(&self) -> bool {
         self.ring_behind.is_empty()
-            && self.quorum_members.as_ref() == Some(&self.ring)
+            && self.quorum_members.as_ref() == Some(&self.ring_now)
             && self.cib.have_quorum().ok().flatten() == Some(self.quorate)
     }
 

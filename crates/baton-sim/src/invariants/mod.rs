@@ -6,22 +6,28 @@ mod agreed_order;
 mod config_agreement;
 mod controller_agreement;
 mod controller_convergence;
+mod fence_before_recover;
 mod group_agreement;
 mod group_convergence;
 mod liveness;
+mod never_two_active;
 mod no_duplicates;
 mod one_dc;
 mod quorum_liveness;
 mod quorum_safety;
+mod resource_convergence;
 mod ring_id_monotonic;
 mod self_delivery;
 mod virtual_synchrony;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use baton_cpg::{ClientId, Event, Member};
 use baton_quorum::QuorumConfig;
 use baton_totem::{ConfigKind, NodeId, RingId};
 
 pub use liveness::Liveness;
+pub use resource_convergence::resources_converged;
 
 /// A workload message: who submitted it, in which incarnation, and its
 /// per-incarnation counter. Encoded in the first 16 bytes of the payload.
@@ -130,6 +136,24 @@ pub enum Observation<'a> {
     ConfigurationKept {
         cib: &'a str,
     },
+    /// Whether the run's cluster has fencing enabled (`stonith-enabled`
+    /// with a device); given before anything else.
+    Fencing {
+        enabled: bool,
+    },
+    /// In the simulated world, a resource (not a fencing device) became
+    /// active on a node (an agent began starting it) or stopped being
+    /// active there. A node that stops takes its resources with it.
+    Resource {
+        node: NodeId,
+        resource: &'a str,
+        active: bool,
+    },
+    /// The simulated fencer killed `node` (or found it down) and confirmed
+    /// that to the DC.
+    Fenced {
+        node: NodeId,
+    },
 }
 
 /// A live controller at the end of the run.
@@ -143,6 +167,8 @@ pub struct ControllerEnd {
     /// Members of its view.
     pub view: usize,
     pub dc: Option<u32>,
+    /// As DC: no transition runs and none waits to be planned.
+    pub transition_idle: bool,
     pub cib: String,
 }
 
@@ -159,6 +185,12 @@ pub struct EndOfRun {
     pub live_clients: Vec<(String, Member)>,
     /// Every live controller (`--controllers`).
     pub controllers: Vec<ControllerEnd>,
+    /// The resources active on each live node, by node name.
+    pub world: BTreeMap<String, BTreeSet<String>>,
+    /// No lrmd action, monitor report or fencing is under way.
+    pub world_idle: bool,
+    /// The controllers' wall clock, seconds since the epoch.
+    pub wall_s: i64,
 }
 
 pub trait Invariant {
@@ -188,6 +220,9 @@ pub fn safety_invariants(quorum: &QuorumConfig) -> Vec<Box<dyn Invariant>> {
         Box::new(one_dc::OneDc::default()),
         Box::new(acknowledged_writes::AcknowledgedWrites::default()),
         Box::new(controller_convergence::ControllerConvergence),
+        Box::new(never_two_active::NeverTwoActive::default()),
+        Box::new(fence_before_recover::FenceBeforeRecover::default()),
+        Box::new(resource_convergence::ResourceConvergence),
     ]
 }
 
@@ -377,6 +412,9 @@ mod tests {
             group_tables: vec![(NodeId(1), table)],
             live_clients: vec![("g".to_owned(), member)],
             controllers: Vec::new(),
+            world: BTreeMap::new(),
+            world_idle: true,
+            wall_s: 0,
         };
         let mut checker = group_convergence::GroupConvergence;
         assert!(checker.finish(&end(vec![("g".to_owned(), member)])).is_ok());
@@ -484,6 +522,7 @@ mod tests {
             settled: true,
             view: 2,
             dc: Some(1),
+            transition_idle: true,
             cib: cib.to_owned(),
         }
     }
@@ -495,6 +534,9 @@ mod tests {
             group_tables: Vec::new(),
             live_clients: Vec::new(),
             controllers,
+            world: BTreeMap::new(),
+            world_idle: true,
+            wall_s: 0,
         }
     }
 
@@ -585,6 +627,9 @@ mod tests {
             group_tables: Vec::new(),
             live_clients: Vec::new(),
             controllers: Vec::new(),
+            world: BTreeMap::new(),
+            world_idle: true,
+            wall_s: 0,
         };
         assert!(checker.finish(&end(true)).is_ok());
         assert!(checker.finish(&end(false)).is_err());

@@ -1,9 +1,10 @@
 //! The controller layer (`--controllers`): a `baton-controller` core on
 //! every node, a member of the process group `baton-crmd` fed as baton-crmd
-//! feeds it (its group events, its node's quorum, its timer; an lrmd with
-//! no history), keeping its configuration on the node's simulated disk
-//! across crashes. A seeded workload writes configuration changes and node
-//! attributes through random nodes.
+//! feeds it (its group events, its node's quorum, its timer, its node's
+//! simulated lrmd and the simulated fencer, `resources.rs`), keeping its
+//! configuration on the node's simulated disk across crashes. A seeded
+//! workload writes configuration changes (each adds a monitored primitive)
+//! and node attributes through random nodes.
 
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -17,6 +18,8 @@ use baton_controller::{
 };
 use baton_cpg::{ClientId, Event as CpgEvent, Member, Reason};
 
+use super::lrm::Requester;
+use super::resources::{ResourceFaults, add_primitive};
 use super::{Event, Simulation, Violation};
 use crate::invariants::{ControllerEnd, Observation};
 use crate::rng::Rng;
@@ -50,11 +53,15 @@ pub struct ControllerWorkload {
     next_client: u64,
     next_request: u64,
     next_write: u64,
+    /// The resources' seeded behaviour and whether fencing is enabled.
+    pub resources: ResourceFaults,
 }
 
 impl ControllerWorkload {
     #[must_use]
-    pub fn new(seed: u64, token_ms: u64) -> ControllerWorkload {
+    /// `faulty`: resources may break, hang and fail to stop, and fencing
+    /// may fail.
+    pub fn new(seed: u64, token_ms: u64, faulty: bool) -> ControllerWorkload {
         let mut rng = Rng::new(seed ^ CONTROLLER_STREAM);
         let gap_ms = token_ms * rng.range(1, 4);
         ControllerWorkload {
@@ -63,6 +70,7 @@ impl ControllerWorkload {
             next_client: CLIENT_BASE,
             next_request: 0,
             next_write: 0,
+            resources: ResourceFaults::new(seed, faulty),
         }
     }
 }
@@ -110,7 +118,7 @@ fn convert(event: &CpgEvent) -> GroupEvent {
 }
 
 /// The simulated wall clock: a fixed date plus the run's time.
-fn wall_s(now: CMillis) -> i64 {
+pub(super) fn wall_s(now: CMillis) -> i64 {
     const START_S: i64 = 1_796_280_150;
     START_S + i64::try_from(now.0 / 1_000).unwrap_or(0)
 }
@@ -122,7 +130,7 @@ fn hash_of(previous: u64, event: &GroupEvent) -> u64 {
     hasher.finish()
 }
 
-const DIGEST_EVERY: u64 = 8;
+const DIGEST_EVERY: u64 = 32;
 
 fn digest(cib: &Cib) -> String {
     baton_cib::version::sha256_hex(cib.to_xml(Style::Compact).as_bytes())
@@ -176,6 +184,18 @@ impl Simulation {
                 "{} n{} CONTROLLER starts as pid {}",
                 self.now, slot.id, member.pid
             );
+        }
+        // As crmd's quorum watch does, a new controller hears the current
+        // quorum at once.
+        let quorum = slot
+            .services
+            .as_ref()
+            .map(|s| (s.is_quorate(), s.quorum_members()));
+        if let (Some((quorate, members)), Some(controller)) = (quorum, slot.controller.as_mut()) {
+            let members: Vec<CNodeId> = members.iter().map(|n| CNodeId(n.0)).collect();
+            controller
+                .core
+                .handle_quorum(CMillis(self.now.0), quorate, &members);
         }
         let outputs = slot
             .services
@@ -299,6 +319,36 @@ impl Simulation {
         Ok(())
     }
 
+    /// Node `node`'s lrmd answers its controller.
+    pub(super) fn controller_lrm_event(
+        &mut self,
+        node: usize,
+        event: LrmEvent,
+    ) -> Result<(), Violation> {
+        let now = CMillis(self.now.0);
+        let Some(controller) = self.nodes[node].controller.as_mut() else {
+            return Ok(());
+        };
+        controller.core.handle_wall_clock(wall_s(now));
+        controller.core.handle_lrm(now, event);
+        self.drain_controller(node, None)
+    }
+
+    /// The fencer answers the controller on node `node`.
+    pub(super) fn controller_fence_event(
+        &mut self,
+        node: usize,
+        event: FenceEvent,
+    ) -> Result<(), Violation> {
+        let now = CMillis(self.now.0);
+        let Some(controller) = self.nodes[node].controller.as_mut() else {
+            return Ok(());
+        };
+        controller.core.handle_wall_clock(wall_s(now));
+        controller.core.handle_fence(now, event);
+        self.drain_controller(node, None)
+    }
+
     pub(super) fn controller_deadline(&self, node: usize) -> Option<u64> {
         self.nodes[node]
             .controller
@@ -352,15 +402,9 @@ impl Simulation {
                     exec,
                     action,
                     record,
-                } => {
-                    let result = slot.lrm.run(&action, record.as_ref(), wall_s(now));
-                    controller
-                        .core
-                        .handle_lrm(now, LrmEvent::Done { exec, result });
-                }
+                } => self.lrm_exec(node, exec, action, record)?,
                 Output::LrmStartRecurring { action, record } => {
-                    let result = slot.lrm.run(&action, Some(&record), wall_s(now));
-                    controller.core.handle_lrm(now, LrmEvent::Recurring(result));
+                    self.lrm_begin(node, action, Some(record), Requester::Recurring)?;
                 }
                 Output::LrmCancel {
                     resource,
@@ -370,12 +414,7 @@ impl Simulation {
                 Output::LrmForget { resource } => slot.lrm.forget(&resource),
                 Output::Fence {
                     request, target, ..
-                } => {
-                    let result = Err(format!("no fencing in this simulation ({target})"));
-                    controller
-                        .core
-                        .handle_fence(now, FenceEvent::Done { request, result });
-                }
+                } => self.fence_requested(node, request, target),
                 Output::Exit { .. } => {}
                 Output::Reply { request, result } => {
                     let Some(id) = controller.pending.remove(&request.0) else {
@@ -421,7 +460,7 @@ impl Simulation {
         // Hashing a CIB with a long status after every delivered event was
         // most of a run's time. Every controller with the same prefix
         // samples at the same counts, and a divergence stays until the next
-        // join round, so every eighth event still catches it.
+        // join round, so every 32nd event still catches it.
         let prefix = controller
             .prefix
             .filter(|p| p.1 % DIGEST_EVERY == 0 && !controller.core.in_round());
@@ -496,12 +535,13 @@ impl Simulation {
             }
         } else {
             let mut cib = controller.core.cib().clone();
-            let resources = cib.ensure_section("resources");
-            cib.document_mut().append_new(
-                resources,
-                "primitive",
+            if let Some(workload) = self.controllers.as_ref() {
+                workload.resources.configure(&mut cib);
+            }
+            add_primitive(
+                &mut cib,
+                &id,
                 &[
-                    ("id", &id),
                     ("class", "ocf"),
                     ("provider", "heartbeat"),
                     ("type", "Dummy"),
@@ -538,6 +578,7 @@ impl Simulation {
                     settled: !c.core.in_round() && c.core.status_complete(),
                     view: c.core.view().len(),
                     dc: c.core.dc().map(|d| d.0),
+                    transition_idle: c.core.transition_idle(),
                     cib: c.core.cib().to_xml(Style::Compact),
                 })
             })

@@ -1,67 +1,270 @@
-//! A node's simulated resource manager: resources are active or not, an
-//! agent answers at once, and the history keeps the last result of each
-//! operation as lrmd keeps it. It lives with the node (a controller crash
-//! leaves it running) and dies with it.
+//! A node's simulated resource manager. Each resource is a small state
+//! machine (stopped, running, failed); an agent action takes time, and the
+//! caller decides whether it goes well, fails or hangs (lrmd then kills it
+//! at its timeout and answers "timed out"). Recurring monitors report their
+//! first result, then each change the caller asks them to look for. The
+//! history keeps the last result of each operation, with actions still
+//! running listed as pending, as baton-lrmd keeps it. It lives with the
+//! node (a controller crash leaves it running) and dies with it.
 
 use std::collections::BTreeMap;
 
-use baton_controller::lrm::op_status;
-use baton_controller::{HistorySlot, LrmAction, LrmRecord, LrmResult, OpRecord};
+use baton_controller::lrm::{RC_PENDING, op_status};
+use baton_controller::{ExecId, HistorySlot, LrmAction, LrmRecord, LrmResult, OpRecord};
+use baton_cpg::ClientId;
+
+const RC_OK: i32 = 0;
+const RC_ERROR: i32 = 1;
+const RC_NOT_RUNNING: i32 = 7;
+const RC_PROMOTED: i32 = 8;
+
+/// What a resource's agent left behind on this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// A start is under way: it may already hold what it protects.
+    Starting,
+    Running {
+        promoted: bool,
+    },
+    /// Broken but not stopped (a failed start or stop, or a monitor that
+    /// finds it in error): still active until a stop succeeds.
+    Failed,
+}
+
+/// How an action the caller starts will end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeds,
+    /// The agent answers a generic error.
+    Fails,
+    /// The agent never answers; lrmd kills it at the action's timeout.
+    Hangs,
+}
+
+/// Who waits for an action's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requester {
+    /// A one-shot action of this controller process.
+    Exec { exec: ExecId, client: ClientId },
+    /// The first run of a recurring action: whoever watches gets it.
+    Recurring,
+}
+
+/// (resource, operation, interval)
+pub type RecurringKey = (String, String, u64);
+
+#[derive(Debug)]
+struct InFlight {
+    action: LrmAction,
+    record: Option<LrmRecord>,
+    requester: Requester,
+    outcome: Outcome,
+}
+
+#[derive(Debug)]
+struct Recurring {
+    action: LrmAction,
+    record: LrmRecord,
+    /// The rc last reported; `None` until the first run ends.
+    reported: Option<i32>,
+}
 
 #[derive(Debug, Default)]
 pub struct SimLrm {
-    /// Active resources (resource id → promoted).
-    active: BTreeMap<String, bool>,
+    /// Resources that are not stopped, by id.
+    resources: BTreeMap<String, Health>,
     history: BTreeMap<(String, HistorySlot, String, u64), OpRecord>,
     last_call_id: i64,
+    last_op: u64,
+    running: BTreeMap<u64, InFlight>,
+    recurring: BTreeMap<RecurringKey, Recurring>,
 }
 
 impl SimLrm {
-    /// Runs `action` and answers its result (recorded with `record`).
-    pub fn run(
+    /// Starts an action; the caller finishes it with [`SimLrm::finish`]
+    /// after its duration. A start makes the resource active at once.
+    pub fn begin(
         &mut self,
-        action: &LrmAction,
-        record: Option<&LrmRecord>,
-        wall_s: i64,
-    ) -> LrmResult {
-        let resource = action.resource.clone();
-        let rc = match action.operation.as_str() {
-            "start" | "migrate_from" => {
-                self.active.insert(resource, false);
-                0
-            }
-            "stop" => {
-                self.active.remove(&resource);
-                0
-            }
-            "promote" | "demote" => {
-                self.active.insert(resource, action.operation == "promote");
-                0
-            }
-            "monitor" => match self.active.get(&resource) {
-                None => 7,
-                Some(false) => 0,
-                Some(true) => 8,
+        action: LrmAction,
+        record: Option<LrmRecord>,
+        requester: Requester,
+        outcome: Outcome,
+    ) -> u64 {
+        if matches!(action.operation.as_str(), "start" | "migrate_from") {
+            self.resources
+                .insert(action.resource.clone(), Health::Starting);
+        }
+        if let Requester::Recurring = requester {
+            let key = key_of(&action);
+            let recurring = Recurring {
+                action: action.clone(),
+                record: record.clone().unwrap_or_else(|| LrmRecord {
+                    expected_rc: RC_OK,
+                    transition_key: String::new(),
+                    op_digest: None,
+                }),
+                reported: None,
+            };
+            self.recurring.insert(key, recurring);
+        }
+        self.last_op += 1;
+        self.running.insert(
+            self.last_op,
+            InFlight {
+                action,
+                record,
+                requester,
+                outcome,
             },
-            _ => 0,
+        );
+        self.last_op
+    }
+
+    /// Ends action `op`: the agent's effect, the history, and who gets the
+    /// result. `None` when the action is gone (its recurring action was
+    /// cancelled meanwhile).
+    pub fn finish(&mut self, op: u64, wall_s: i64) -> Option<(Requester, LrmResult)> {
+        let flight = self.running.remove(&op)?;
+        let action = &flight.action;
+        if flight.requester == Requester::Recurring {
+            let recurring = self.recurring.get(&key_of(action))?;
+            if recurring.action != *action {
+                return None;
+            }
+        }
+        let (rc, status) = self.act(action, flight.outcome);
+        let result = self.result(action, rc, status, wall_s);
+        if let Some(record) = &flight.record {
+            self.record(action, record, &result);
+        }
+        if let Some(recurring) = self.recurring.get_mut(&key_of(action))
+            && flight.requester == Requester::Recurring
+        {
+            recurring.reported = Some(rc);
+        }
+        Some((flight.requester, result))
+    }
+
+    /// What the agent does to the resource, and answers.
+    fn act(&mut self, action: &LrmAction, outcome: Outcome) -> (i32, i32) {
+        let resource = action.resource.clone();
+        let ended = match outcome {
+            Outcome::Succeeds => (RC_OK, op_status::DONE),
+            Outcome::Fails => (RC_ERROR, op_status::DONE),
+            Outcome::Hangs => (RC_ERROR, op_status::TIMEOUT),
         };
+        match action.operation.as_str() {
+            "start" | "migrate_from" => {
+                let health = if outcome == Outcome::Succeeds {
+                    Health::Running { promoted: false }
+                } else {
+                    Health::Failed
+                };
+                self.resources.insert(resource, health);
+                ended
+            }
+            "stop" | "migrate_to" => {
+                if outcome == Outcome::Succeeds {
+                    self.resources.remove(&resource);
+                } else if self.resources.contains_key(&resource) {
+                    self.resources.insert(resource, Health::Failed);
+                }
+                ended
+            }
+            "promote" | "demote" if outcome == Outcome::Succeeds => {
+                let promoted = action.operation == "promote";
+                self.resources
+                    .insert(resource, Health::Running { promoted });
+                ended
+            }
+            "monitor" if outcome == Outcome::Hangs => ended,
+            "monitor" => (self.monitor_rc(&resource), op_status::DONE),
+            _ => ended,
+        }
+    }
+
+    fn monitor_rc(&self, resource: &str) -> i32 {
+        match self.resources.get(resource) {
+            None => RC_NOT_RUNNING,
+            Some(Health::Running { promoted: true }) => RC_PROMOTED,
+            Some(Health::Running { promoted: false } | Health::Starting) => RC_OK,
+            Some(Health::Failed) => RC_ERROR,
+        }
+    }
+
+    fn result(&mut self, action: &LrmAction, rc: i32, status: i32, wall_s: i64) -> LrmResult {
         self.last_call_id += 1;
-        let result = LrmResult {
+        LrmResult {
             resource: action.resource.clone(),
             operation: action.operation.clone(),
             interval_ms: action.interval_ms,
             rc,
-            op_status: op_status::DONE,
+            op_status: status,
             exec_ms: 1,
             queue_ms: 0,
             exit_reason: String::new(),
             call_id: self.last_call_id,
             last_rc_change_s: wall_s,
-        };
-        if let Some(record) = record {
-            self.record(action, record, &result);
         }
-        result
+    }
+
+    /// A recurring monitor runs again: its result when it changed.
+    pub fn check_recurring(&mut self, key: &RecurringKey, wall_s: i64) -> Option<LrmResult> {
+        let recurring = self.recurring.get(key)?;
+        let reported = recurring.reported?;
+        let rc = self.monitor_rc(&key.0);
+        if rc == reported {
+            return None;
+        }
+        let (action, record) = (recurring.action.clone(), recurring.record.clone());
+        let result = self.result(&action, rc, op_status::DONE, wall_s);
+        self.record(&action, &record, &result);
+        if let Some(recurring) = self.recurring.get_mut(key) {
+            recurring.reported = Some(rc);
+        }
+        Some(result)
+    }
+
+    /// The resource breaks behind the cluster's back (it stops, or is left
+    /// in error); returns its recurring monitors, which will notice.
+    pub fn break_resource(&mut self, resource: &str, stopped: bool) -> Vec<RecurringKey> {
+        if stopped {
+            self.resources.remove(resource);
+        } else {
+            self.resources.insert(resource.to_owned(), Health::Failed);
+        }
+        self.recurring
+            .keys()
+            .filter(|(r, _, _)| r == resource)
+            .cloned()
+            .collect()
+    }
+
+    /// Running resources no action is busy with: the ones a fault can break.
+    #[must_use]
+    pub fn breakable(&self) -> Vec<String> {
+        self.resources
+            .iter()
+            .filter(|(_, h)| matches!(h, Health::Running { .. }))
+            .map(|(r, _)| r.clone())
+            .filter(|r| !self.running.values().any(|f| f.action.resource == *r))
+            .collect()
+    }
+
+    /// Resources active here (anything but stopped).
+    pub fn active(&self) -> impl Iterator<Item = &String> {
+        self.resources.keys()
+    }
+
+    #[must_use]
+    pub fn is_active(&self, resource: &str) -> bool {
+        self.resources.contains_key(resource)
+    }
+
+    /// No action is running and every recurring monitor reported.
+    #[must_use]
+    pub fn is_idle(&self) -> bool {
+        self.running.is_empty() && self.recurring.values().all(|r| r.reported.is_some())
     }
 
     fn record(&mut self, action: &LrmAction, record: &LrmRecord, result: &LrmResult) {
@@ -83,7 +286,7 @@ impl SimLrm {
             transition_key: Some(record.transition_key.clone()),
             op_digest: record.op_digest.clone(),
         };
-        let failed = result.rc != record.expected_rc;
+        let failed = baton_controller::lrm::failed(result.rc, result.op_status, record.expected_rc);
         let mut put = |slot: HistorySlot, operation: &str, interval_ms: u64| {
             self.history.insert(
                 (
@@ -110,6 +313,8 @@ impl SimLrm {
     }
 
     pub fn cancel(&mut self, resource: &str, operation: &str, interval_ms: u64) {
+        let key = (resource.to_owned(), operation.to_owned(), interval_ms);
+        self.recurring.remove(&key);
         self.history.remove(&(
             resource.to_owned(),
             HistorySlot::Recurring,
@@ -122,8 +327,49 @@ impl SimLrm {
         self.history.retain(|(r, ..), _| r != resource);
     }
 
+    /// The history, with recorded one-shot actions still running listed
+    /// as pending in place of their last result.
     #[must_use]
     pub fn history(&self) -> Vec<OpRecord> {
-        self.history.values().cloned().collect()
+        let mut history = self.history.clone();
+        for flight in self.running.values() {
+            let (action, Some(record)) = (&flight.action, &flight.record) else {
+                continue;
+            };
+            if action.interval_ms > 0 {
+                continue;
+            }
+            let pending = OpRecord {
+                slot: HistorySlot::Last,
+                resource: action.resource.clone(),
+                class: action.class.clone(),
+                provider: action.provider.clone(),
+                agent: action.agent.clone(),
+                operation: action.operation.clone(),
+                interval_ms: 0,
+                call_id: -1,
+                rc: RC_PENDING,
+                op_status: op_status::PENDING,
+                last_rc_change_s: 0,
+                exec_ms: 0,
+                queue_ms: 0,
+                exit_reason: String::new(),
+                transition_key: Some(record.transition_key.clone()),
+                op_digest: record.op_digest.clone(),
+            };
+            history.insert(
+                (action.resource.clone(), HistorySlot::Last, String::new(), 0),
+                pending,
+            );
+        }
+        history.into_values().collect()
     }
+}
+
+fn key_of(action: &LrmAction) -> RecurringKey {
+    (
+        action.resource.clone(),
+        action.operation.clone(),
+        action.interval_ms,
+    )
 }

@@ -130,6 +130,17 @@ impl Services {
         self.quorum.is_quorate()
     }
 
+    /// The ring members quorum was last judged for.
+    #[must_use]
+    pub fn quorum_members(&self) -> Vec<NodeId> {
+        self.quorum
+            .status()
+            .members
+            .iter()
+            .map(|m| NodeId(m.node_id.0))
+            .collect()
+    }
+
     /// Every (group, member) pair this node's group table holds.
     #[must_use]
     pub fn group_table(&self) -> Vec<(String, Member)> {
