@@ -22,6 +22,8 @@ const DEFAULT_RECHECK_MS: u64 = 15 * 60 * 1000;
 const DEFAULT_FENCE_ATTEMPTS: u32 = 10;
 /// Pacemaker's `stonith-timeout` default.
 const DEFAULT_FENCE_TIMEOUT_MS: u64 = 60_000;
+/// Why the DC plans again right after a transition that acted.
+const FOLLOW_UP: &str = "Transition complete";
 /// A plan that ended at once with its reason still standing waits this
 /// long before the next, so a failing plan cannot spin.
 const REPLAN_BACKOFF_MS: u64 = 1_000;
@@ -42,6 +44,8 @@ pub(super) struct Transitions {
     replan: Option<String>,
     /// When to ask the scheduler again although nothing changed.
     recheck_at: Option<Millis>,
+    /// The last plan was the one asked for after a transition completed.
+    follow_up: bool,
     /// When the last plan said time alone changes its answer (a
     /// failure-timeout expiring), in wall-clock seconds.
     recheck_by_s: Option<i64>,
@@ -220,11 +224,13 @@ impl Controller {
                 // What the graph did is in the status now, and some plans
                 // only follow from it (an orphan's history is erased once
                 // its stop is recorded): ask once more, so the cluster
-                // does not wait for the recheck interval to finish.
-                if acted {
+                // does not wait for the recheck interval to finish. Only
+                // once: a plan that keeps acting the same way (a shutdown
+                // still waiting for its node to leave) must not spin.
+                if acted && !self.transitions.follow_up {
                     self.transitions
                         .replan
-                        .get_or_insert_with(|| "Transition complete".to_owned());
+                        .get_or_insert_with(|| FOLLOW_UP.to_owned());
                 }
                 continue;
             }
@@ -270,6 +276,7 @@ impl Controller {
     }
 
     fn plan(&mut self, reason: &str) {
+        self.transitions.follow_up = reason == FOLLOW_UP;
         let transition = match baton_scheduler::schedule(&self.cib, EpochSeconds(self.wall_s)) {
             Ok(transition) => transition,
             Err(error) => {
@@ -613,7 +620,9 @@ fn lost_result(execute: &Execute, reason: &str) -> OpResult {
             agent: op.agent.clone(),
             operation: op.operation.clone(),
             interval_ms: op.interval_ms,
-            call_id: -1,
+            // Before any real result of the node's (ids start at 1); -1
+            // would read as an action still pending.
+            call_id: 0,
             rc: lrm::RC_UNKNOWN_ERROR,
             op_status: op_status::TIMEOUT,
             last_rc_change_s: execute.wall_s,
