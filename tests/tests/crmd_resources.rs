@@ -359,6 +359,9 @@ fn a_restarted_lrmd_keeps_the_address_and_watches_it_again() {
     wait_until(&stack, "the holder's address was probed again", || {
         operation_of(&stack.cib(1), holder, "vip_last_0").as_deref() == Some("monitor")
     });
+    wait_until(&stack, "the address is monitored again", || {
+        operation_of(&stack.cib(1), holder, "vip_monitor_1000").is_some()
+    });
     assert_eq!(holders(&stack, &vip, &[1, 2, 3]), [holder]);
     assert_eq!(sampler.most_at_once(), 1);
     // And its monitor runs again: a removed address is noticed.
