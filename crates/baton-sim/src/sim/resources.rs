@@ -106,12 +106,6 @@ pub fn add_primitive(cib: &mut Cib, id: &str, agent: &[(&str, &str)]) {
     }
 }
 
-/// Fencing devices may run on both sides of a split (Pacemaker gives them
-/// `requires=quorum`): the resource invariants leave them out.
-fn is_fencing_device(action: &LrmAction) -> bool {
-    action.class == "stonith"
-}
-
 impl Simulation {
     fn faults(&mut self) -> Option<&mut ResourceFaults> {
         self.controllers.as_mut().map(|c| &mut c.resources)
@@ -158,7 +152,6 @@ impl Simulation {
         };
         let starts = matches!(operation, "start" | "migrate_from");
         let operation = operation.to_owned();
-        let watched = !is_fencing_device(&action);
         let resource = action.resource.clone();
         let slot = &mut self.nodes[node];
         let was_active = slot.lrm.is_active(&resource);
@@ -178,7 +171,7 @@ impl Simulation {
                 op,
             },
         );
-        if starts && watched && !was_active {
+        if starts && !was_active {
             let id = self.nodes[node].id;
             self.check(&Observation::Resource {
                 node: id,
@@ -235,13 +228,13 @@ impl Simulation {
         }
     }
 
-    /// Tells the checkers which watched resources stopped being active on
+    /// Tells the checkers which resources stopped being active on
     /// `node` since `before`.
     fn observe_world(&mut self, node: usize, before: &BTreeSet<String>) -> Result<(), Violation> {
         let id = self.nodes[node].id;
         let gone: Vec<String> = before
             .iter()
-            .filter(|r| !self.nodes[node].lrm.is_active(r) && *r != FENCE_DEVICE)
+            .filter(|r| !self.nodes[node].lrm.is_active(r))
             .cloned()
             .collect();
         for resource in gone {
