@@ -143,3 +143,32 @@ fn only_baton_proto_generates_grpc_code() {
         "baton-proto must compile with the pure-Rust protox, never a system protoc"
     );
 }
+
+/// The multi-node tests run the daemons' binaries from the target dir, and
+/// `cargo test --workspace` builds a package's binaries only for its own
+/// integration tests: a binary crate without one is missing on a clean clone.
+#[test]
+fn every_binary_crate_has_an_integration_test_so_the_test_run_builds_it() {
+    let out = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--locked", "--no-deps"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run cargo metadata");
+    let meta: Value = serde_json::from_slice(&out.stdout).expect("metadata json");
+    for package in meta["packages"].as_array().expect("packages") {
+        let kinds: BTreeSet<&str> = package["targets"]
+            .as_array()
+            .expect("targets")
+            .iter()
+            .flat_map(|t| t["kind"].as_array().expect("kind"))
+            .filter_map(Value::as_str)
+            .collect();
+        if kinds.contains("bin") {
+            assert!(
+                kinds.contains("test"),
+                "{} has a binary but no tests/*.rs, so the workspace test run does not build it",
+                package["name"]
+            );
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! baton-fenced as a process: it reads the devices from crmd (a stand-in
+//! here), runs the agent with the stdin protocol and says what happened.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use baton_proto::crmd::crmd_server::{Crmd, CrmdServer};
+use baton_proto::crmd::{
+    QueryReply, QueryRequest, ReplaceConfigurationRequest, SetNodeAttributeRequest, WriteReply,
+};
+use baton_proto::fenced::fenced_client::FencedClient;
+use baton_proto::fenced::{FenceOutcome, FenceRequest, FenceResult};
+use baton_proto::socket::UnixSocket;
+use tonic::{Request, Response, Status};
+
+const FENCED: &str = env!("CARGO_BIN_EXE_baton-fenced");
+
+/// One device, `fence_test`, that fences n2 only.
+const CIB: &str = r#"<cib admin_epoch="0" epoch="3" num_updates="0" validate-with="pacemaker-3.9">
+  <configuration>
+    <crm_config/>
+    <nodes>
+      <node id="1" uname="n1"/>
+      <node id="2" uname="n2"/>
+    </nodes>
+    <resources>
+      <primitive id="st-test" class="stonith" type="fence_test">
+        <instance_attributes id="st-test-ia">
+          <nvpair id="st-test-hosts" name="pcmk_host_list" value="n2"/>
+          <nvpair id="st-test-login" name="login" value="admin"/>
+        </instance_attributes>
+      </primitive>
+    </resources>
+    <constraints/>
+  </configuration>
+  <status/>
+</cib>"#;
+
+/// Answers Query with [`CIB`], as crmd would.
+struct StandInCrmd;
+
+#[tonic::async_trait]
+impl Crmd for StandInCrmd {
+    async fn query(&self, _: Request<QueryRequest>) -> Result<Response<QueryReply>, Status> {
+        Ok(Response::new(QueryReply {
+            cib: CIB.to_owned(),
+            ..QueryReply::default()
+        }))
+    }
+
+    async fn replace_configuration(
+        &self,
+        _: Request<ReplaceConfigurationRequest>,
+    ) -> Result<Response<WriteReply>, Status> {
+        Err(Status::unimplemented("not in this test"))
+    }
+
+    async fn set_node_attribute(
+        &self,
+        _: Request<SetNodeAttributeRequest>,
+    ) -> Result<Response<WriteReply>, Status> {
+        Err(Status::unimplemented("not in this test"))
+    }
+}
+
+/// A fence agent that records what it was told and exits `exit_code`.
+fn install_agent(agents: &Path, said: &Path, exit_code: u8) {
+    let script = format!(
+        r#"#!/bin/sh
+input=$(cat)
+case "$input" in
+  *action=metadata*)
+    echo '<?xml version="1.0"?><resource-agent name="fence_test"><parameters/><actions><action name="off"/><action name="reboot"/><action name="monitor"/><action name="metadata"/></actions></resource-agent>'
+    exit 0;;
+esac
+printf '%s\n--\n' "$input" >> {said}
+echo "the power switch refused" >&2
+exit {exit_code}
+"#,
+        said = said.display()
+    );
+    let path = agents.join("fence_test");
+    std::fs::write(&path, script).expect("write agent");
+    let mut permissions = std::fs::metadata(&path).expect("agent").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&path, permissions).expect("chmod agent");
+}
+
+struct Fenced {
+    child: Child,
+    socket: PathBuf,
+}
+
+impl Fenced {
+    fn start(sockets: &Path, agents: &Path) -> Fenced {
+        let child = Command::new(FENCED)
+            .arg("--socket-dir")
+            .arg(sockets)
+            .arg("--agent-dir")
+            .arg(agents)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start baton-fenced");
+        Fenced {
+            child,
+            socket: sockets.join("fenced.sock"),
+        }
+    }
+
+    async fn fence(&self, target: &str) -> FenceResult {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let channel = loop {
+            match baton_proto::client::connect(&self.socket, Duration::from_secs(10)).await {
+                Ok(channel) => break channel,
+                Err(error) if Instant::now() > deadline => panic!("fenced.sock: {error}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        };
+        FencedClient::new(channel)
+            .fence(FenceRequest {
+                target: target.to_owned(),
+                target_id: 2,
+                action: "reboot".to_owned(),
+                timeout_ms: 10_000,
+                client: "test".to_owned(),
+            })
+            .await
+            .expect("fence answers")
+            .into_inner()
+    }
+}
+
+impl Drop for Fenced {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_stand_in_crmd(sockets: &Path) -> tokio::task::JoinHandle<()> {
+    let socket = UnixSocket::bind(&sockets.join("crmd.sock")).expect("bind crmd.sock");
+    tokio::spawn(async move {
+        let router = tonic::transport::Server::builder().add_service(CrmdServer::new(StandInCrmd));
+        let _ = socket.serve(router, std::future::pending()).await;
+    })
+}
+
+fn dirs() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sockets = dir.path().join("run");
+    let agents = dir.path().join("agents");
+    std::fs::create_dir_all(&sockets).expect("run dir");
+    std::fs::create_dir_all(&agents).expect("agent dir");
+    let said = dir.path().join("said");
+    (dir, sockets, agents, said)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_is_fenced_by_the_device_that_lists_it_with_the_agent_told_whom() {
+    let (_dir, sockets, agents, said) = dirs();
+    install_agent(&agents, &said, 0);
+    let crmd = serve_stand_in_crmd(&sockets);
+    let fenced = Fenced::start(&sockets, &agents);
+
+    let result = fenced.fence("n2").await;
+    assert_eq!(result.outcome(), FenceOutcome::Ok, "{}", result.reason);
+    assert_eq!(result.devices, ["st-test"]);
+    let told = std::fs::read_to_string(&said).expect("the agent ran");
+    for line in [
+        "action=reboot",
+        "nodename=n2",
+        "nodeid=2",
+        "port=n2",
+        "login=admin",
+    ] {
+        assert!(told.lines().any(|l| l == line), "no {line} in:\n{told}");
+    }
+
+    let result = fenced.fence("n1").await;
+    assert_eq!(result.outcome(), FenceOutcome::Failed);
+    assert!(result.reason.contains("n1"), "{}", result.reason);
+    assert_eq!(
+        std::fs::read_to_string(&said)
+            .expect("said")
+            .matches("--")
+            .count(),
+        1,
+        "no device fences n1, so no agent ran for it"
+    );
+    crmd.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_agent_fails_the_fencing_with_what_it_said() {
+    let (_dir, sockets, agents, said) = dirs();
+    install_agent(&agents, &said, 1);
+    let crmd = serve_stand_in_crmd(&sockets);
+    let fenced = Fenced::start(&sockets, &agents);
+
+    let result = fenced.fence("n2").await;
+    assert_eq!(result.outcome(), FenceOutcome::Failed);
+    assert!(
+        result.reason.contains("st-test") && result.reason.contains("the power switch refused"),
+        "{}",
+        result.reason
+    );
+    crmd.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_crmd_nothing_is_fenced_and_the_reason_names_crmd() {
+    let (_dir, sockets, agents, said) = dirs();
+    install_agent(&agents, &said, 0);
+    let fenced = Fenced::start(&sockets, &agents);
+
+    let result = fenced.fence("n2").await;
+    assert_eq!(result.outcome(), FenceOutcome::Failed);
+    assert!(result.reason.contains("baton-crmd"), "{}", result.reason);
+    assert!(!said.exists(), "no agent ran");
+}
+
+#[test]
+fn a_second_fenced_on_the_same_socket_exits_3() {
+    let (_dir, sockets, agents, _said) = dirs();
+    let first = Fenced::start(&sockets, &agents);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !first.socket.exists() {
+        assert!(Instant::now() < deadline, "the first never served");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = Command::new(FENCED)
+        .arg("--socket-dir")
+        .arg(&sockets)
+        .arg("--agent-dir")
+        .arg(&agents)
+        .output()
+        .expect("run a second baton-fenced");
+    assert_eq!(out.status.code(), Some(3));
+}
