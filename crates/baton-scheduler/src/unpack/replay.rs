@@ -15,8 +15,9 @@ pub(super) struct Replay {
     pub on_fail: OnFail,
     pub hard_error: bool,
     pub stop_failed: bool,
-    /// The history leaves its state here unknown: it ends in a probe
-    /// whose masked failure ("not installed") has expired.
+    /// The history leaves its state here unknown: nothing in it set a
+    /// role, or it ends in a probe whose masked failure ("not installed")
+    /// has expired.
     pub unknown: bool,
     /// The call-id of the recurring operation whose failure set
     /// `on_fail`, if one did.
@@ -239,6 +240,11 @@ pub(super) fn replay(ops: &[LrmRscOp<'_>], rsc: &Rsc, ctx: ReplayCtx) -> Replay 
             r.failed_recurring = op.call_id().ok().flatten().filter(|_| interval > 0);
         }
         r.on_fail = r.on_fail.max(on_fail);
+    }
+    // Nothing in force says what it is doing here (say, only a stop still
+    // in progress): it is probed, and the probe waits for that stop.
+    if r.role.is_none() {
+        r.unknown = true;
     }
     r
 }

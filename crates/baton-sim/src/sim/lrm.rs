@@ -4,10 +4,12 @@
 //! at its timeout and answers "timed out"). Recurring monitors report their
 //! first result, then each change the caller asks them to look for. The
 //! history keeps the last result of each operation, with actions still
-//! running listed as pending, as baton-lrmd keeps it. It lives with the
+//! running listed as pending, as baton-lrmd keeps it. Like baton-lrmd it
+//! runs one action per resource at a time; the others wait their turn.
+//! It lives with the
 //! node (a controller crash leaves it running) and dies with it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use baton_controller::lrm::{RC_PENDING, op_status};
 use baton_controller::{ExecId, HistorySlot, LrmAction, LrmRecord, LrmResult, OpRecord};
@@ -53,6 +55,14 @@ pub enum Requester {
 /// (resource, operation, interval)
 pub type RecurringKey = (String, String, u64);
 
+/// An action waiting for its resource's running action to end.
+#[derive(Debug)]
+pub struct Waiting {
+    pub action: LrmAction,
+    pub record: Option<LrmRecord>,
+    pub requester: Requester,
+}
+
 #[derive(Debug)]
 struct InFlight {
     action: LrmAction,
@@ -77,10 +87,49 @@ pub struct SimLrm {
     last_call_id: i64,
     last_op: u64,
     running: BTreeMap<u64, InFlight>,
+    waiting: BTreeMap<String, VecDeque<Waiting>>,
     recurring: BTreeMap<RecurringKey, Recurring>,
 }
 
 impl SimLrm {
+    /// Whether an action on `resource` runs or waits: a new one waits
+    /// behind it.
+    #[must_use]
+    pub fn busy(&self, resource: &str) -> bool {
+        self.running_on(resource) || self.waiting.contains_key(resource)
+    }
+
+    fn running_on(&self, resource: &str) -> bool {
+        self.running.values().any(|f| f.action.resource == resource)
+    }
+
+    /// Queues an action behind the one running on its resource.
+    pub fn wait(&mut self, waiting: Waiting) {
+        self.waiting
+            .entry(waiting.action.resource.clone())
+            .or_default()
+            .push_back(waiting);
+    }
+
+    /// The resource of running action `op`.
+    #[must_use]
+    pub fn resource_of(&self, op: u64) -> Option<String> {
+        self.running.get(&op).map(|f| f.action.resource.clone())
+    }
+
+    /// The next action waiting for `resource`, once nothing runs on it.
+    pub fn next_waiting(&mut self, resource: &str) -> Option<Waiting> {
+        if self.running_on(resource) {
+            return None;
+        }
+        let queue = self.waiting.get_mut(resource)?;
+        let next = queue.pop_front();
+        if queue.is_empty() {
+            self.waiting.remove(resource);
+        }
+        next
+    }
+
     /// Starts an action; the caller finishes it with [`SimLrm::finish`]
     /// after its duration. A start makes the resource active at once.
     pub fn begin(
@@ -264,7 +313,9 @@ impl SimLrm {
     /// No action is running and every recurring monitor reported.
     #[must_use]
     pub fn is_idle(&self) -> bool {
-        self.running.is_empty() && self.recurring.values().all(|r| r.reported.is_some())
+        self.running.is_empty()
+            && self.waiting.is_empty()
+            && self.recurring.values().all(|r| r.reported.is_some())
     }
 
     fn record(&mut self, action: &LrmAction, record: &LrmRecord, result: &LrmResult) {
@@ -372,4 +423,58 @@ fn key_of(action: &LrmAction) -> RecurringKey {
         action.operation.clone(),
         action.interval_ms,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(resource: &str, operation: &str) -> LrmAction {
+        LrmAction {
+            resource: resource.to_owned(),
+            class: "ocf".to_owned(),
+            provider: Some("heartbeat".to_owned()),
+            agent: "Dummy".to_owned(),
+            operation: operation.to_owned(),
+            interval_ms: 0,
+            timeout_ms: 2000,
+            params: BTreeMap::new(),
+            meta: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_probe_behind_a_running_stop_waits_and_then_finds_the_resource_stopped() {
+        let mut lrm = SimLrm::default();
+        let start = lrm.begin(
+            action("ip", "start"),
+            None,
+            Requester::Recurring,
+            Outcome::Succeeds,
+        );
+        lrm.finish(start, 0);
+        let stop = lrm.begin(
+            action("ip", "stop"),
+            None,
+            Requester::Recurring,
+            Outcome::Succeeds,
+        );
+        assert!(lrm.busy("ip"), "a stop runs on ip");
+        lrm.wait(Waiting {
+            action: action("ip", "monitor"),
+            record: None,
+            requester: Requester::Recurring,
+        });
+        assert!(
+            lrm.next_waiting("ip").is_none(),
+            "the probe waits while the stop runs"
+        );
+        assert!(!lrm.busy("other"), "other resources are not held up");
+        lrm.finish(stop, 0);
+        let probe = lrm.next_waiting("ip").expect("the probe's turn");
+        let op = lrm.begin(probe.action, None, Requester::Recurring, Outcome::Succeeds);
+        let (_, result) = lrm.finish(op, 0).expect("the probe ends");
+        assert_eq!(result.rc, RC_NOT_RUNNING);
+        assert!(lrm.is_idle());
+    }
 }

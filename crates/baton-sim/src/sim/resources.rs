@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use baton_cib::Cib;
 use baton_controller::{ExecId, FenceEvent, LrmAction, LrmEvent, LrmRecord, Millis as CMillis};
 
-use super::lrm::{Outcome, RecurringKey, Requester};
+use super::lrm::{Outcome, RecurringKey, Requester, Waiting};
 use super::{Event, Phase, Simulation, Violation};
 use crate::invariants::{Observation, resources_converged};
 use crate::rng::Rng;
@@ -125,7 +125,38 @@ impl Simulation {
         self.lrm_begin(node, action, record, Requester::Exec { exec, client })
     }
 
+    /// Runs an action now, or after the ones already on its resource, as
+    /// baton-lrmd does.
     pub(super) fn lrm_begin(
+        &mut self,
+        node: usize,
+        action: LrmAction,
+        record: Option<LrmRecord>,
+        requester: Requester,
+    ) -> Result<(), Violation> {
+        if self.faults().is_none() {
+            return Ok(());
+        }
+        if self.nodes[node].lrm.busy(&action.resource) {
+            if self.options.trace {
+                println!(
+                    "{} n{} LRM queues {} {} behind the running action",
+                    self.now, self.nodes[node].id, action.resource, action.operation
+                );
+            }
+            self.nodes[node].lrm.wait(Waiting {
+                action,
+                record,
+                requester,
+            });
+            return Ok(());
+        }
+        self.lrm_run(node, action, record, requester)
+    }
+
+    /// Runs an action whose resource is free, with the outcome the faults
+    /// draw.
+    fn lrm_run(
         &mut self,
         node: usize,
         action: LrmAction,
@@ -193,6 +224,17 @@ impl Simulation {
         if self.lrm_generation(node) != incarnation || self.nodes[node].core.is_none() {
             return Ok(());
         }
+        let Some(resource) = self.nodes[node].lrm.resource_of(op) else {
+            return Ok(());
+        };
+        self.lrm_finish(node, op)?;
+        match self.nodes[node].lrm.next_waiting(&resource) {
+            Some(next) => self.lrm_run(node, next.action, next.record, next.requester),
+            None => Ok(()),
+        }
+    }
+
+    fn lrm_finish(&mut self, node: usize, op: u64) -> Result<(), Violation> {
         let wall_s = super::controllers::wall_s(CMillis(self.now.0));
         let before: BTreeSet<String> = self.nodes[node].lrm.active().cloned().collect();
         let Some((requester, result)) = self.nodes[node].lrm.finish(op, wall_s) else {
