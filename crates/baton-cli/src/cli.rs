@@ -26,6 +26,14 @@ pub struct Cli {
     /// Output format of commands that show state.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub output: Format,
+    /// The sandbox's directory (default `$XDG_RUNTIME_DIR/baton-sandbox`,
+    /// else `/tmp/baton-sandbox-$UID`).
+    #[arg(long, global = true, value_name = "DIR", env = "BATON_SANDBOX_DIR")]
+    pub sandbox_dir: Option<PathBuf>,
+    /// Talk to sandbox node N (its sockets in the sandbox directory)
+    /// instead of `--socket-dir`.
+    #[arg(long = "node", id = "sandbox_node", global = true, value_name = "N")]
+    pub sandbox_node: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -61,6 +69,10 @@ pub enum Command {
     /// Node attributes (like `crm node attribute` / `crm node status-attr`).
     #[command(subcommand)]
     Node(crate::node_cmd::NodeCommand),
+    /// A whole cluster on this machine, as an ordinary user: `up`, `status`,
+    /// `kill N`, `restart N`, `down`.
+    #[command(subcommand)]
+    Sandbox(crate::sandbox::SandboxCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,4 +88,16 @@ pub enum ConfigCommand {
 pub struct FileArg {
     /// A cluster.toml, or a corosync.conf of any generation (1.x, 2.x, 3.x).
     pub file: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks names, ids and flags of every subcommand only here (or
+    /// when that subcommand first runs).
+    #[test]
+    fn every_subcommand_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -17,6 +17,7 @@ mod output;
 mod quorum_cmd;
 mod ra_cmd;
 mod ring_cmd;
+mod sandbox;
 mod shell;
 mod simulate_cmd;
 mod status_cmd;
@@ -39,21 +40,34 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &cli::Cli) -> anyhow::Result<exit::Code> {
+    let sockets = socket_dir(args)?;
+    let sockets = sockets.as_path();
     match &args.command {
         cli::Command::Config(command) => config_cmd::run(command, args.output),
-        cli::Command::Lrm(command) => lrm_cmd::run(command, &args.socket_dir, args.output),
-        cli::Command::Ra(command) => ra_cmd::run(command, &args.socket_dir, args.output),
-        cli::Command::Ring(command) => ring_cmd::run(command, &args.socket_dir, args.output),
-        cli::Command::Quorum(command) => quorum_cmd::run(command, &args.socket_dir, args.output),
-        cli::Command::Configure(command) => {
-            configure_cmd::run(command, &args.socket_dir, args.output)
-        }
-        cli::Command::Verify(command) => verify_cmd::run(command, &args.socket_dir, args.output),
-        cli::Command::Cib(command) => cib_cmd::run(command, &args.socket_dir, args.output),
+        cli::Command::Lrm(command) => lrm_cmd::run(command, sockets, args.output),
+        cli::Command::Ra(command) => ra_cmd::run(command, sockets, args.output),
+        cli::Command::Ring(command) => ring_cmd::run(command, sockets, args.output),
+        cli::Command::Quorum(command) => quorum_cmd::run(command, sockets, args.output),
+        cli::Command::Configure(command) => configure_cmd::run(command, sockets, args.output),
+        cli::Command::Verify(command) => verify_cmd::run(command, sockets, args.output),
+        cli::Command::Cib(command) => cib_cmd::run(command, sockets, args.output),
         cli::Command::Simulate(command) => simulate_cmd::run(command, args.output),
-        cli::Command::Status(command) => status_cmd::run(command, &args.socket_dir, args.output),
-        cli::Command::Node(command) => node_cmd::run(command, &args.socket_dir, args.output),
+        cli::Command::Status(command) => status_cmd::run(command, sockets, args.output),
+        cli::Command::Node(command) => node_cmd::run(command, sockets, args.output),
+        cli::Command::Sandbox(command) => {
+            sandbox::run(command, args.sandbox_dir.as_deref(), args.output)
+        }
     }
+}
+
+/// `--node N` names a sandbox node's sockets; otherwise `--socket-dir`.
+fn socket_dir(args: &cli::Cli) -> anyhow::Result<std::path::PathBuf> {
+    let Some(node) = &args.sandbox_node else {
+        return Ok(args.socket_dir.clone());
+    };
+    let layout = sandbox::Layout::resolve(args.sandbox_dir.as_deref());
+    let number = sandbox::existing_node(&layout, node)?;
+    Ok(layout.sockets(number))
 }
 
 /// `baton … | head` closing the pipe early is not an error.

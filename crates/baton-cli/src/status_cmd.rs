@@ -78,11 +78,7 @@ pub struct FailCountJson {
 }
 
 pub fn run(_args: &StatusArgs, socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
-    let reply = Live::new(socket_dir).query()?;
-    let cib = Cib::parse(&reply.cib).context("baton-crmd sent a CIB that does not parse")?;
-    let now_s = wall_now();
-    let cluster = baton_scheduler::unpack::unpack(&cib, baton_scheduler::EpochSeconds(now_s))
-        .context("the cluster's CIB cannot be read by the scheduler")?;
+    let (reply, cib, cluster, now_s) = read(socket_dir)?;
     let dc = Some(reply.dc.clone()).filter(|d| !d.is_empty());
     let status = build(&cib, &cluster, &reply, dc.as_deref());
     match format {
@@ -90,6 +86,22 @@ pub fn run(_args: &StatusArgs, socket_dir: &Path, format: Format) -> anyhow::Res
         Format::Text => print_text(&text(&cib, &cluster, &reply, &status, now_s))?,
     }
     Ok(Code::Success)
+}
+
+/// The cluster as `baton status --output json` shows it.
+pub fn snapshot(socket_dir: &Path) -> anyhow::Result<StatusJson> {
+    let (reply, cib, cluster, _) = read(socket_dir)?;
+    let dc = Some(reply.dc.clone()).filter(|d| !d.is_empty());
+    Ok(build(&cib, &cluster, &reply, dc.as_deref()))
+}
+
+fn read(socket_dir: &Path) -> anyhow::Result<(baton_proto::crmd::QueryReply, Cib, Cluster, i64)> {
+    let reply = Live::new(socket_dir).query()?;
+    let cib = Cib::parse(&reply.cib).context("baton-crmd sent a CIB that does not parse")?;
+    let now_s = wall_now();
+    let cluster = baton_scheduler::unpack::unpack(&cib, baton_scheduler::EpochSeconds(now_s))
+        .context("the cluster's CIB cannot be read by the scheduler")?;
+    Ok((reply, cib, cluster, now_s))
 }
 
 fn wall_now() -> i64 {

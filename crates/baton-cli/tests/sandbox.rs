@@ -1,0 +1,152 @@
+//! `baton sandbox` as a newcomer runs it: a three-node cluster on this
+//! machine whose web page answers from one node, answers from another when
+//! that node dies, and leaves nothing behind.
+
+#[path = "support/isolated.rs"]
+mod isolated;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use isolated::{BATON, Isolated, prerequisites, web_node};
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Processes whose command line names `dir`: what the sandbox started.
+fn processes_under(dir: &Path) -> Vec<u32> {
+    let wanted = dir.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&wanted))
+        })
+        .collect()
+}
+
+#[test]
+fn the_sandbox_serves_the_web_page_fails_over_when_its_node_dies_and_leaves_nothing() {
+    if !prerequisites() {
+        return;
+    }
+    let sandbox = Isolated::new();
+    let began = Instant::now();
+    let up = sandbox.baton(&["sandbox", "up", "--nodes", "3"]);
+    assert!(up.status.success(), "{}", text(&up));
+    println!("sandbox up in {:?}", began.elapsed());
+    let first = web_node(&up);
+    let page = sandbox
+        .fetch(first)
+        .expect("the web page answers where up said");
+    assert!(page.contains(&format!("served by node{first}")), "{page}");
+
+    let status = sandbox.baton(&["--node", "1", "status", "--output", "json"]);
+    assert!(status.status.success(), "{}", text(&status));
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
+    let online = json["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|n| n["state"] == "online")
+        .count();
+    assert_eq!(online, 3, "{json}");
+
+    let kill = sandbox.baton(&["sandbox", "kill", &first.to_string()]);
+    assert!(kill.status.success(), "{}", text(&kill));
+    let killed = Instant::now();
+    let others: Vec<u32> = (1..=3).filter(|n| *n != first).collect();
+    let moved_to = loop {
+        let answering: Vec<u32> = others
+            .iter()
+            .copied()
+            .filter(|n| sandbox.fetch(*n).is_some())
+            .collect();
+        assert!(
+            answering.len() <= 1,
+            "the web page answers on {answering:?} at once"
+        );
+        if let Some(node) = answering.first() {
+            break *node;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(20),
+            "the web page never answered from a survivor"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    println!(
+        "node{first} killed → web answers from node{moved_to} after {:?}",
+        killed.elapsed()
+    );
+
+    // The fence device rebooted it: it comes back by itself.
+    let back = loop {
+        let status = sandbox.baton(&["sandbox", "status", "--output", "json"]);
+        let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
+        let daemons = json["nodes"][first as usize - 1]["daemons"]
+            .as_array()
+            .map_or(0, Vec::len);
+        if daemons == 4 {
+            break killed.elapsed();
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(30),
+            "node{first} never came back after its reboot: {json}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    println!("node{first} back after {back:?}");
+
+    let dir = sandbox.sandbox_dir();
+    let down = sandbox.baton(&["sandbox", "down"]);
+    assert!(down.status.success(), "{}", text(&down));
+    assert!(!dir.exists(), "sandbox down removes {}", dir.display());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !processes_under(&dir).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        processes_under(&dir),
+        Vec::<u32>::new(),
+        "processes left behind"
+    );
+}
+
+#[test]
+fn without_a_sandbox_status_and_kill_say_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str]| {
+        Command::new(BATON)
+            .arg("--sandbox-dir")
+            .arg(dir.path().join("none"))
+            .args(args)
+            .output()
+            .expect("run baton")
+    };
+    let status = run(&["sandbox", "status"]);
+    assert_eq!(status.status.code(), Some(2), "{}", text(&status));
+    assert!(
+        String::from_utf8_lossy(&status.stderr).contains("baton sandbox up"),
+        "{}",
+        text(&status)
+    );
+    let kill = run(&["sandbox", "kill", "2"]);
+    assert_eq!(kill.status.code(), Some(2), "{}", text(&kill));
+    let node = run(&["--node", "7", "status"]);
+    assert_eq!(node.status.code(), Some(2), "{}", text(&node));
+    assert!(
+        String::from_utf8_lossy(&node.stderr).contains("has no node7"),
+        "{}",
+        text(&node)
+    );
+}
