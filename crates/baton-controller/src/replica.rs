@@ -18,7 +18,10 @@ use crate::history::{self, OpRecord};
 pub(crate) struct Membership<'a> {
     pub in_ccm: bool,
     pub crmd_online: bool,
-    pub expected: &'a str,
+    /// `None` leaves the attribute out: nobody knows the node to be up
+    /// for the cluster (its controller never joined), which Pacemaker
+    /// reads as expected down.
+    pub expected: Option<&'a str>,
 }
 
 fn child_with_id(doc: &Document, parent: ElementId, name: &str, id: &str) -> Option<ElementId> {
@@ -69,7 +72,12 @@ pub(crate) fn set_membership(cib: &mut Cib, node: NodeId, uname: &str, m: &Membe
         );
         doc.set_attr(state, "crm-debug-origin", "peer_update_callback");
         doc.set_attr(state, "join", if m.crmd_online { "member" } else { "down" });
-        doc.set_attr(state, "expected", m.expected);
+        match m.expected {
+            Some(expected) => doc.set_attr(state, "expected", expected),
+            None => {
+                doc.remove_attr(state, "expected");
+            }
+        }
     })
 }
 

@@ -567,3 +567,121 @@ fn requests_before_joining_and_for_unknown_nodes_are_refused_with_reasons() {
         Some(Err(RequestError::Invalid(_)))
     ));
 }
+
+/// Regression (baton-sim seed 517): a ring change delivered while a join
+/// round decided was held, then dropped with everything else delivered
+/// before the decision, and the winner's Sync carried the ring it had
+/// applied, which missed it. The node that left stayed `in_ccm` until the
+/// next ring change, so the scheduler did not see it lost.
+#[test]
+fn a_node_that_leaves_the_ring_while_a_round_decides_is_out_of_the_membership_after_it() {
+    let mut cluster = Cluster::started(4);
+    cluster.stop(4, LeaveReason::ProcessDown);
+    cluster.settle();
+    // Node 4's controller comes back: a join round starts, and before it
+    // decides node 3 goes down and leaves the ring.
+    cluster.start(4);
+    cluster.crash(3);
+    for n in [1, 2, 4] {
+        assert!(cluster.nodes[&n].controller.status_complete(), "node {n}");
+        let cib = cluster.cib(n);
+        let state = cib
+            .node_states()
+            .find(|s| s.uname() == Some("n3"))
+            .expect("n3's state");
+        assert_eq!(state.in_ccm(), Some("false"), "on node {n}");
+        assert_eq!(
+            state.expected(),
+            Some("member"),
+            "a crash is no clean leave"
+        );
+    }
+    assert_one_cib(&cluster);
+}
+
+/// The same for a node whose controller was already gone (restarting):
+/// no view tells of it, only the ring does, and the ring adopted from the
+/// round must do what a ring change does: its transient attributes go.
+#[test]
+fn a_restarting_node_that_leaves_the_ring_while_a_round_decides_loses_its_transient_attributes() {
+    let mut cluster = Cluster::started(4);
+    cluster.request(
+        1,
+        Request::SetNodeAttribute {
+            node: "n3".into(),
+            name: "cache".into(),
+            value: Some("a".into()),
+            lifetime: Lifetime::Reboot,
+            origin: origin(),
+        },
+    );
+    cluster.settle();
+    cluster.stop(3, LeaveReason::ProcessDown);
+    cluster.stop(4, LeaveReason::ProcessDown);
+    cluster.settle();
+    let n3 = |c: &Cluster, n: u32| {
+        let cib = c.cib(n);
+        let state = cib
+            .node_states()
+            .find(|s| s.uname() == Some("n3"))
+            .expect("n3's state");
+        let cached = state
+            .transient_attributes()
+            .any(|set| set.get("cache").is_some());
+        (state.in_ccm().map(str::to_owned), cached)
+    };
+    assert_eq!(n3(&cluster, 1), (Some("true".into()), true), "restarting");
+    cluster.start(4);
+    cluster.crash(3);
+    for n in [1, 2, 4] {
+        assert_eq!(
+            n3(&cluster, n),
+            (Some("false".into()), false),
+            "on node {n}"
+        );
+    }
+    assert_one_cib(&cluster);
+}
+
+/// A node in the ring whose controller was never seen has no expected
+/// state: nothing says it was ever up for the cluster, and the scheduler
+/// fences a node expected up whose controller is gone, so a controller
+/// slower to start than its ring would be fenced.
+#[test]
+fn a_node_in_the_ring_whose_controller_never_joined_is_not_expected_up_until_it_leaves() {
+    let mut cluster = Cluster::started(3);
+    // The whole cluster restarts; node 3's ring is back, its controller
+    // not yet. The nodes section names it, the status (never kept) does not.
+    for n in 1..=3 {
+        cluster.stop(n, LeaveReason::Leave);
+    }
+    cluster.start(1);
+    cluster.start(2);
+    cluster.settle();
+    cluster.advance(2_000);
+    assert_eq!(cluster.dc(1), Some(1));
+    let cib = cluster.cib(1);
+    let state = cib
+        .node_states()
+        .find(|s| s.uname() == Some("n3"))
+        .expect("n3 is in the ring: it has a state");
+    assert_eq!(state.in_ccm(), Some("true"));
+    assert_eq!(state.crmd(), Some("offline"));
+    assert_eq!(state.expected(), None, "never seen up");
+
+    // It leaves the ring without its controller ever having been seen:
+    // nobody here knows what it ran, so it counts as up (and is fenced).
+    cluster.repartition(vec![vec![1, 2], vec![3]]);
+    cluster.settle();
+    let state = cluster
+        .cib(1)
+        .node_states()
+        .find(|s| s.uname() == Some("n3"))
+        .expect("n3 keeps its state");
+    assert_eq!(state.in_ccm(), Some("false"));
+    assert_eq!(
+        state.expected(),
+        Some("member"),
+        "a node gone whose state nobody knows may run anything"
+    );
+}

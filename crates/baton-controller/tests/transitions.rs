@@ -426,3 +426,73 @@ fn a_controller_that_does_not_come_back_has_its_resources_recovered_after_the_gr
         .collect();
     assert_eq!(elsewhere.len(), 1, "{:?}", cluster.world.log);
 }
+
+/// Regression (baton-sim seed 434): the DC declared the controller lost,
+/// its node stayed in the ring, and the scheduler read the node as cleanly
+/// offline, so `vip` started elsewhere while that node's lrmd still ran it.
+#[test]
+fn with_fencing_a_controller_that_does_not_come_back_has_its_node_fenced_first() {
+    let mut cluster = with_vip(true);
+    let node = the_node_of(&cluster, "vip");
+    let starts_before = cluster.world.log.len();
+    cluster.stop(node, LeaveReason::ProcessDown);
+    cluster.settle();
+    cluster.advance(CONTROLLER_RESTART_GRACE_MS);
+    assert_eq!(cluster.world.fenced, [format!("n{node}")]);
+    let now_on = the_node_of(&cluster, "vip");
+    assert_ne!(now_on, node);
+    let fence = cluster
+        .world
+        .first(&format!("n{node}"), "fence")
+        .expect("fenced");
+    let restart = cluster.world.log[starts_before..]
+        .iter()
+        .position(|(_, r, op)| r == "vip" && op == "start")
+        .map(|i| i + starts_before)
+        .expect("started again");
+    assert!(fence < restart, "fenced first: {:?}", cluster.world.log);
+}
+
+/// Fencing devices run in the controllers, not in lrmd: a join round must
+/// still know where one runs, or the DC starts it again and its probe
+/// "fails" where it already runs.
+#[test]
+fn a_join_round_keeps_where_a_fencing_device_runs() {
+    let mut cluster = with_vip(true);
+    let dc = cluster.dc(1).expect("a DC");
+    let holder = cluster
+        .cib_text(dc)
+        .split("<node_state ")
+        .find(|state| state.contains("operation_key=\"fencing_start_0\""))
+        .and_then(|state| state.split("uname=\"n").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|n| n.parse::<u32>().ok())
+        .expect("the device started somewhere");
+    let other = (1..=3).find(|n| *n != holder && *n != dc).unwrap_or(holder);
+    let before = cluster.events(dc).len();
+    cluster.crash(other);
+    cluster.start(other);
+    cluster.repartition(vec![vec![1, 2, 3]]);
+    cluster.settle();
+    let events = &cluster.events(dc)[before..];
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::TransitionStarted { cause, .. } if cause == "DC takeover")),
+        "the rejoin made a join round: {events:?}"
+    );
+    let device_trouble: Vec<&Event> = events
+        .iter()
+        .filter(|e| match e {
+            Event::ActionFailed { key, .. } => key.starts_with("fencing"),
+            Event::ActionInitiated { key, .. } => {
+                key.starts_with("fencing_start") || key.starts_with("fencing_stop")
+            }
+            _ => false,
+        })
+        .collect();
+    assert!(
+        device_trouble.is_empty(),
+        "the device was started again or its probe failed: {device_trouble:?}"
+    );
+}

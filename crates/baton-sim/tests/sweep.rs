@@ -223,6 +223,14 @@ fn pinned_controller_regressions() {
             36,
             "an orphan's history was erased only after the recheck interval: no replan after a transition that acted",
         ),
+        (
+            434,
+            "a controller declared lost on a node still in the ring was read as cleanly offline: its resource started elsewhere unfenced",
+        ),
+        (
+            517,
+            "a ring change held while a join round decided was lost: the crashed node stayed in_ccm and was not fenced",
+        ),
     ];
     for (seed, why) in pinned {
         let options = SimOptions {

@@ -34,6 +34,9 @@ pub(super) struct Local {
     recurring: BTreeMap<(String, String, u64), Asked>,
     /// Fencing devices started on this node.
     devices: BTreeSet<String>,
+    /// Their history, by (resource, interval): lrmd never runs them, so
+    /// this node's history for a join round adds it to lrmd's.
+    device_history: BTreeMap<(String, u64), OpRecord>,
 }
 
 fn recurring_key(resource: &str, operation: &str, interval_ms: u64) -> (String, String, u64) {
@@ -196,7 +199,22 @@ impl Controller {
             rc,
             ..done_now(&asked.op, op_status::DONE)
         };
+        let mut record = self.op_record(asked, &result);
+        let interval = asked.op.interval_ms;
+        if interval > 0 {
+            record.slot = HistorySlot::Recurring;
+        }
+        let history = &mut self.local.device_history;
+        if asked.op.operation == "stop" {
+            history.retain(|(device, _), _| device != resource);
+        }
+        history.insert((resource.clone(), interval), record);
         self.report(asked, &result);
+    }
+
+    /// What this node ran of its fencing devices, for its history.
+    pub(super) fn device_history(&self) -> impl Iterator<Item = &OpRecord> {
+        self.local.device_history.values()
     }
 
     /// A cancel the DC asked for: confirmed once lrmd was told.
@@ -270,8 +288,19 @@ impl Controller {
         if !self.joined {
             return;
         }
+        let message = Message::OpResult(OpResult {
+            record: self.op_record(asked, result),
+            expected_rc: asked.expected_rc,
+            recorded: asked.recorded,
+            forget,
+            wall_s: self.wall_s,
+        });
+        self.send(&message);
+    }
+
+    fn op_record(&self, asked: &Asked, result: &LrmResult) -> OpRecord {
         let op = &asked.op;
-        let record = OpRecord {
+        OpRecord {
             slot: HistorySlot::Last,
             resource: op.resource.clone(),
             class: op.class.clone(),
@@ -292,15 +321,7 @@ impl Controller {
             exit_reason: result.exit_reason.clone(),
             transition_key: asked.transition_key.clone(),
             op_digest: asked.op_digest.clone(),
-        };
-        let message = Message::OpResult(OpResult {
-            record,
-            expected_rc: asked.expected_rc,
-            recorded: asked.recorded,
-            forget,
-            wall_s: self.wall_s,
-        });
-        self.send(&message);
+        }
     }
 
     /// A result delivered, on every member: the node's history and fail

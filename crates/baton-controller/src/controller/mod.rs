@@ -428,7 +428,7 @@ impl Controller {
         self.drive_transitions(now);
     }
 
-    fn lrm_history(&mut self, records: Vec<crate::OpRecord>) {
+    fn lrm_history(&mut self, mut records: Vec<crate::OpRecord>) {
         self.learn_recurring(&records);
         // A round that started since will ask again when it ends.
         if !self.awaiting_history || self.round.is_some() || !self.joined {
@@ -440,6 +440,7 @@ impl Controller {
             .own_attributes
             .take()
             .unwrap_or_else(|| replica::transient_attributes(&self.cib, me));
+        records.extend(self.device_history().cloned());
         self.send(&Message::NodeStatus(NodeStatus {
             records,
             attributes,
@@ -625,6 +626,25 @@ impl Controller {
         self.abort_transition("Membership change");
     }
 
+    /// What a ring change does to the nodes out of the ring, for a ring
+    /// adopted from a join round (which may hold a change the winner's CIB
+    /// has not seen): they are not restarting and have no transient
+    /// attributes. Every member adopts the same CIB and ring, so every
+    /// member makes the same edits.
+    fn forget_outside_ring(&mut self) {
+        let ring = &self.ring;
+        self.restarting.retain(|node| ring.contains(node));
+        let mut changed = false;
+        for (node, uname) in replica::node_names(&self.cib) {
+            if !self.ring.contains(&node) && replica::has_node_state(&self.cib, node) {
+                changed |= replica::set_transient_attributes(&mut self.cib, node, &uname, &[]);
+            }
+        }
+        if changed {
+            self.bump_status();
+        }
+    }
+
     /// Nodes whose controller is gone: a node that left the ring loses its
     /// transient attributes; one that left cleanly is expected down.
     fn record_departures(&mut self, departed: &BTreeMap<NodeId, LeaveReason>) {
@@ -686,14 +706,25 @@ impl Controller {
             if !in_ccm && !replica::has_node_state(&self.cib, node) {
                 continue;
             }
+            // A node stays expected up from the time its controller was
+            // online until it leaves cleanly or is fenced: the scheduler
+            // fences a node expected up that is gone, or in the ring with
+            // its controller gone. One in the ring whose controller was
+            // never seen has no expected state, so a slow start is not
+            // fenced; one out of the ring that nobody here knows the state
+            // of (a merge can bring a node this side never saw) is taken
+            // to be up, as Pacemaker's startup fencing takes a node never
+            // seen: it may run anything.
             let expected = if is_online {
-                "member".to_owned()
+                Some("member".to_owned())
             } else if cleanly.contains(&node) {
-                "down".to_owned()
+                Some("down".to_owned())
             } else {
-                replica::expected(&self.cib, node)
-                    .unwrap_or("member")
-                    .to_owned()
+                match replica::expected(&self.cib, node) {
+                    Some(known) => Some(known.to_owned()),
+                    None if !in_ccm => Some("member".to_owned()),
+                    None => None,
+                }
             };
             changed |= replica::set_membership(
                 &mut self.cib,
@@ -702,7 +733,7 @@ impl Controller {
                 &Membership {
                     in_ccm,
                     crmd_online: is_online,
-                    expected: &expected,
+                    expected: expected.as_deref(),
                 },
             );
         }
@@ -876,7 +907,12 @@ impl Controller {
                 view: round.view.clone(),
                 round: round.digest(),
                 cib: self.cib.to_xml(Style::Compact),
-                ring: self.ring.iter().copied().collect(),
+                // The ring as delivered up to the decision, not as applied:
+                // rings delivered before the decision are held by members
+                // in the round and then dropped, so a ring change held here
+                // would otherwise be lost everywhere, and a node gone from
+                // the ring kept in it until the next ring change.
+                ring: self.ring_now.iter().copied().collect(),
                 restarting: self.restarting.iter().copied().collect(),
             };
             self.send(&Message::Sync(sync));
@@ -918,6 +954,7 @@ impl Controller {
         self.compacted_len = self.cib.document().arena_len();
         self.ring = sync.ring.into_iter().collect();
         self.restarting = sync.restarting.into_iter().collect();
+        self.forget_outside_ring();
         if let Some(winner) = winner {
             self.lineage = winner.lineage.into_iter().collect();
         }
@@ -1181,7 +1218,7 @@ impl Controller {
         let down = Membership {
             in_ccm: false,
             crmd_online: false,
-            expected: "down",
+            expected: Some("down"),
         };
         let mut changed = replica::set_membership(&mut self.cib, node, &uname, &down);
         changed |= replica::set_history(&mut self.cib, node, &uname, &[]);

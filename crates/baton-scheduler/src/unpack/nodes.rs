@@ -227,9 +227,15 @@ fn classify(
             NodeState::Offline
         };
     }
-    // In the membership, controller gone: only a node that had joined.
-    if join == "member" {
+    // In the membership, controller gone, while expected up: its lrmd may
+    // still run what the history says. Pacemaker fences whatever `join`
+    // says: the controller writes join="down" as soon as a peer's
+    // controller leaves, so asking for join="member" here would let a dead
+    // controller's resources start elsewhere unfenced.
+    if !expected.is_empty() {
         return unclean("peer process is no longer available");
     }
+    // No expected state: its controller never joined (Pacemaker reads that
+    // as expected down), so it never ran anything for the cluster.
     NodeState::Offline
 }
