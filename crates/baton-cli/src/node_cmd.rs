@@ -1,7 +1,8 @@
 //! `baton node attribute|status-attr NODE set|delete|show NAME [VALUE]`:
 //! node attributes as crmsh's `crm node attribute` (permanent, in the
 //! configuration) and `crm node status-attr` (transient, until the node
-//! leaves the cluster) handle them.
+//! leaves the cluster) handle them; `baton node fence NODE [--force]` as
+//! `crm node fence`.
 
 use std::path::Path;
 
@@ -20,6 +21,17 @@ pub enum NodeCommand {
     /// A transient node attribute (status; gone when the node leaves).
     #[command(name = "status-attr")]
     StatusAttr(AttributeArgs),
+    /// Fence a node (like `crm node fence`): the DC has it fenced with the
+    /// cluster's fencing devices and recovers what it ran elsewhere.
+    Fence(FenceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FenceArgs {
+    pub node: String,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -47,6 +59,7 @@ pub fn run(command: &NodeCommand, socket_dir: &Path, format: Format) -> anyhow::
     let (args, forever) = match command {
         NodeCommand::Attribute(args) => (args, true),
         NodeCommand::StatusAttr(args) => (args, false),
+        NodeCommand::Fence(args) => return fence(args, socket_dir),
     };
     let live = Live::new(socket_dir);
     let node = args.node.as_str();
@@ -84,6 +97,45 @@ pub fn run(command: &NodeCommand, socket_dir: &Path, format: Format) -> anyhow::
         }
     }
     Ok(Code::Success)
+}
+
+/// Asks the cluster to fence `args.node` the way Pacemaker's tools do: the
+/// node's `terminate` attribute makes the scheduler fence it; the
+/// controller clears it with the rest of the node's status once fenced.
+fn fence(args: &FenceArgs, socket_dir: &Path) -> anyhow::Result<Code> {
+    let live = Live::new(socket_dir);
+    let (cib, _) = live.cib()?;
+    let node = args.node.as_str();
+    if !cib.nodes().any(|n| n.uname() == Some(node)) {
+        anyhow::bail!("there is no node named {node:?} in the cluster; nothing was fenced");
+    }
+    if !args.force && !confirmed(node)? {
+        eprintln!("Not fenced");
+        return Ok(Code::Problems);
+    }
+    live.set_attribute(node, "terminate", Some("true"), false)?;
+    print_text(&format!(
+        "Fencing of {node} requested; `baton status` shows it, and what ran there moves once it is fenced"
+    ))?;
+    Ok(Code::Success)
+}
+
+/// Whether the user, at a terminal, agrees; without a terminal only
+/// `--force` fences.
+fn confirmed(node: &str) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "fencing {node} powers it off or reboots it; confirm at a terminal, or pass --force"
+        );
+    }
+    eprint!(
+        "Fencing {node} powers it off or reboots it, and stops everything running there. Fence it? [y/N] "
+    );
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
 fn lookup(cib: &Cib, node: &str, name: &str, forever: bool) -> anyhow::Result<Option<String>> {

@@ -1,6 +1,7 @@
 //! `baton sandbox` as a newcomer runs it: a three-node cluster on this
 //! machine whose web page answers from one node, answers from another when
-//! that node dies, and leaves nothing behind.
+//! that node dies (which its fence device reboots), fences a node when
+//! asked (`baton node fence`), and leaves nothing behind.
 
 #[path = "support/isolated.rs"]
 mod isolated;
@@ -106,6 +107,42 @@ fn the_sandbox_serves_the_web_page_fails_over_when_its_node_dies_and_leaves_noth
         std::thread::sleep(Duration::from_millis(100));
     };
     println!("node{first} back after {back:?}");
+
+    // `node fence` has the cluster fence a node with its own device.
+    let victim = (1..=3).find(|n| *n != moved_to).expect("another node");
+    let fence = sandbox.baton(&[
+        "--node",
+        &moved_to.to_string(),
+        "node",
+        "fence",
+        &format!("node{victim}"),
+        "--force",
+    ]);
+    assert!(fence.status.success(), "{}", text(&fence));
+    let asked = Instant::now();
+    loop {
+        let status = sandbox.baton(&["sandbox", "status", "--output", "json"]);
+        let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
+        if json["nodes"][victim as usize - 1]["daemons"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+        {
+            break;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(20),
+            "node{victim} was never fenced: {json}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!(
+        "node{victim} fenced {:?} after `node fence`",
+        asked.elapsed()
+    );
+    assert!(
+        sandbox.fetch(moved_to).is_some(),
+        "the web page still answers from node{moved_to}"
+    );
 
     let dir = sandbox.sandbox_dir();
     let down = sandbox.baton(&["sandbox", "down"]);

@@ -115,6 +115,7 @@ fn up(layout: &Layout, nodes: u32) -> anyhow::Result<Code> {
         // What a crashed sandbox left behind.
         remove(layout)?;
     }
+    ports_free(nodes)?;
     let bin = processes::binaries()?;
     create(layout, nodes)?;
     for node in 1..=nodes {
@@ -153,6 +154,24 @@ fn up(layout: &Layout, nodes: u32) -> anyhow::Result<Code> {
     ));
     print_text(&text)?;
     Ok(Code::Success)
+}
+
+/// The ring's port and the web server's on every 127.0.0.N: one sandbox
+/// per user fits on a machine, and another program may hold them.
+fn ports_free(nodes: u32) -> anyhow::Result<()> {
+    for node in 1..=nodes {
+        let ring = format!("{}:{}", address(node), layout::port());
+        let web = format!("{}:8080", address(node));
+        let in_use = |what: &str, at: &str| {
+            anyhow::anyhow!(
+                "{at} ({what}) is in use: another sandbox of yours (`baton sandbox status --sandbox-dir DIR`, then `down`) or another program holds it"
+            )
+        };
+        std::net::UdpSocket::bind(&ring).map_err(|_| in_use("the sandbox ring's port", &ring))?;
+        std::net::TcpListener::bind(&web)
+            .map_err(|_| in_use("the demo web server's port", &web))?;
+    }
+    Ok(())
 }
 
 /// The sandbox's files: the directory (private), key, configuration and
