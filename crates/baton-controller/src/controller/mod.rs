@@ -96,8 +96,11 @@ pub struct Controller {
     own_attributes: Option<Vec<(String, String)>>,
     /// Nodes whose controller left while a round was deciding, and why.
     departed: BTreeMap<NodeId, LeaveReason>,
-    /// Members' nodes whose status has not been published since the last round.
-    status_pending: BTreeSet<NodeId>,
+    /// Members' nodes whose status has not been published since the last
+    /// round, with their transient attributes as the round left them: a
+    /// change made since (a fail count, a write) is newer than what the
+    /// node publishes, which it gathered before.
+    status_pending: BTreeMap<NodeId, Vec<(String, String)>>,
     reassembly: Reassembly,
     /// The configuration last persisted: (version without num_updates,
     /// digest, term).
@@ -189,7 +192,7 @@ impl Controller {
             awaiting_history: false,
             own_attributes: None,
             departed: BTreeMap::new(),
-            status_pending: BTreeSet::new(),
+            status_pending: BTreeMap::new(),
             reassembly: Reassembly::default(),
             persisted,
             term,
@@ -1029,7 +1032,11 @@ impl Controller {
         self.abort_transition("Node join");
         self.arm_settle(now);
         self.persist_if_changed();
-        self.status_pending = self.member_nodes();
+        self.status_pending = self
+            .member_nodes()
+            .into_iter()
+            .map(|node| (node, replica::transient_attributes(&self.cib, node)))
+            .collect();
         self.awaiting_history = true;
         self.outputs.push_back(Output::QueryLrmHistory);
         self.answer_after_round();
@@ -1137,15 +1144,22 @@ impl Controller {
             return;
         };
         let history_changed = replica::set_history(&mut self.cib, node, &uname, &status.records);
+        let attributes = match self.status_pending.remove(&node) {
+            Some(at_round) => newest_attributes(
+                &at_round,
+                &replica::transient_attributes(&self.cib, node),
+                &status.attributes,
+            ),
+            None => status.attributes,
+        };
         let attributes_changed =
-            replica::set_transient_attributes(&mut self.cib, node, &uname, &status.attributes);
+            replica::set_transient_attributes(&mut self.cib, node, &uname, &attributes);
         if history_changed || attributes_changed {
             self.bump_status();
         }
         if history_changed {
             self.abort_transition("Resource history refreshed");
         }
-        self.status_pending.remove(&node);
     }
 
     // ---- node lifecycle messages ----
@@ -1363,4 +1377,76 @@ fn diverged(loser: &Announce, winner: &Announce) -> bool {
             .lineage
             .iter()
             .any(|(epoch, digest)| *epoch == loser.version.1 && *digest == loser.config_digest)
+}
+
+/// A node's transient attributes once its published status arrives:
+/// what changed since the round (`now` differs from `at_round`) was
+/// written after the node gathered what it `published`, and stays;
+/// everything else is as the node published it.
+fn newest_attributes(
+    at_round: &[(String, String)],
+    now: &[(String, String)],
+    published: &[(String, String)],
+) -> Vec<(String, String)> {
+    let at_round: BTreeMap<&str, &str> = at_round
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let now: BTreeMap<&str, &str> = now.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let published: BTreeMap<&str, &str> = published
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let names: BTreeSet<&str> = at_round
+        .keys()
+        .chain(now.keys())
+        .chain(published.keys())
+        .copied()
+        .collect();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let changed_since = now.get(name) != at_round.get(name);
+            let value = if changed_since {
+                now.get(name)
+            } else {
+                published.get(name)
+            };
+            value.map(|v| (name.to_owned(), (*v).to_owned()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::newest_attributes;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn what_was_written_after_the_round_outlives_the_status_gathered_before_it() {
+        let at_round = pairs(&[("rack", "r1"), ("cache", "warm")]);
+        // After the round: fencing was asked for, a fail count recorded,
+        // and `cache` deleted.
+        let now = pairs(&[
+            ("rack", "r1"),
+            ("terminate", "true"),
+            ("fail-count-ip#start_0", "1"),
+        ]);
+        // The node gathered its attributes before all of that, and had
+        // changed `rack` itself.
+        let published = pairs(&[("rack", "r2"), ("cache", "warm")]);
+        assert_eq!(
+            newest_attributes(&at_round, &now, &published),
+            pairs(&[
+                ("fail-count-ip#start_0", "1"),
+                ("rack", "r2"),
+                ("terminate", "true")
+            ])
+        );
+    }
 }
