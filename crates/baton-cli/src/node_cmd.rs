@@ -1,8 +1,8 @@
 //! `baton node attribute|status-attr NODE set|delete|show NAME [VALUE]`:
 //! node attributes as crmsh's `crm node attribute` (permanent, in the
 //! configuration) and `crm node status-attr` (transient, until the node
-//! leaves the cluster) handle them; `baton node fence NODE [--force]` as
-//! `crm node fence`.
+//! leaves the cluster) handle them; `baton node fence NODE [--force]`,
+//! `standby [NODE] [forever|reboot]` and `online [NODE]` as crmsh's.
 
 use std::path::Path;
 
@@ -24,6 +24,26 @@ pub enum NodeCommand {
     /// Fence a node (like `crm node fence`): the DC has it fenced with the
     /// cluster's fencing devices and recovers what it ran elsewhere.
     Fence(FenceArgs),
+    /// Put a node (this one by default) in standby: what runs there moves
+    /// away and nothing starts there (like `crm node standby`).
+    Standby(StandbyArgs),
+    /// Take a node (this one by default) out of standby (like `crm node
+    /// online`).
+    Online(OnlineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StandbyArgs {
+    pub node: Option<String>,
+    /// `forever` (the configuration) or `reboot` (until the node leaves
+    /// the cluster), as crmsh's lifetime.
+    #[arg(value_parser = ["forever", "reboot"], default_value = "forever")]
+    pub lifetime: String,
+}
+
+#[derive(Debug, Args)]
+pub struct OnlineArgs {
+    pub node: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -60,6 +80,10 @@ pub fn run(command: &NodeCommand, socket_dir: &Path, format: Format) -> anyhow::
         NodeCommand::Attribute(args) => (args, true),
         NodeCommand::StatusAttr(args) => (args, false),
         NodeCommand::Fence(args) => return fence(args, socket_dir),
+        NodeCommand::Standby(args) => {
+            return standby(socket_dir, args.node.as_deref(), args.lifetime == "forever");
+        }
+        NodeCommand::Online(args) => return online(socket_dir, args.node.as_deref()),
     };
     let live = Live::new(socket_dir);
     let node = args.node.as_str();
@@ -96,6 +120,42 @@ pub fn run(command: &NodeCommand, socket_dir: &Path, format: Format) -> anyhow::
             }
         }
     }
+    Ok(Code::Success)
+}
+
+/// `node`, or the node whose crmd answers; it must be one of the cluster's.
+fn known_node(live: &Live, node: Option<&str>) -> anyhow::Result<String> {
+    let reply = live.query()?;
+    let name = match node {
+        Some(name) => name.to_owned(),
+        None => reply.node.map(|n| n.name).unwrap_or_default(),
+    };
+    let cib = Cib::parse(&reply.cib).context("baton-crmd sent a CIB that does not parse")?;
+    if !cib.nodes().any(|n| n.uname() == Some(name.as_str())) {
+        anyhow::bail!("there is no node named {name:?} in the cluster; nothing was changed");
+    }
+    Ok(name)
+}
+
+fn standby(socket_dir: &Path, node: Option<&str>, forever: bool) -> anyhow::Result<Code> {
+    let live = Live::new(socket_dir);
+    let node = known_node(&live, node)?;
+    live.set_attribute(&node, "standby", Some("on"), forever)?;
+    print_text(&format!("{node} is in standby: what runs there moves away"))?;
+    Ok(Code::Success)
+}
+
+/// Clears both lifetimes, as `crm node online` does: a node left in
+/// standby "until reboot" is online again too.
+fn online(socket_dir: &Path, node: Option<&str>) -> anyhow::Result<Code> {
+    let live = Live::new(socket_dir);
+    let node = known_node(&live, node)?;
+    live.set_attribute(&node, "standby", Some("off"), true)?;
+    let (cib, _) = live.cib()?;
+    if lookup(&cib, &node, "standby", false)?.is_some() {
+        live.set_attribute(&node, "standby", None, false)?;
+    }
+    print_text(&format!("{node} is online: resources may run there again"))?;
     Ok(Code::Success)
 }
 

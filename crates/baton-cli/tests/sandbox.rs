@@ -1,7 +1,8 @@
 //! `baton sandbox` as a newcomer runs it: a three-node cluster on this
 //! machine whose web page answers from one node, answers from another when
 //! that node dies (which its fence device reboots), fences a node when
-//! asked (`baton node fence`), and leaves nothing behind.
+//! asked (`baton node fence`), moves it off a node in standby, and leaves
+//! nothing behind.
 
 #[path = "support/isolated.rs"]
 mod isolated;
@@ -107,6 +108,29 @@ fn the_sandbox_serves_the_web_page_fails_over_when_its_node_dies_and_leaves_noth
         std::thread::sleep(Duration::from_millis(100));
     };
     println!("node{first} back after {back:?}");
+    // Its rejoin makes a join round; a write during one is refused (and
+    // said so): wait until the cluster shows it online again.
+    let online = |status: &Output| {
+        serde_json::from_slice::<serde_json::Value>(&status.stdout).is_ok_and(|json| {
+            json["nodes"]
+                .as_array()
+                .is_some_and(|nodes| nodes.iter().filter(|n| n["state"] == "online").count() == 3)
+                && json["dc"].is_string()
+        })
+    };
+    while !online(&sandbox.baton(&[
+        "--node",
+        &moved_to.to_string(),
+        "status",
+        "--output",
+        "json",
+    ])) {
+        assert!(
+            killed.elapsed() < Duration::from_secs(40),
+            "node{first} never showed online again"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     // `node fence` has the cluster fence a node with its own device.
     let victim = (1..=3).find(|n| *n != moved_to).expect("another node");
@@ -142,6 +166,34 @@ fn the_sandbox_serves_the_web_page_fails_over_when_its_node_dies_and_leaves_noth
     assert!(
         sandbox.fetch(moved_to).is_some(),
         "the web page still answers from node{moved_to}"
+    );
+
+    // `node standby` (this node, by default) moves the web page away;
+    // `node online` lets it come back, but stickiness keeps it where it is.
+    let node = moved_to.to_string();
+    let standby = sandbox.baton(&["--node", &node, "node", "standby"]);
+    assert!(standby.status.success(), "{}", text(&standby));
+    let asked = Instant::now();
+    let elsewhere = loop {
+        if let Some(other) = (1..=3)
+            .filter(|n| *n != moved_to)
+            .find(|n| sandbox.fetch(*n).is_some())
+        {
+            break other;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(20),
+            "the web page never left node{moved_to} in standby"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(sandbox.fetch(moved_to).is_none(), "it left node{moved_to}");
+    let online = sandbox.baton(&["--node", &node, "node", "online"]);
+    assert!(online.status.success(), "{}", text(&online));
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        sandbox.fetch(elsewhere).is_some(),
+        "stickiness keeps the web page on node{elsewhere}"
     );
 
     let dir = sandbox.sandbox_dir();
