@@ -69,6 +69,10 @@ pub enum Command {
     /// Node attributes (like `crm node attribute` / `crm node status-attr`).
     #[command(subcommand)]
     Node(crate::node_cmd::NodeCommand),
+    /// Start, stop, move, ban, clear, manage and locate resources (like
+    /// `crm resource`).
+    #[command(subcommand)]
+    Resource(crate::resource_cmd::ResourceCommand),
     /// A whole cluster on this machine, as an ordinary user: `up`, `status`,
     /// `kill N`, `restart N`, `down`.
     #[command(subcommand)]

@@ -16,6 +16,7 @@ mod node_cmd;
 mod output;
 mod quorum_cmd;
 mod ra_cmd;
+mod resource_cmd;
 mod ring_cmd;
 mod sandbox;
 mod shell;
@@ -54,6 +55,7 @@ fn run(args: &cli::Cli) -> anyhow::Result<exit::Code> {
         cli::Command::Simulate(command) => simulate_cmd::run(command, args.output),
         cli::Command::Status(command) => status_cmd::run(command, sockets, args.output),
         cli::Command::Node(command) => node_cmd::run(command, sockets, args.output),
+        cli::Command::Resource(command) => resource_cmd::run(command, sockets, args.output),
         cli::Command::Sandbox(command) => {
             sandbox::run(command, args.sandbox_dir.as_deref(), args.output)
         }

@@ -3,14 +3,17 @@
 //! [`apply`] edits a [`Cib`](baton_cib::Cib) the way `crm configure` does
 //! (crmsh 4.4's ids and element layout), [`show`] reads a CIB back into
 //! commands that load to the same configuration, and [`verify`] checks a
-//! configuration the way `crm_verify -L` does. Everything here is pure:
+//! configuration the way `crm_verify -L` does; [`change_resource`] makes
+//! the changes of `crm resource`. Everything here is pure:
 //! whether an agent is installed is asked through [`AgentLookup`].
 
 pub mod apply;
 mod ids;
+pub mod resource;
 pub mod show;
 pub mod verify;
 
 pub use apply::{AgentLookup, ApplyError, Notice, apply, replace};
+pub use resource::{ResourceChange, change_resource};
 pub use show::{Shown, show, show_text};
 pub use verify::{Finding, Severity, verify};

@@ -9,7 +9,7 @@ mod delete;
 mod properties;
 mod prune;
 mod resources;
-mod xml;
+pub(crate) mod xml;
 
 use std::fmt;
 
