@@ -341,7 +341,34 @@ fn warnings(cib: &Cib, cluster: &Cluster, reply: &baton_proto::crmd::QueryReply)
             ));
         }
     }
+    out.extend(command_line_constraints(cib));
     out
+}
+
+/// The constraints `baton resource move|ban` (and crmsh, crm_resource)
+/// leave behind: a forgotten one keeps a resource from failing back.
+fn command_line_constraints(cib: &Cib) -> Vec<String> {
+    let Some(constraints) = cib.section("constraints") else {
+        return Vec::new();
+    };
+    constraints
+        .children_named("rsc_location")
+        .filter_map(|c| {
+            let id = c.attr("id")?;
+            let rsc = c.attr("rsc")?;
+            let node = c.attr("node").unwrap_or("?");
+            let what = if id.starts_with("cli-prefer-") {
+                format!("keeps {rsc} on {node}")
+            } else if id.starts_with("cli-ban-") {
+                format!("keeps {rsc} off {node}")
+            } else {
+                return None;
+            };
+            Some(format!(
+                "{id} (from a resource move or ban) {what}; `baton resource clear {rsc}` removes it"
+            ))
+        })
+        .collect()
 }
 
 /// `crm status`'s text.
@@ -455,5 +482,32 @@ fn failed_line(failed: &FailedActionJson) -> String {
             "{} {interval}{operation} on {} could not be executed ({}){reason}",
             failed.resource, failed.node, failed.status
         )
+    }
+}
+
+#[cfg(test)]
+mod constraint_warnings {
+    use super::*;
+
+    #[test]
+    fn a_forgotten_move_or_ban_is_a_warning_that_says_how_to_clear_it() {
+        let cib = Cib::parse(
+            r#"<cib admin_epoch="0" epoch="1" num_updates="0"><configuration><crm_config/><nodes/><resources/>
+<constraints>
+<rsc_location id="cli-prefer-web" rsc="web" role="Started" node="node1" score="INFINITY"/>
+<rsc_location id="cli-ban-web-on-node3" rsc="web" role="Started" node="node3" score="-INFINITY"/>
+<rsc_location id="web-likes-node2" rsc="web" node="node2" score="50"/>
+</constraints></configuration><status/></cib>"#,
+        )
+        .expect("parses");
+        let warnings = command_line_constraints(&cib);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("keeps web on node1"), "{warnings:?}");
+        assert!(warnings[1].contains("keeps web off node3"), "{warnings:?}");
+        assert!(
+            warnings
+                .iter()
+                .all(|w| w.contains("baton resource clear web"))
+        );
     }
 }
