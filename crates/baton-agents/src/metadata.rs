@@ -72,6 +72,8 @@ pub fn parse(xml: &str) -> Result<AgentMetadata, MetadataError> {
                         found_agent = true;
                         meta.name = attr(element, "name").unwrap_or_default();
                         meta.version = attr(element, "version").unwrap_or_default();
+                        // Fence agents say it here rather than in <shortdesc>.
+                        meta.shortdesc = attr(element, "shortdesc").unwrap_or_default();
                     }
                     (Some("resource-agent"), "shortdesc") => {
                         desc = Some((Desc::AgentShort, String::new()))

@@ -17,8 +17,8 @@ use crate::output::{Format, print_json, print_text};
 pub enum RaCommand {
     /// List the agent classes this node can run.
     Classes,
-    /// List the agents of a class (ocf, lsb, systemd, service), or of one
-    /// OCF provider (ocf:heartbeat).
+    /// List the agents of a class (ocf, lsb, systemd, service, stonith), or
+    /// of one OCF provider (ocf:heartbeat).
     List(ListArgs),
     /// Show an agent's parameters and its actions' default timeouts.
     Info(InfoArgs),

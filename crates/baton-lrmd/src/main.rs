@@ -5,6 +5,7 @@
 //! and the `Lrmd` gRPC service on `<socket-dir>/lrmd.sock`.
 
 mod executor;
+mod fence_agents;
 mod history;
 mod monitors;
 mod service;
@@ -21,6 +22,7 @@ use baton_proto::socket::{SocketError, UnixSocket};
 use clap::Parser;
 
 use crate::executor::Executor;
+use crate::fence_agents::FenceAgents;
 use crate::history::History;
 use crate::monitors::Monitors;
 use crate::service::LrmdService;
@@ -41,6 +43,10 @@ struct Args {
     /// Root of the OCF tree; agents are in resource.d/PROVIDER/TYPE below it.
     #[arg(long, value_name = "DIR", default_value = "/usr/lib/ocf")]
     ocf_root: PathBuf,
+    /// Where fence agents (fence_*) are, for `baton ra list|info stonith`
+    /// (baton-fenced runs them).
+    #[arg(long, value_name = "DIR", default_value = "/usr/sbin")]
+    fence_agent_dir: PathBuf,
 }
 
 /// Agents running at once on this node: Pacemaker's node-action-limit
@@ -99,7 +105,12 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     ));
     let history = Arc::new(History::default());
     let monitors = Arc::new(Monitors::new(Arc::clone(&executor), Arc::clone(&history)));
-    let lrmd = LrmdServer::new(LrmdService::new(executor, Arc::clone(&monitors), history));
+    let lrmd = LrmdServer::new(LrmdService::new(
+        executor,
+        Arc::clone(&monitors),
+        history,
+        FenceAgents::new(args.fence_agent_dir.clone()),
+    ));
     let info = baton_proto::daemon_info::DaemonInfo::new(
         "baton-lrmd",
         env!("CARGO_PKG_VERSION"),

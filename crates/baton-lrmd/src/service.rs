@@ -15,6 +15,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use crate::executor::{Executor, Ran};
+use crate::fence_agents::FenceAgents;
 use crate::history::History;
 use crate::monitors::{MonitorEvent, MonitorKey, Monitors};
 
@@ -22,6 +23,8 @@ use crate::monitors::{MonitorEvent, MonitorKey, Monitors};
 /// when full.
 const METADATA_CACHED_MAX: usize = 1024;
 const METADATA_TIMEOUT_MS: u64 = 10_000;
+/// The class of fence agents: listed and described here, run by fenced.
+const STONITH: &str = "stonith";
 /// One-shot actions queued or running at once (STYLE rule 10); more are
 /// refused rather than piled up.
 pub const EXEC_ADMITTED_MAX: usize = 4096;
@@ -33,11 +36,18 @@ pub struct LrmdService {
     history: Arc<History>,
     metadata: Mutex<HashMap<AgentName, (AgentMetadata, String)>>,
     admitted: Arc<tokio::sync::Semaphore>,
+    fence_agents: FenceAgents,
 }
 
 impl LrmdService {
-    pub fn new(executor: Arc<Executor>, monitors: Arc<Monitors>, history: Arc<History>) -> Self {
+    pub fn new(
+        executor: Arc<Executor>,
+        monitors: Arc<Monitors>,
+        history: Arc<History>,
+        fence_agents: FenceAgents,
+    ) -> Self {
         Self {
+            fence_agents,
             executor,
             monitors,
             history,
@@ -239,10 +249,11 @@ impl Lrmd for LrmdService {
         &self,
         _request: Request<pb::ListClassesRequest>,
     ) -> Result<Response<pb::ListClassesReply>, Status> {
-        let classes = baton_agents::list::classes()
+        let mut classes: Vec<String> = baton_agents::list::classes()
             .iter()
             .map(ToString::to_string)
             .collect();
+        classes.push(STONITH.to_owned());
         Ok(Response::new(pb::ListClassesReply { classes }))
     }
 
@@ -259,6 +270,15 @@ impl Lrmd for LrmdService {
         request: Request<pb::ListAgentsRequest>,
     ) -> Result<Response<pb::ListAgentsReply>, Status> {
         let request = request.into_inner();
+        if request.class == STONITH {
+            let agents = self
+                .fence_agents
+                .list()
+                .into_iter()
+                .map(|kind| format!("{STONITH}:{kind}"))
+                .collect();
+            return Ok(Response::new(pb::ListAgentsReply { agents }));
+        }
         let class: Class = request
             .class
             .parse()
@@ -280,6 +300,14 @@ impl Lrmd for LrmdService {
         request: Request<pb::MetadataRequest>,
     ) -> Result<Response<pb::MetadataReply>, Status> {
         let text = request.into_inner().agent;
+        if let Some(kind) = text.strip_prefix("stonith:") {
+            let (meta, xml) = self
+                .fence_agents
+                .metadata(kind)
+                .await
+                .map_err(Status::failed_precondition)?;
+            return Ok(Response::new(metadata_reply(text.clone(), meta, xml)));
+        }
         let agent: AgentName = text
             .parse()
             .map_err(|e| Status::invalid_argument(format!("{e}")))?;
@@ -301,7 +329,7 @@ impl Lrmd for LrmdService {
                 found
             }
         };
-        Ok(Response::new(metadata_reply(&agent, meta, xml)))
+        Ok(Response::new(metadata_reply(agent.to_string(), meta, xml)))
     }
 }
 
@@ -341,9 +369,9 @@ impl LrmdService {
     }
 }
 
-fn metadata_reply(agent: &AgentName, meta: AgentMetadata, xml: String) -> pb::MetadataReply {
+fn metadata_reply(agent: String, meta: AgentMetadata, xml: String) -> pb::MetadataReply {
     pb::MetadataReply {
-        agent: agent.to_string(),
+        agent,
         version: meta.version,
         shortdesc: meta.shortdesc,
         longdesc: meta.longdesc,
