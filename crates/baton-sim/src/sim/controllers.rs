@@ -275,8 +275,27 @@ impl Simulation {
                 .map(|t| t.chars().take_while(|c| *c != '}').collect::<String>())
                 .map(|t| format!(" saying term {t}"))
                 .unwrap_or_default();
+            let what = if kind == "OpResult" {
+                let field = |name: &str| {
+                    text.split(&format!("\"{name}\":"))
+                        .nth(1)
+                        .map(|v| v.split([',', '}']).next().unwrap_or_default().to_owned())
+                        .unwrap_or_default()
+                };
+                format!(
+                    " [{} {} {} rc {} status {} forget {}]",
+                    field("resource"),
+                    field("operation"),
+                    field("interval_ms"),
+                    field("rc"),
+                    field("op_status"),
+                    field("forget")
+                )
+            } else {
+                String::new()
+            };
             println!(
-                "{} n{node_id} CONTROLLER gets {kind} from {sender}{round}{term} (term {:?})",
+                "{} n{node_id} CONTROLLER gets {kind}{what} from {sender}{round}{term} (term {:?})",
                 self.now,
                 controller.core.term()
             );
