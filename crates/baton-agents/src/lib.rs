@@ -10,6 +10,7 @@
 pub mod capture;
 pub mod env;
 pub mod exec;
+pub mod fence;
 pub mod list;
 pub mod lsb;
 pub mod metadata;

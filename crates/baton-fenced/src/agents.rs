@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use baton_agents::exec::{self, Exit, Invocation, Limits};
 use baton_fencing::AgentCapabilities;
 
 /// Meta-data takes little time; an agent that hangs on it is not waited for.
@@ -72,38 +71,7 @@ impl Agents {
         stdin: String,
         timeout: Duration,
     ) -> Result<String, String> {
-        if !agent.starts_with("fence_") || agent.contains('/') {
-            return Err(format!(
-                "{agent} is not a fence agent's name (expected fence_<name>)"
-            ));
-        }
-        let invocation = Invocation {
-            program: self.dir.join(agent),
-            args: Vec::new(),
-            env: baton_agents::env::base_env(),
-            timeout,
-            stdin: Some(stdin),
-        };
-        let finished = exec::run(&invocation, &Limits::default()).await;
-        let said = || {
-            let text = if finished.stderr.trim().is_empty() {
-                &finished.stdout
-            } else {
-                &finished.stderr
-            };
-            text.trim().lines().last().unwrap_or_default().to_owned()
-        };
-        match &finished.exit {
-            Exit::Code(0) => Ok(finished.stdout.clone()),
-            Exit::Code(code) => Err(format!("{agent} exited {code}: {}", said())),
-            Exit::Signal(signal) => Err(format!("{agent} was killed by signal {signal}")),
-            Exit::TimedOut => Err(format!(
-                "{agent} did not finish within {} ms",
-                timeout.as_millis()
-            )),
-            Exit::Missing(reason) => Err(format!("{agent} is not installed: {reason}")),
-            Exit::Unrunnable { reason, .. } => Err(format!("{agent} cannot run: {reason}")),
-        }
+        baton_agents::fence::run(&self.dir, agent, stdin, timeout).await
     }
 }
 

@@ -6,7 +6,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use baton_agents::exec::{self, Exit, Invocation, Limits};
 use baton_agents::metadata::{self, AgentMetadata};
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,32 +41,16 @@ impl FenceAgents {
     /// `kind`'s meta-data (asked with the stdin protocol's
     /// `action=metadata`), parsed and as printed.
     pub async fn metadata(&self, kind: &str) -> Result<(AgentMetadata, String), String> {
-        if !kind.starts_with("fence_") || kind.contains('/') {
-            return Err(format!(
-                "{kind} is not a fence agent's name (expected fence_<name>)"
-            ));
-        }
-        let invocation = Invocation {
-            program: self.dir.join(kind),
-            args: Vec::new(),
-            env: baton_agents::env::base_env(),
-            timeout: METADATA_TIMEOUT,
-            stdin: Some("action=metadata\n".to_owned()),
-        };
-        let finished = exec::run(&invocation, &Limits::default()).await;
-        match finished.exit {
-            Exit::Code(0) => {}
-            Exit::Missing(reason) => {
-                return Err(format!(
-                    "stonith:{kind} is not installed in {}: {reason}",
-                    self.dir.display()
-                ));
-            }
-            other => return Err(format!("stonith:{kind} gave no meta-data ({other:?})")),
-        }
-        let parsed =
-            metadata::parse(&finished.stdout).map_err(|e| format!("stonith:{kind}: {e}"))?;
-        Ok((parsed, finished.stdout))
+        let stdout = baton_agents::fence::run(
+            &self.dir,
+            kind,
+            "action=metadata\n".to_owned(),
+            METADATA_TIMEOUT,
+        )
+        .await
+        .map_err(|why| format!("stonith:{kind} gave no meta-data: {why}"))?;
+        let parsed = metadata::parse(&stdout).map_err(|e| format!("stonith:{kind}: {e}"))?;
+        Ok((parsed, stdout))
     }
 }
 
