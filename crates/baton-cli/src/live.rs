@@ -129,17 +129,31 @@ impl Live {
             user: user(),
         };
         let reply = block_on(async {
-            let reply = self
-                .client()
-                .await?
-                .set_node_attribute(request)
-                .await
-                .map_err(refused)?;
-            Ok(reply.into_inner())
+            let mut client = self.client().await?;
+            let mut attempt = 1;
+            loop {
+                match client.set_node_attribute(request.clone()).await {
+                    Ok(reply) => return Ok(reply.into_inner()),
+                    // Written whole, not from a base: the only refusal is a
+                    // join round that interrupted it, and rounds end in
+                    // moments.
+                    Err(status)
+                        if status.code() == GrpcCode::Aborted && attempt < ATTRIBUTE_ATTEMPTS =>
+                    {
+                        attempt += 1;
+                        tokio::time::sleep(ATTRIBUTE_RETRY_AFTER).await;
+                    }
+                    Err(status) => return Err(refused(status)),
+                }
+            }
         })?;
         Ok(outcome(&reply))
     }
 }
+
+/// How often a node attribute write a join round interrupted is made.
+const ATTRIBUTE_ATTEMPTS: u32 = 3;
+const ATTRIBUTE_RETRY_AFTER: Duration = Duration::from_millis(300);
 
 fn outcome(reply: &pb::WriteReply) -> Outcome {
     if reply.without_quorum {
