@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use baton_controller::{DEFAULT_STARTUP_SETTLE_MS, Member, NodeId, Settings};
-use baton_proto::socket::{SocketError, UnixSocket};
+use baton_proto::socket::UnixSocket;
 use clap::Parser;
 
 /// The cluster controller: the replicated CIB, the DC, node attributes.
@@ -79,19 +79,9 @@ fn cluster_facts(path: &std::path::Path) -> anyhow::Result<ClusterFacts> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let _log = match baton_log::init(&baton_log::LogSettings {
-        daemon: "baton-crmd".into(),
-        to_stderr: true,
-        to_journal: false,
-        logfile: None,
-        verbosity: baton_log::Verbosity::Info,
-        subsystems: Vec::new(),
-    }) {
+    let _log = match baton_startup::logging("baton-crmd") {
         Ok(guard) => guard,
-        Err(error) => {
-            eprintln!("baton-crmd: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let facts = match cluster_facts(&args.config) {
         Ok(facts) => facts,
@@ -100,26 +90,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("baton-crmd: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(serve(args, facts)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("baton-crmd: {error:#}");
-            let busy = error
-                .chain()
-                .any(|c| matches!(c.downcast_ref(), Some(SocketError::Busy { .. })));
-            ExitCode::from(if busy { 3 } else { 1 })
-        }
-    }
+    baton_startup::run(
+        "baton-crmd",
+        baton_startup::Runtime::CurrentThread,
+        serve(args, facts),
+    )
 }
 
 async fn serve(args: Args, facts: ClusterFacts) -> anyhow::Result<()> {

@@ -18,7 +18,7 @@ use anyhow::Context;
 use baton_agents::exec::Limits;
 use baton_agents::run::Roots;
 use baton_proto::lrmd::lrmd_server::LrmdServer;
-use baton_proto::socket::{SocketError, UnixSocket};
+use baton_proto::socket::UnixSocket;
 use clap::Parser;
 
 use crate::executor::Executor;
@@ -57,40 +57,15 @@ fn slots() -> usize {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let _log = match baton_log::init(&baton_log::LogSettings {
-        daemon: "baton-lrmd".into(),
-        to_stderr: true,
-        to_journal: false,
-        logfile: None,
-        verbosity: baton_log::Verbosity::Info,
-        subsystems: Vec::new(),
-    }) {
+    let _log = match baton_startup::logging("baton-lrmd") {
         Ok(guard) => guard,
-        Err(error) => {
-            eprintln!("baton-lrmd: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("baton-lrmd: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(serve(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("baton-lrmd: {error:#}");
-            let busy = error
-                .chain()
-                .any(|c| matches!(c.downcast_ref(), Some(SocketError::Busy { .. })));
-            ExitCode::from(if busy { 3 } else { 1 })
-        }
-    }
+    baton_startup::run(
+        "baton-lrmd",
+        baton_startup::Runtime::MultiThread,
+        serve(args),
+    )
 }
 
 async fn serve(args: Args) -> anyhow::Result<()> {
@@ -114,39 +89,13 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let info = baton_proto::daemon_info::DaemonInfo::new(
         "baton-lrmd",
         env!("CARGO_PKG_VERSION"),
-        &node_name(),
+        &baton_startup::node_name(),
     );
     let router = tonic::transport::Server::builder()
         .add_service(lrmd)
         .add_service(info);
     tracing::info!(socket = %socket.path().display(), ocf_root = %args.ocf_root.display(), state_dir = %args.state_dir.display(), "serving");
-    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-    let watchdog = tokio::spawn(watchdog());
-    let result = socket
-        .serve(router, baton_proto::socket::shutdown_signal())
+    baton_startup::notified(socket.serve(router, baton_proto::socket::shutdown_signal()))
         .await
-        .context("serving lrmd.sock failed");
-    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
-    watchdog.abort();
-    result
-}
-
-/// Pets systemd's watchdog at half its period while the runtime is healthy.
-async fn watchdog() {
-    let Some(period) = sd_notify::watchdog_enabled() else {
-        return;
-    };
-    let mut ticks = tokio::time::interval(period / 2);
-    loop {
-        ticks.tick().await;
-        let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
-    }
-}
-
-/// The kernel's host name: what the DaemonInfo service reports until the
-/// node name comes from the cluster config.
-fn node_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|name| name.trim().to_owned())
-        .unwrap_or_default()
+        .context("serving lrmd.sock failed")
 }

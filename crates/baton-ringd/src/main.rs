@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use baton_proto::ring::process_groups_server::ProcessGroupsServer;
 use baton_proto::ring::ring_server::RingServer;
-use baton_proto::socket::{SocketError, UnixSocket};
+use baton_proto::socket::UnixSocket;
 use baton_ring::local::{self, Member};
 use baton_ring::seal::Sealer;
 use baton_totem::{Config, NodeId, Totem};
@@ -64,19 +64,9 @@ struct Setup {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let _log = match baton_log::init(&baton_log::LogSettings {
-        daemon: "baton-ringd".into(),
-        to_stderr: true,
-        to_journal: false,
-        logfile: None,
-        verbosity: baton_log::Verbosity::Info,
-        subsystems: Vec::new(),
-    }) {
+    let _log = match baton_startup::logging("baton-ringd") {
         Ok(guard) => guard,
-        Err(error) => {
-            eprintln!("baton-ringd: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let setup = match setup(&args) {
         Ok(setup) => setup,
@@ -85,26 +75,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("baton-ringd: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(serve(args, setup)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("baton-ringd: {error:#}");
-            let busy = error
-                .chain()
-                .any(|c| matches!(c.downcast_ref(), Some(SocketError::Busy { .. })));
-            ExitCode::from(if busy { 3 } else { 1 })
-        }
-    }
+    baton_startup::run(
+        "baton-ringd",
+        baton_startup::Runtime::CurrentThread,
+        serve(args, setup),
+    )
 }
 
 fn setup(args: &Args) -> anyhow::Result<Setup> {
