@@ -55,21 +55,9 @@ pub fn power_off(layout: &Layout, node: u32) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.extension().is_none_or(|e| e != "pid") {
-            continue;
-        }
-        let Some(pid) = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| t.trim().parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let wanted = path.as_os_str().as_encoded_bytes();
-        if cmdline.split(|b| *b == 0).any(|arg| arg == wanted) {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
+        if path.extension().is_some_and(|e| e == "pid") {
+            // The server's command line names its PID file.
+            super::processes::end_recorded(&path, &path);
         }
     }
     let _ = std::fs::remove_dir_all(&state);

@@ -155,19 +155,36 @@ pub fn running(layout: &Layout, node: u32) -> Vec<(String, u32)> {
 }
 
 fn recorded(layout: &Layout, node: u32, daemon: &str) -> Option<u32> {
-    let text = std::fs::read_to_string(layout.pids(node).join(format!("{daemon}.pid"))).ok()?;
-    text.trim().parse().ok()
+    pid_in(&layout.pids(node).join(format!("{daemon}.pid")))
 }
 
 /// Whether `pid` is still the sandbox's daemon of `node` (a PID can be
 /// reused by anything once its process ended).
 fn ours(layout: &Layout, node: u32, pid: u32) -> bool {
-    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-        return false;
-    };
-    let sockets = layout.sockets(node);
-    let wanted = sockets.as_os_str().as_encoded_bytes();
-    cmdline.split(|b| *b == 0).any(|arg| arg == wanted) && alive(pid)
+    names(pid, &layout.sockets(node)) && alive(pid)
+}
+
+fn pid_in(pid_file: &Path) -> Option<u32> {
+    std::fs::read_to_string(pid_file).ok()?.trim().parse().ok()
+}
+
+/// Whether process `pid`'s command line has `arg` as one of its words.
+fn names(pid: u32, arg: &Path) -> bool {
+    let wanted = arg.as_os_str().as_encoded_bytes();
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|cmdline| cmdline.split(|b| *b == 0).any(|word| word == wanted))
+}
+
+/// Kills the process `pid_file` names if its command line still names
+/// `arg` (and it is not this one), and removes the file.
+pub fn end_recorded(pid_file: &Path, arg: &Path) {
+    if let Some(pid) = pid_in(pid_file)
+        && pid != std::process::id()
+        && names(pid, arg)
+    {
+        let _ = signal(pid, "KILL");
+    }
+    let _ = std::fs::remove_file(pid_file);
 }
 
 fn alive(pid: u32) -> bool {
@@ -181,20 +198,7 @@ fn alive(pid: u32) -> bool {
 /// Ends a boot of `node` that a fence agent's reboot scheduled, if one is
 /// pending (its PID file names it; its command line names the sandbox).
 pub fn cancel_boot(layout: &Layout, node: u32) {
-    let pid_file = layout.pids(node).join("boot.pid");
-    let Some(pid) = std::fs::read_to_string(&pid_file)
-        .ok()
-        .and_then(|t| t.trim().parse::<u32>().ok())
-    else {
-        return;
-    };
-    let root = layout.root.as_os_str().as_encoded_bytes();
-    let pending = std::fs::read(format!("/proc/{pid}/cmdline"))
-        .is_ok_and(|c| c.split(|b| *b == 0).any(|arg| arg == root));
-    if pending && pid != std::process::id() {
-        let _ = signal(pid, "KILL");
-    }
-    let _ = std::fs::remove_file(pid_file);
+    end_recorded(&layout.pids(node).join("boot.pid"), &layout.root);
 }
 
 /// Kills `node`'s daemons at once (SIGKILL, ringd first so that nothing it
