@@ -28,6 +28,10 @@ struct Args {
     /// Directory of the daemons' sockets (fenced.sock; crmd.sock is read).
     #[arg(long, value_name = "DIR", default_value = "/run/baton")]
     socket_dir: PathBuf,
+    /// Directory for persistent state (fenced keeps none yet; its fencing
+    /// history will live here).
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/baton")]
+    state_dir: PathBuf,
     /// Where fence agents (fence_*) are looked up.
     #[arg(long, value_name = "DIR", default_value = "/usr/sbin")]
     agent_dir: PathBuf,
@@ -62,7 +66,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let router = tonic::transport::Server::builder()
         .add_service(fenced)
         .add_service(info);
-    tracing::info!(socket = %socket.path().display(), agent_dir = %args.agent_dir.display(), "serving");
+    tracing::info!(socket = %socket.path().display(), agent_dir = %args.agent_dir.display(), state_dir = %args.state_dir.display(), "serving");
     baton_startup::notified(socket.serve(router, baton_proto::socket::shutdown_signal()))
         .await
         .context("serving fenced.sock failed")

@@ -98,7 +98,11 @@ pub fn start(layout: &Layout, bin: &Path, node: u32, daemon: &str) -> anyhow::Re
                 .arg(layout.ocf_root(node));
         }
         _ => {
-            command.arg("--agent-dir").arg(layout.fence_agents());
+            command
+                .arg("--state-dir")
+                .arg(&state)
+                .arg("--agent-dir")
+                .arg(layout.fence_agents());
         }
     }
     let log_path = layout.logs(node).join(format!("{daemon}.log"));
