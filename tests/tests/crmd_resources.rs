@@ -125,7 +125,10 @@ impl Sampler {
         let (stop_flag, dead_node, addr) = (Arc::clone(&stop), Arc::clone(&dead), addr.to_owned());
         let thread = std::thread::spawn(move || {
             let mut most = 0;
-            while !stop_flag.load(Ordering::Relaxed) {
+            loop {
+                // One whole sample after the stop is asked, so the result
+                // always covers the state the test last confirmed.
+                let stopping = stop_flag.load(Ordering::Relaxed);
                 let dead = dead_node.load(Ordering::Relaxed);
                 let held = namespaces
                     .iter()
@@ -146,9 +149,11 @@ impl Sampler {
                     })
                     .count();
                 most = most.max(held);
+                if stopping {
+                    return most;
+                }
                 std::thread::sleep(Duration::from_millis(50));
             }
-            most
         });
         Sampler { stop, dead, thread }
     }
