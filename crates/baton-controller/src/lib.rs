@@ -210,6 +210,10 @@ pub enum LrmEvent {
     Done { exec: ExecId, result: LrmResult },
     /// A recurring action's result: its first, then each change.
     Recurring(LrmResult),
+    /// A one-shot action's recorded result, which lrmd tells every
+    /// subscriber: how a controller process hears the end of an action its
+    /// predecessor asked for.
+    Recorded(LrmResult),
     /// lrmd came back as a new process: its history and recurring actions
     /// are gone, while the agents' resources are as they were left.
     Restarted,

@@ -347,6 +347,44 @@ fn a_restarted_controller_restarts_nothing() {
 }
 
 #[test]
+fn a_start_that_ends_after_its_controller_restarted_is_recorded_and_monitored() {
+    let mut cluster = Cluster::started(3);
+    cluster
+        .world
+        .agents
+        .insert((1, "vip".into()), Agent::StartAnswersLater);
+    cluster.configure(1, |cib| {
+        cib.set_property("stonith-enabled", "false");
+        primitive(cib, "vip", "IPaddr2", "10s");
+        prefer(cib, "vip", "n1", "100");
+    });
+    assert!(cluster.world.where_active("vip").is_empty(), "starting");
+    cluster.stop(1, LeaveReason::ProcessDown);
+    cluster.settle();
+    cluster.start(1);
+    cluster.settle();
+    cluster.answer_held_starts(1);
+    assert_eq!(the_node_of(&cluster, "vip"), 1);
+    for n in 1..=3 {
+        let cib = cluster.cib_text(n);
+        assert!(
+            cib.contains("id=\"vip_last_0\"") && !cib.contains("rc-code=\"193\""),
+            "n{n} records the start's result, not a pending start: {cib}"
+        );
+    }
+    assert!(
+        cluster
+            .world
+            .history(1)
+            .iter()
+            .any(|r| r.resource == "vip" && r.interval_ms > 0),
+        "vip is monitored: {:?}",
+        cluster.world.history(1)
+    );
+    assert_eq!(cluster.world.runs(1, "vip", "start"), 1, "started once");
+}
+
+#[test]
 fn a_restarted_lrmd_has_its_resources_probed_and_kept_running() {
     let mut cluster = with_vip(false);
     let node = the_node_of(&cluster, "vip");

@@ -65,7 +65,7 @@ impl Driver {
         let (history_tx, history_rx) = mpsc::channel(4);
         let (lrm_tx, lrm_rx) = mpsc::channel(RESULTS_QUEUED);
         let (fence_tx, fence_rx) = mpsc::channel(RESULTS_QUEUED);
-        crate::lrmd::watch_recurring(lrmd_socket.clone(), lrm_tx.clone());
+        crate::lrmd::watch_results(lrmd_socket.clone(), lrm_tx.clone());
         Driver {
             controller,
             store,

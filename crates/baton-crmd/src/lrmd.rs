@@ -240,11 +240,11 @@ impl Link {
     }
 }
 
-/// Follows lrmd's recurring results for as long as crmd runs, subscribing
-/// again whenever lrmd goes away. The stream only ends when lrmd does, so
-/// a subscription after a lost one is a new lrmd: its history and
-/// recurring actions are gone, which the core is told.
-pub fn watch_recurring(socket: PathBuf, events: mpsc::Sender<LrmEvent>) {
+/// Follows lrmd's recurring and recorded results for as long as crmd runs,
+/// subscribing again whenever lrmd goes away. The stream only ends when
+/// lrmd does, so a subscription after a lost one is a new lrmd: its history
+/// and recurring actions are gone, which the core is told.
+pub fn watch_results(socket: PathBuf, events: mpsc::Sender<LrmEvent>) {
     tokio::spawn(async move {
         let mut lost = false;
         loop {
@@ -261,11 +261,13 @@ pub fn watch_recurring(socket: PathBuf, events: mpsc::Sender<LrmEvent>) {
                 }
                 let mut stream = stream.into_inner();
                 while let Ok(Some(result)) = stream.message().await {
-                    if events
-                        .send(LrmEvent::Recurring(from_result(result)))
-                        .await
-                        .is_err()
-                    {
+                    let result = from_result(result);
+                    let event = if result.interval_ms == 0 {
+                        LrmEvent::Recorded(result)
+                    } else {
+                        LrmEvent::Recurring(result)
+                    };
+                    if events.send(event).await.is_err() {
                         return;
                     }
                 }

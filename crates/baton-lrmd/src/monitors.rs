@@ -148,6 +148,12 @@ impl Monitors {
         true
     }
 
+    /// Tells subscribers a recorded one-shot action's result.
+    pub fn publish(&self, event: MonitorEvent) {
+        // No subscriber is not an error: the history keeps the result.
+        let _ = self.events.send(event);
+    }
+
     /// A receiver of every result from now on, and the last result of each
     /// recurring action known so far.
     pub fn subscribe(&self) -> (broadcast::Receiver<MonitorEvent>, Vec<MonitorEvent>) {

@@ -152,6 +152,7 @@ impl Lrmd for LrmdService {
         // hangs up, so a stop is never left half done.
         let executor = Arc::clone(&self.executor);
         let history = Arc::clone(&self.history);
+        let monitors = Arc::clone(&self.monitors);
         if let Some(record) = &record
             && request.interval_ms == 0
         {
@@ -164,10 +165,15 @@ impl Lrmd for LrmdService {
                 resource = %request.resource_id, action = %request.action, rc = ran.result.rc,
                 status = %ran.result.status, exec_ms = ran.result.exec_ms, "finished"
             );
-            let mut result = encode(&request, ran);
+            let mut result = encode(&request, ran.clone());
             if let Some(record) = &record {
-                (result.call_id, result.last_rc_change_s) =
-                    history.record(&result, record, crate::history::now_s());
+                let recorded = history.record(&result, record, crate::history::now_s());
+                (result.call_id, result.last_rc_change_s) = recorded;
+                monitors.publish(MonitorEvent {
+                    request: Arc::new(request),
+                    ran,
+                    recorded: Some(recorded),
+                });
             }
             result
         });

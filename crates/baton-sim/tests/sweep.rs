@@ -231,6 +231,10 @@ fn pinned_controller_regressions() {
             517,
             "a ring change held while a join round decided was lost: the crashed node stayed in_ccm and was not fenced",
         ),
+        (
+            1279,
+            "a start asked by a controller process that then restarted ended unheard: its history stayed pending and the resource was never monitored",
+        ),
     ];
     for (seed, why) in pinned {
         let options = SimOptions {

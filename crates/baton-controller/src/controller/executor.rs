@@ -32,6 +32,9 @@ pub(super) struct Local {
     running: BTreeMap<ExecId, Asked>,
     /// Recurring actions, by (resource, operation, interval).
     recurring: BTreeMap<(String, String, u64), Asked>,
+    /// One-shot actions a previous controller process asked for that lrmd
+    /// still runs, by (resource, operation).
+    inherited: BTreeMap<(String, String), Asked>,
     /// Fencing devices started on this node.
     devices: BTreeSet<String>,
     /// Their history, by (resource, interval): lrmd never runs them, so
@@ -48,39 +51,56 @@ fn target_rc_of(key: &str) -> Option<i32> {
     key.split(':').nth(2)?.parse().ok()
 }
 
+/// How to report an action lrmd's history shows, asked by whoever ran
+/// this node's controller before.
+fn asked_of(record: &OpRecord) -> Asked {
+    Asked {
+        op: LrmAction {
+            resource: record.resource.clone(),
+            class: record.class.clone(),
+            provider: record.provider.clone(),
+            agent: record.agent.clone(),
+            operation: record.operation.clone(),
+            interval_ms: record.interval_ms,
+            timeout_ms: 0,
+            params: BTreeMap::new(),
+            meta: BTreeMap::new(),
+        },
+        expected_rc: record
+            .transition_key
+            .as_deref()
+            .and_then(target_rc_of)
+            .unwrap_or(0),
+        transition_key: record.transition_key.clone(),
+        op_digest: record.op_digest.clone(),
+        recorded: true,
+        reported: Some((record.call_id, record.rc, record.op_status)),
+    }
+}
+
 impl Controller {
-    /// Recurring actions lrmd still runs for the cluster (after a crmd
-    /// restart): their results keep being reported.
-    pub(super) fn learn_recurring(&mut self, records: &[OpRecord]) {
+    /// What lrmd still runs for the cluster (after a crmd restart): the
+    /// results of its recurring actions keep being reported, and so does
+    /// the end of a one-shot action a previous process asked for.
+    pub(super) fn learn_from_lrmd(&mut self, records: &[OpRecord]) {
         for record in records {
-            if record.slot != HistorySlot::Recurring {
-                continue;
+            let asked = asked_of(record);
+            if record.slot == HistorySlot::Recurring {
+                let key = recurring_key(&record.resource, &record.operation, record.interval_ms);
+                self.local.recurring.entry(key).or_insert(asked);
+            } else if record.op_status == op_status::PENDING && !self.runs(&record.resource) {
+                let key = (record.resource.clone(), record.operation.clone());
+                self.local.inherited.insert(key, asked);
             }
-            let key = recurring_key(&record.resource, &record.operation, record.interval_ms);
-            let asked = Asked {
-                op: LrmAction {
-                    resource: record.resource.clone(),
-                    class: record.class.clone(),
-                    provider: record.provider.clone(),
-                    agent: record.agent.clone(),
-                    operation: record.operation.clone(),
-                    interval_ms: record.interval_ms,
-                    timeout_ms: 0,
-                    params: BTreeMap::new(),
-                    meta: BTreeMap::new(),
-                },
-                expected_rc: record
-                    .transition_key
-                    .as_deref()
-                    .and_then(target_rc_of)
-                    .unwrap_or(0),
-                transition_key: record.transition_key.clone(),
-                op_digest: record.op_digest.clone(),
-                recorded: true,
-                reported: Some((record.call_id, record.rc, record.op_status)),
-            };
-            self.local.recurring.entry(key).or_insert(asked);
         }
+    }
+
+    /// Whether this process has a one-shot action of `resource` under way.
+    fn runs(&self, resource: &str) -> bool {
+        self.local
+            .running
+            .values()
+            .any(|asked| asked.op.resource == resource)
     }
 
     /// lrmd restarted: the node publishes its new (empty) history, which
@@ -89,6 +109,7 @@ impl Controller {
     /// on their own when their call breaks.
     pub(super) fn lrm_restarted(&mut self) {
         self.local.recurring.clear();
+        self.local.inherited.clear();
         if self.round.is_some() || !self.joined {
             return;
         }
@@ -159,6 +180,8 @@ impl Controller {
                 self.local.recurring.insert(key, asked);
             }
             ExecKind::Run => {
+                let resource = &asked.op.resource;
+                self.local.inherited.retain(|(r, _), _| r != resource);
                 if asked.op.operation == "stop" {
                     self.cancel_all_recurring(&asked.op.resource);
                 }
@@ -258,6 +281,17 @@ impl Controller {
 
     pub(super) fn lrm_done(&mut self, exec: ExecId, result: &LrmResult) {
         if let Some(asked) = self.local.running.remove(&exec) {
+            self.report(&asked, result);
+        }
+    }
+
+    /// A one-shot result: reported if it ends an inherited action (this
+    /// process's own come back through [`Controller::lrm_done`]).
+    pub(super) fn lrm_recorded(&mut self, result: &LrmResult) {
+        let key = (result.resource.clone(), result.operation.clone());
+        if result.interval_ms == 0
+            && let Some(asked) = self.local.inherited.remove(&key)
+        {
             self.report(&asked, result);
         }
     }

@@ -426,13 +426,14 @@ impl Controller {
             LrmEvent::History(records) => self.lrm_history(records),
             LrmEvent::Done { exec, result } => self.lrm_done(exec, &result),
             LrmEvent::Recurring(result) => self.lrm_recurring(&result),
+            LrmEvent::Recorded(result) => self.lrm_recorded(&result),
             LrmEvent::Restarted => self.lrm_restarted(),
         }
         self.drive_transitions(now);
     }
 
     fn lrm_history(&mut self, mut records: Vec<crate::OpRecord>) {
-        self.learn_recurring(&records);
+        self.learn_from_lrmd(&records);
         // A round that started since will ask again when it ends.
         if !self.awaiting_history || self.round.is_some() || !self.joined {
             return;

@@ -403,11 +403,23 @@ impl Cluster {
         self.settle();
     }
 
+    /// The starts held on `n` end well (see [`world::Agent::StartAnswersLater`]).
+    pub fn answer_held_starts(&mut self, n: u32) {
+        let wall_s = self.wall_s();
+        let events = self.world.answer_held_starts(n, wall_s);
+        self.deliver_lrm(n, events);
+    }
+
     /// A recurring monitor of `resource` on `n` finds it stopped (someone
     /// removed it behind the cluster's back).
     pub fn break_resource(&mut self, n: u32, resource: &str) {
-        let (now, wall_s) = (self.now, self.wall_s());
+        let wall_s = self.wall_s();
         let events = self.world.break_resource(n, resource, wall_s);
+        self.deliver_lrm(n, events);
+    }
+
+    fn deliver_lrm(&mut self, n: u32, events: Vec<LrmEvent>) {
+        let (now, wall_s) = (self.now, self.wall_s());
         if let Some(node) = self.nodes.get_mut(&n) {
             for event in events {
                 node.controller.handle_wall_clock(wall_s);

@@ -18,6 +18,9 @@ pub enum Agent {
     FailsToStop,
     /// Starts never answer (the agent hangs and nothing times it out).
     StartNeverAnswers,
+    /// Starts run until [`World::answer_held_starts`]; lrmd lists them as
+    /// pending meanwhile.
+    StartAnswersLater,
 }
 
 /// Recurring actions by (resource, operation, interval).
@@ -38,6 +41,11 @@ pub struct World {
     pub agents: BTreeMap<(u32, String), Agent>,
     /// Every (node, resource, operation) run, in order.
     pub log: Vec<(u32, String, String)>,
+    /// Starts held by [`Agent::StartAnswersLater`], per node.
+    held: BTreeMap<u32, Vec<(LrmAction, LrmRecord)>>,
+    /// Requests for a resource whose start is held, per node: lrmd runs
+    /// one action per resource at a time.
+    queued: BTreeMap<u32, Vec<Output>>,
     /// Nodes fenced, in order.
     pub fenced: Vec<String>,
     /// Fencing requests, successful or not.
@@ -139,6 +147,20 @@ impl World {
     /// Carries out one lrmd request of node `n`'s controller; answers what
     /// lrmd would send back.
     pub fn carry_out(&mut self, n: u32, output: Output, wall_s: i64) -> Vec<LrmEvent> {
+        let resource = match &output {
+            Output::LrmExec { action, .. } | Output::LrmStartRecurring { action, .. } => {
+                Some(action.resource.as_str())
+            }
+            _ => None,
+        };
+        let held = self.held.get(&n).is_some_and(|held| {
+            held.iter()
+                .any(|(action, _)| Some(action.resource.as_str()) == resource)
+        });
+        if held {
+            self.queued.entry(n).or_default().push(output);
+            return Vec::new();
+        }
         match output {
             Output::LrmExec {
                 exec,
@@ -150,6 +172,18 @@ impl World {
                         == Some(&Agent::StartNeverAnswers);
                 if hangs {
                     self.log.push((n, action.resource.clone(), "start".into()));
+                    return Vec::new();
+                }
+                let answers_later = action.operation == "start"
+                    && self.agents.get(&(n, action.resource.clone()))
+                        == Some(&Agent::StartAnswersLater);
+                if let (true, Some(record)) = (answers_later, &record) {
+                    self.log.push((n, action.resource.clone(), "start".into()));
+                    self.begin_pending(n, &action, record, wall_s);
+                    self.held
+                        .entry(n)
+                        .or_default()
+                        .push((action, record.clone()));
                     return Vec::new();
                 }
                 vec![self.exec(n, exec, &action, record.as_ref(), wall_s)]
@@ -295,6 +329,51 @@ impl World {
             );
         }
         result
+    }
+
+    /// lrmd lists a one-shot action under way as pending in place of its
+    /// resource's last result.
+    fn begin_pending(&mut self, n: u32, action: &LrmAction, record: &LrmRecord, wall_s: i64) {
+        let pending = OpRecord {
+            slot: HistorySlot::Last,
+            resource: action.resource.clone(),
+            class: action.class.clone(),
+            provider: action.provider.clone(),
+            agent: action.agent.clone(),
+            operation: action.operation.clone(),
+            interval_ms: 0,
+            call_id: -1,
+            rc: baton_controller::lrm::RC_PENDING,
+            op_status: op_status::PENDING,
+            last_rc_change_s: wall_s,
+            exec_ms: 0,
+            queue_ms: 0,
+            exit_reason: String::new(),
+            transition_key: Some(record.transition_key.clone()),
+            op_digest: record.op_digest.clone(),
+        };
+        let key = (action.resource.clone(), HistorySlot::Last, String::new(), 0);
+        self.history.entry(n).or_default().insert(key, pending);
+    }
+
+    /// The held starts on `n` end well, which lrmd tells its subscriber
+    /// (the process that asked may be gone); then what waited runs.
+    pub fn answer_held_starts(&mut self, n: u32, wall_s: i64) -> Vec<LrmEvent> {
+        let held = self.held.remove(&n).unwrap_or_default();
+        let mut events: Vec<LrmEvent> = held
+            .into_iter()
+            .map(|(action, record)| {
+                self.active
+                    .entry(n)
+                    .or_default()
+                    .insert(action.resource.clone(), false);
+                LrmEvent::Recorded(self.record(n, &action, &record, 0, wall_s))
+            })
+            .collect();
+        for output in self.queued.remove(&n).unwrap_or_default() {
+            events.extend(self.carry_out(n, output, wall_s));
+        }
+        events
     }
 
     /// `resource` stops on `n` behind the cluster's back; its recurring

@@ -55,6 +55,15 @@ pub enum Requester {
 /// (resource, operation, interval)
 pub type RecurringKey = (String, String, u64);
 
+/// An action that ended: its result, who asked, and whether lrmd
+/// recorded it in the history (and so told every subscriber).
+#[derive(Debug)]
+pub struct Finished {
+    pub requester: Requester,
+    pub result: LrmResult,
+    pub recorded: bool,
+}
+
 /// An action waiting for its resource's running action to end.
 #[derive(Debug)]
 pub struct Waiting {
@@ -172,7 +181,7 @@ impl SimLrm {
     /// Ends action `op`: the agent's effect, the history, and who gets the
     /// result. `None` when the action is gone (its recurring action was
     /// cancelled meanwhile).
-    pub fn finish(&mut self, op: u64, wall_s: i64) -> Option<(Requester, LrmResult)> {
+    pub fn finish(&mut self, op: u64, wall_s: i64) -> Option<Finished> {
         let flight = self.running.remove(&op)?;
         let action = &flight.action;
         if flight.requester == Requester::Recurring {
@@ -191,7 +200,11 @@ impl SimLrm {
         {
             recurring.reported = Some(rc);
         }
-        Some((flight.requester, result))
+        Some(Finished {
+            requester: flight.requester,
+            recorded: flight.record.is_some(),
+            result,
+        })
     }
 
     /// What the agent does to the resource, and answers.
@@ -473,7 +486,7 @@ mod tests {
         lrm.finish(stop, 0);
         let probe = lrm.next_waiting("ip").expect("the probe's turn");
         let op = lrm.begin(probe.action, None, Requester::Recurring, Outcome::Succeeds);
-        let (_, result) = lrm.finish(op, 0).expect("the probe ends");
+        let result = lrm.finish(op, 0).expect("the probe ends").result;
         assert_eq!(result.rc, RC_NOT_RUNNING);
         assert!(lrm.is_idle());
     }

@@ -214,7 +214,8 @@ impl Simulation {
     }
 
     /// An lrmd action ends: the world changes and its result goes to the
-    /// controller process that asked (a recurring one's to whoever runs).
+    /// controller process that asked, and a recorded or recurring one's to
+    /// whichever controller process runs.
     pub(super) fn lrm_done(
         &mut self,
         node: usize,
@@ -237,20 +238,27 @@ impl Simulation {
     fn lrm_finish(&mut self, node: usize, op: u64) -> Result<(), Violation> {
         let wall_s = super::controllers::wall_s(CMillis(self.now.0));
         let before: BTreeSet<String> = self.nodes[node].lrm.active().cloned().collect();
-        let Some((requester, result)) = self.nodes[node].lrm.finish(op, wall_s) else {
+        let Some(finished) = self.nodes[node].lrm.finish(op, wall_s) else {
             return Ok(());
         };
         self.observe_world(node, &before)?;
-        let event = match requester {
+        let result = finished.result;
+        match finished.requester {
             Requester::Exec { exec, client } => {
-                if !self.is_controller(node, client) {
-                    return Ok(());
+                if self.is_controller(node, client) {
+                    let done = LrmEvent::Done {
+                        exec,
+                        result: result.clone(),
+                    };
+                    self.controller_lrm_event(node, done)?;
                 }
-                LrmEvent::Done { exec, result }
+                if finished.recorded {
+                    self.controller_lrm_event(node, LrmEvent::Recorded(result))?;
+                }
+                Ok(())
             }
-            Requester::Recurring => LrmEvent::Recurring(result),
-        };
-        self.controller_lrm_event(node, event)
+            Requester::Recurring => self.controller_lrm_event(node, LrmEvent::Recurring(result)),
+        }
     }
 
     /// A recurring monitor runs again and reports a change, if any.
