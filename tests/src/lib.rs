@@ -1,6 +1,10 @@
 //! Support for baton's whole-system tests.
 
+mod stand_in_crmd;
+
 use std::process::Command;
+
+pub use stand_in_crmd::StandInCrmd;
 
 /// Whether a test that needs `tool` may run. Under `CI=true` a missing
 /// prerequisite fails the test: CI must install what its tests need, and a

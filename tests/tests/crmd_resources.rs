@@ -12,6 +12,8 @@ mod cluster;
 mod netns;
 #[path = "crmd/stack.rs"]
 mod stack;
+#[path = "crmd/vip.rs"]
+mod vip;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,87 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use stack::*;
-
-const ALL: [&str; 3] = ["n1", "n2", "n3"];
-
-/// The Debian resource agents the tests run; missing, the test skips
-/// loudly (fails under CI=true).
-fn agents_installed() -> bool {
-    let ipaddr2 = std::path::Path::new("/usr/lib/ocf/resource.d/heartbeat/IPaddr2").is_file();
-    let ping = std::path::Path::new("/usr/bin/ping").is_file();
-    baton_tests::prerequisite(ipaddr2, || {
-        "the resource-agents package is not installed (apt-get install resource-agents)".to_owned()
-    }) && baton_tests::prerequisite(ping, || {
-        "ping is not installed (apt-get install iputils-ping)".to_owned()
-    })
-}
-
-/// A three-node cluster without fencing, running a floating address
-/// (monitored every second); the address and the node holding it.
-fn cluster_with_vip() -> Option<(Stack, String, usize)> {
-    if !agents_installed() {
-        return None;
-    }
-    let stack = Stack::start(3)?;
-    stack.wait_for_dc(&[1, 2, 3], "n1", &ALL);
-    stack.net.address_bridge();
-    let vip = format!("{}.100", stack.net.subnet(0));
-    configure(&stack, &["property", "stonith-enabled=false"]);
-    configure(
-        &stack,
-        &[
-            "primitive",
-            "vip",
-            "ocf:heartbeat:IPaddr2",
-            "params",
-            &format!("ip={vip}"),
-            "cidr_netmask=24",
-            "op",
-            "monitor",
-            "interval=1s",
-        ],
-    );
-    let holder = node_index(&stack.wait_until_running(1, "vip"));
-    wait_until(&stack, "the address answers", || answers(&stack, &vip));
-    Some((stack, vip, holder))
-}
-
-fn configure(stack: &Stack, words: &[&str]) {
-    let mut args = vec!["configure"];
-    args.extend(words);
-    ok(stack, &stack.baton(1, &args));
-}
-
-fn node_index(name: &str) -> usize {
-    name.trim_start_matches('n').parse().expect("a node name")
-}
-
-fn answers(stack: &Stack, addr: &str) -> bool {
-    stack
-        .net
-        .succeeds_in_bridge(&["ping", "-c", "1", "-W", "1", addr])
-}
-
-fn holders(stack: &Stack, addr: &str, nodes: &[usize]) -> Vec<usize> {
-    nodes
-        .iter()
-        .copied()
-        .filter(|n| stack.net.holds_address(*n, addr))
-        .collect()
-}
-
-fn wait_until(stack: &Stack, what: &str, done: impl Fn() -> bool) -> Duration {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < SETTLE,
-            "never happened: {what}\n{}",
-            stack.logs()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    start.elapsed()
-}
+use vip::*;
 
 /// Samples every 50 ms which live nodes hold `addr`; the most at once.
 struct Sampler {
@@ -345,6 +267,81 @@ fn after_migration_threshold_failures_the_address_moves() {
     wait_until(&stack, "the address answers", || answers(&stack, &vip));
     assert!(!stack.net.holds_address(holder, &vip));
     assert_eq!(sampler.most_at_once(), 1, "two nodes held the address");
+}
+
+#[test]
+fn a_cleanup_forgets_the_failure_and_the_address_returns_to_its_preferred_node() {
+    let Some((stack, vip, holder)) = cluster_with_vip() else {
+        return;
+    };
+    let node = format!("n{holder}");
+    configure(&stack, &["rsc_defaults", "migration-threshold=1"]);
+    configure(&stack, &["location", "prefer-home", "vip", "100:", &node]);
+    remove_address(&stack, holder, &vip);
+    wait_for_fail_count(&stack, holder, "1");
+    let others: Vec<usize> = (1..=3).filter(|n| *n != holder).collect();
+    wait_until(&stack, "another node holds the address", || {
+        holders(&stack, &vip, &others).len() == 1
+    });
+    let shown = stack.baton(2, &["resource", "failcount", "vip", "show", &node]);
+    ok(&stack, &shown);
+    assert_eq!(
+        stdout(&shown).trim(),
+        "scope=status  name=fail-count-vip value=1"
+    );
+    let cleaned = stack.baton(2, &["resource", "cleanup", "vip"]);
+    ok(&stack, &cleaned);
+    assert_eq!(stdout(&cleaned).trim(), format!("Cleaned up vip on {node}"));
+    wait_until(&stack, "the address is back on its preferred node", || {
+        holders(&stack, &vip, &[1, 2, 3]) == [holder]
+    });
+    wait_until(&stack, "the address answers", || answers(&stack, &vip));
+    let status = stack.status(1).expect("n1's status");
+    assert_eq!(status["fail_counts"], serde_json::json!([]), "{status}");
+    assert_eq!(status["failed_actions"], serde_json::json!([]), "{status}");
+    let again = stack.baton(3, &["resource", "cleanup", "vip"]);
+    ok(&stack, &again);
+    assert!(
+        stdout(&again).starts_with("Nothing to clean up"),
+        "{}",
+        stdout(&again)
+    );
+}
+
+#[test]
+fn a_restart_stops_the_address_everywhere_then_starts_it_once() {
+    let Some((stack, vip, _)) = cluster_with_vip() else {
+        return;
+    };
+    let gone = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (gone, namespaces) = (Arc::clone(&gone), (1..=3).map(|n| stack.net.namespace(n)));
+        let namespaces: Vec<String> = namespaces.collect();
+        let vip = vip.clone();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !gone.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let held = namespaces.iter().any(|ns| {
+                    std::process::Command::new("ip")
+                        .args(["-n", ns, "-o", "addr", "show"])
+                        .output()
+                        .is_ok_and(|o| {
+                            String::from_utf8_lossy(&o.stdout).contains(&format!(" {vip}/"))
+                        })
+                });
+                gone.store(!held, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    ok(&stack, &stack.baton(2, &["resource", "restart", "vip"]));
+    watcher.join().expect("the watcher ran");
+    assert!(
+        gone.load(Ordering::Relaxed),
+        "the address was never down during the restart"
+    );
+    assert_eq!(holders(&stack, &vip, &[1, 2, 3]).len(), 1);
+    wait_until(&stack, "the address answers", || answers(&stack, &vip));
 }
 
 #[test]

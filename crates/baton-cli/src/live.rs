@@ -128,32 +128,59 @@ impl Live {
             client: "baton node".to_owned(),
             user: user(),
         };
-        let reply = block_on(async {
-            let mut client = self.client().await?;
+        let reply =
+            self.retrying(async |mut client| client.set_node_attribute(request.clone()).await)?;
+        Ok(outcome(&reply))
+    }
+
+    /// Clears fail counts and erases the history of each (node, history
+    /// id) pair; the cluster probes them again.
+    pub fn cleanup(&self, targets: &[(String, String)]) -> anyhow::Result<Outcome> {
+        let request = pb::CleanupRequest {
+            targets: targets
+                .iter()
+                .map(|(node, resource)| pb::CleanupTarget {
+                    node: node.clone(),
+                    resource: resource.clone(),
+                })
+                .collect(),
+        };
+        let reply = self.retrying(async |mut client| client.cleanup(request.clone()).await)?;
+        Ok(outcome(&reply))
+    }
+
+    /// Makes a write that is whole, not made from a base: its only
+    /// refusal is a join round that interrupted it, and rounds end in
+    /// moments, so it is made again a few times.
+    fn retrying(
+        &self,
+        call: impl AsyncFn(
+            CrmdClient<tonic::transport::Channel>,
+        ) -> Result<tonic::Response<pb::WriteReply>, tonic::Status>,
+    ) -> anyhow::Result<pb::WriteReply> {
+        block_on(async {
+            let client = self.client().await?;
             let mut attempt = 1;
             loop {
-                match client.set_node_attribute(request.clone()).await {
+                match call(client.clone()).await {
                     Ok(reply) => return Ok(reply.into_inner()),
-                    // Written whole, not from a base: the only refusal is a
-                    // join round that interrupted it, and rounds end in
-                    // moments.
                     Err(status)
-                        if status.code() == GrpcCode::Aborted && attempt < ATTRIBUTE_ATTEMPTS =>
+                        if status.code() == GrpcCode::Aborted && attempt < WHOLE_WRITE_ATTEMPTS =>
                     {
                         attempt += 1;
-                        tokio::time::sleep(ATTRIBUTE_RETRY_AFTER).await;
+                        tokio::time::sleep(WHOLE_WRITE_RETRY_AFTER).await;
                     }
                     Err(status) => return Err(refused(status)),
                 }
             }
-        })?;
-        Ok(outcome(&reply))
+        })
     }
 }
 
-/// How often a node attribute write a join round interrupted is made.
-const ATTRIBUTE_ATTEMPTS: u32 = 3;
-const ATTRIBUTE_RETRY_AFTER: Duration = Duration::from_millis(300);
+/// How often a whole write (a node attribute, a clean-up) that a join
+/// round interrupted is made.
+const WHOLE_WRITE_ATTEMPTS: u32 = 3;
+const WHOLE_WRITE_RETRY_AFTER: Duration = Duration::from_millis(300);
 
 fn outcome(reply: &pb::WriteReply) -> Outcome {
     if reply.without_quorum {

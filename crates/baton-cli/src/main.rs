@@ -5,6 +5,7 @@
 //! (see [`exit`]).
 
 mod cib_cmd;
+mod cleanup_cmd;
 mod cli;
 mod cluster_status;
 mod config_cmd;

@@ -1,16 +1,19 @@
-//! `baton resource start|stop|manage|unmanage|move|ban|clear|locate`, as
-//! `crm resource` does them: the first six change the configuration
-//! (`target-role`, `is-managed`, the `cli-prefer-`/`cli-ban-` constraints)
-//! on the running cluster or a CIB file (`--cib`); `locate` says where a
-//! resource runs.
+//! `baton resource …`, as `crm resource` does them: start, stop, manage,
+//! unmanage, move, ban and clear change the configuration (`target-role`,
+//! `is-managed`, the `cli-prefer-`/`cli-ban-` constraints) on the running
+//! cluster or a CIB file (`--cib`); `locate` says where a resource runs;
+//! `restart` stops and starts it; cleanup, refresh and failcount are in
+//! `cleanup_cmd`.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-use baton_configure::{ResourceChange, change_resource};
+use baton_configure::{CleanupScope, ResourceChange, change_resource};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use crate::cib_cmd::{CibArg, target};
+use crate::cleanup_cmd::{CleanupArgs, FailcountArgs, clean, failcount};
 use crate::exit::Code;
 use crate::output::{Format, print_json, print_text};
 use crate::status_cmd::ResourceJson;
@@ -34,6 +37,24 @@ pub enum ResourceCommand {
     Clear(RscArgs),
     /// Where it runs.
     Locate(LocateArgs),
+    /// Stop it, wait until it stopped, then start it again.
+    Restart(RestartArgs),
+    /// Forget its failures (fail counts and failed operations), on one
+    /// node or all, so the cluster probes it and may run it there again.
+    Cleanup(CleanupArgs),
+    /// Forget its whole operation history, so the cluster probes it
+    /// everywhere afresh.
+    Refresh(CleanupArgs),
+    /// Show or delete its fail count on a node.
+    Failcount(FailcountArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    pub resource: String,
+    /// How long to wait for each of the stop and the start, in seconds.
+    #[arg(long, default_value_t = 120)]
+    pub wait: u64,
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +121,10 @@ pub fn run(command: &ResourceCommand, socket_dir: &Path, format: Format) -> anyh
             },
         ),
         ResourceCommand::Locate(args) => locate(&args.resource, socket_dir, format),
+        ResourceCommand::Restart(args) => restart(args, socket_dir),
+        ResourceCommand::Cleanup(args) => clean(args, CleanupScope::Failed, socket_dir, format),
+        ResourceCommand::Refresh(args) => clean(args, CleanupScope::All, socket_dir, format),
+        ResourceCommand::Failcount(args) => failcount(args, socket_dir, format),
     }
 }
 
@@ -108,6 +133,94 @@ fn apply(cib: &CibArg, socket_dir: &Path, change: &ResourceChange) -> anyhow::Re
     crate::configure_cmd::change(&target, |cib| {
         change_resource(cib, change).map(|_| Vec::new())
     })
+}
+
+/// crmsh's restart: target-role Stopped, wait until nothing runs, then
+/// target-role Started and wait until it runs again.
+fn restart(args: &RestartArgs, socket_dir: &Path) -> anyhow::Result<Code> {
+    let live = CibArg { cib: None };
+    let wait = Duration::from_secs(args.wait);
+    let set_role = |role: &str| {
+        let change = ResourceChange::Meta {
+            resource: args.resource.clone(),
+            name: "target-role".to_owned(),
+            value: Some(role.to_owned()),
+        };
+        apply(&live, socket_dir, &change)
+    };
+    set_role("Stopped")?;
+    wait_until(socket_dir, &args.resource, wait, "stop", |nodes| {
+        nodes.is_empty()
+    })?;
+    set_role("Started")?;
+    wait_until(socket_dir, &args.resource, wait, "start", |nodes| {
+        !nodes.is_empty()
+    })?;
+    Ok(Code::Success)
+}
+
+/// Polls the status until `done` holds for the nodes the resource runs on.
+fn wait_until(
+    socket_dir: &Path,
+    resource: &str,
+    wait: Duration,
+    what: &str,
+    done: impl Fn(&[String]) -> bool,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let status = crate::status_cmd::snapshot(socket_dir)?;
+        let found = find(&status.resources, resource)
+            .ok_or_else(|| anyhow::anyhow!("there is no resource {resource:?} in the cluster"))?;
+        let mut nodes = Vec::new();
+        running_on(found, &mut nodes);
+        if done(&nodes) && !has_pending_action(socket_dir, found)? {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            anyhow::bail!(
+                "{resource} did not {what} within {} s; `baton status` shows where it stands",
+                wait.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Whether an action of the resource is under way: its history holds a
+/// pending record (a start shows as running before it ends).
+fn has_pending_action(socket_dir: &Path, resource: &ResourceJson) -> anyhow::Result<bool> {
+    let mut primitives = Vec::new();
+    leaves(resource, &mut primitives);
+    let (cib, _) = crate::live::Live::new(socket_dir).cib()?;
+    let base = |id: &str| id.split(':').next().unwrap_or(id).to_owned();
+    Ok(cib.node_states().any(|state| {
+        state.lrm_resources().any(|history| {
+            primitives.contains(&base(history.id()))
+                && history
+                    .ops()
+                    .any(|op| op.op_status().ok().flatten() == Some(OP_STATUS_PENDING))
+        })
+    }))
+}
+
+/// Pacemaker's op-status of an action still running.
+const OP_STATUS_PENDING: i32 = -1;
+
+fn leaves(resource: &ResourceJson, ids: &mut Vec<String>) {
+    if resource.children.is_empty() {
+        ids.push(
+            resource
+                .id
+                .split(':')
+                .next()
+                .unwrap_or(&resource.id)
+                .to_owned(),
+        );
+    }
+    for child in &resource.children {
+        leaves(child, ids);
+    }
 }
 
 /// `crm_resource --locate`'s answer.
@@ -133,7 +246,7 @@ fn locate(resource: &str, socket_dir: &Path, format: Format) -> anyhow::Result<C
     Ok(Code::Success)
 }
 
-fn find<'a>(resources: &'a [ResourceJson], id: &str) -> Option<&'a ResourceJson> {
+pub(crate) fn find<'a>(resources: &'a [ResourceJson], id: &str) -> Option<&'a ResourceJson> {
     resources.iter().find_map(|r| {
         if r.id == id {
             Some(r)

@@ -109,9 +109,11 @@ fn crypto(c: &ClusterConfig, src: &Sources, sink: &mut Sink) {
     }
     let transport = c.effective_transport();
     if (cipher != CryptoCipher::None || hash != CryptoHash::None) && transport != Transport::Knet {
-        sink.error(
+        // corosync 3 refuses this; 1.x and 2.x configs with `secauth: on`
+        // relied on it, and baton seals packets the same on every transport.
+        sink.notice(
             line.or(src.line("totem.crypto_hash")),
-            format!("encryption and authentication only work with transport knet, not {transport}; switch to knet or turn crypto off"),
+            format!("packets are encrypted and authenticated with transport {transport} too ({cipher}, {hash}); corosync 3 would refuse this and wants transport knet"),
         );
     }
 }
@@ -121,6 +123,9 @@ fn nodes(c: &ClusterConfig, src: &Sources, sink: &mut Sink, resolver: &dyn Resol
     if c.nodelist.nodes.is_empty() {
         if transport == Transport::Udp {
             sink.notice(None, "there is no nodelist: with multicast (transport udp) the members are discovered at run time");
+            if c.quorum.provider.is_none() && c.quorum.expected_votes.is_none() {
+                sink.notice(None, "there is no quorum section: as with corosync 1.x and Pacemaker's plugin, quorum is a majority of the most nodes seen at once (at least 2)");
+            }
         } else {
             sink.error(
                 None,

@@ -273,6 +273,10 @@ pub enum Request {
         lifetime: Lifetime,
         origin: Origin,
     },
+    /// Clear resources' fail counts and erase their operation history on
+    /// nodes (`crm_resource --cleanup`/`--refresh`): each target is a
+    /// (node name, history id) pair; the DC probes them again.
+    Cleanup { targets: Vec<(String, String)> },
 }
 
 /// The configuration a change was made from: its version and its digest

@@ -182,6 +182,8 @@ pub enum Write {
         lifetime: Lifetime,
         origin: Origin,
     },
+    /// (node, history id) pairs whose fail counts and history go.
+    Cleanup { targets: Vec<(NodeId, String)> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

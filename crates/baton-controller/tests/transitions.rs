@@ -5,7 +5,7 @@
 
 mod common;
 
-use baton_controller::{CONTROLLER_RESTART_GRACE_MS, Event, LeaveReason};
+use baton_controller::{CONTROLLER_RESTART_GRACE_MS, Event, LeaveReason, Request, RequestError};
 use common::world::Agent;
 use common::{Cluster, fencing_device, meta, prefer, primitive};
 
@@ -200,6 +200,69 @@ fn a_start_that_fails_is_recovered_on_another_node() {
         Some("INFINITY"),
         "a failed start bans the node (start-failure-is-fatal)"
     );
+}
+
+#[test]
+fn a_cleanup_forgets_a_failed_start_and_the_resource_returns_to_its_preferred_node() {
+    let mut cluster = Cluster::started(3);
+    cluster
+        .world
+        .agents
+        .insert((1, "vip".into()), Agent::FailsToStart);
+    cluster.configure(1, |cib| {
+        cib.set_property("stonith-enabled", "false");
+        primitive(cib, "vip", "IPaddr2", "10s");
+        prefer(cib, "vip", "n1", "100");
+    });
+    let elsewhere = the_node_of(&cluster, "vip");
+    assert_ne!(elsewhere, 1, "banned from n1 by its failed start");
+    // The admin repairs n1, then cleans up from another node.
+    cluster.world.agents.clear();
+    let id = cluster.request(
+        2,
+        Request::Cleanup {
+            targets: vec![("n1".into(), "vip".into())],
+        },
+    );
+    cluster.settle();
+    assert!(
+        cluster.reply(2, id).is_some_and(Result::is_ok),
+        "{:?}",
+        cluster.reply(2, id)
+    );
+    assert_eq!(
+        the_node_of(&cluster, "vip"),
+        1,
+        "back where it is preferred"
+    );
+    for n in 1..=3 {
+        assert_eq!(transient(&cluster, n, 1, "fail-count-vip#start_0"), None);
+        assert!(
+            !cluster
+                .cib_text(n)
+                .contains("vip_last_failure_0\" operation_key=\"vip_start_0"),
+            "n{n} forgot the failed start"
+        );
+    }
+}
+
+#[test]
+fn a_cleanup_of_an_unknown_node_is_refused_and_changes_nothing() {
+    let mut cluster = with_vip(false);
+    let before = cluster.cib_text(1);
+    let id = cluster.request(
+        1,
+        Request::Cleanup {
+            targets: vec![("n9".into(), "vip".into())],
+        },
+    );
+    cluster.settle();
+    assert!(
+        matches!(cluster.reply(1, id), Some(Err(RequestError::UnknownNode(n))) if n == "n9"),
+        "{:?}",
+        cluster.reply(1, id)
+    );
+    assert_eq!(cluster.cib_text(1), before);
 }
 
 #[test]

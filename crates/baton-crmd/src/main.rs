@@ -44,8 +44,8 @@ struct Args {
 #[derive(Debug, Clone)]
 pub struct ClusterFacts {
     pub cluster_name: String,
-    /// (node id, name) of the nodelist; empty without one.
-    pub nodelist: Vec<(u32, String)>,
+    /// (node id, configured name) of the nodelist; empty without one.
+    pub nodelist: Vec<(u32, Option<String>)>,
 }
 
 fn cluster_facts(path: &std::path::Path) -> anyhow::Result<ClusterFacts> {
@@ -68,7 +68,8 @@ fn cluster_facts(path: &std::path::Path) -> anyhow::Result<ClusterFacts> {
     } else {
         baton_ring::local::members(config)?
             .into_iter()
-            .map(|m| (m.node_id, m.name))
+            .zip(&config.nodelist.nodes)
+            .map(|(m, node)| (m.node_id, node.name.clone()))
             .collect()
     };
     Ok(ClusterFacts {

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use baton_controller::{GroupEvent, LeaveReason, Member, NodeId};
+use baton_proto::daemon::InfoRequest;
+use baton_proto::daemon::daemon_client::DaemonClient;
 use baton_proto::ring::process_groups_client::ProcessGroupsClient;
 use baton_proto::ring::ring_client::RingClient;
 use baton_proto::ring::{
@@ -36,7 +38,7 @@ pub struct LocalNode {
 }
 
 /// This node's id (from ringd) and name (the nodelist's, else the one
-/// votequorum knows, else the host name).
+/// ringd goes by: `--node` or the host name).
 pub async fn local_node(socket: &Path, facts: &ClusterFacts) -> anyhow::Result<LocalNode> {
     let deadline = Instant::now() + STARTUP_WAIT;
     let channel = loop {
@@ -46,7 +48,7 @@ pub async fn local_node(socket: &Path, facts: &ClusterFacts) -> anyhow::Result<L
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     };
-    let mut ring = RingClient::new(channel);
+    let mut ring = RingClient::new(channel.clone());
     let id = ring
         .ring_status(RingStatusRequest {})
         .await
@@ -57,20 +59,15 @@ pub async fn local_node(socket: &Path, facts: &ClusterFacts) -> anyhow::Result<L
         .nodelist
         .iter()
         .find(|(node, _)| *node == id)
-        .map(|(_, name)| name.clone());
+        .and_then(|(_, name)| name.clone());
     let name = match from_nodelist {
         Some(name) => name,
-        None => ring
-            .quorum_status(QuorumStatusRequest {})
+        None => DaemonClient::new(channel)
+            .info(InfoRequest {})
             .await
             .ok()
-            .and_then(|q| {
-                q.into_inner()
-                    .members
-                    .into_iter()
-                    .find(|m| m.node_id == id && !m.name.is_empty())
-                    .map(|m| m.name)
-            })
+            .map(|info| info.into_inner().node)
+            .filter(|name| !name.is_empty())
             .unwrap_or_else(hostname),
     };
     Ok(LocalNode { id, name })

@@ -131,4 +131,17 @@ impl Crmd for CrmdService {
         })
         .await
     }
+
+    async fn cleanup(
+        &self,
+        request: Request<pb::CleanupRequest>,
+    ) -> Result<Response<pb::WriteReply>, Status> {
+        let targets = request
+            .into_inner()
+            .targets
+            .into_iter()
+            .map(|t| (t.node, t.resource))
+            .collect();
+        self.change(Change::Cleanup { targets }).await
+    }
 }

@@ -5,14 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use baton_proto::crmd::crmd_server::{Crmd, CrmdServer};
-use baton_proto::crmd::{
-    QueryReply, QueryRequest, ReplaceConfigurationRequest, SetNodeAttributeRequest, WriteReply,
-};
 use baton_proto::fenced::fenced_client::FencedClient;
 use baton_proto::fenced::{FenceOutcome, FenceRequest, FenceResult};
-use baton_proto::socket::UnixSocket;
-use tonic::{Request, Response, Status};
+use baton_tests::StandInCrmd;
 
 const FENCED: &str = env!("CARGO_BIN_EXE_baton-fenced");
 
@@ -36,33 +31,6 @@ const CIB: &str = r#"<cib admin_epoch="0" epoch="3" num_updates="0" validate-wit
   </configuration>
   <status/>
 </cib>"#;
-
-/// Answers Query with [`CIB`], as crmd would.
-struct StandInCrmd;
-
-#[tonic::async_trait]
-impl Crmd for StandInCrmd {
-    async fn query(&self, _: Request<QueryRequest>) -> Result<Response<QueryReply>, Status> {
-        Ok(Response::new(QueryReply {
-            cib: CIB.to_owned(),
-            ..QueryReply::default()
-        }))
-    }
-
-    async fn replace_configuration(
-        &self,
-        _: Request<ReplaceConfigurationRequest>,
-    ) -> Result<Response<WriteReply>, Status> {
-        Err(Status::unimplemented("not in this test"))
-    }
-
-    async fn set_node_attribute(
-        &self,
-        _: Request<SetNodeAttributeRequest>,
-    ) -> Result<Response<WriteReply>, Status> {
-        Err(Status::unimplemented("not in this test"))
-    }
-}
 
 /// A fence agent that records what it was told and exits `exit_code`.
 fn install_agent(agents: &Path, said: &Path, exit_code: u8) {
@@ -140,11 +108,11 @@ impl Drop for Fenced {
 }
 
 fn serve_stand_in_crmd(sockets: &Path) -> tokio::task::JoinHandle<()> {
-    let socket = UnixSocket::bind(&sockets.join("crmd.sock")).expect("bind crmd.sock");
-    tokio::spawn(async move {
-        let router = tonic::transport::Server::builder().add_service(CrmdServer::new(StandInCrmd));
-        let _ = socket.serve(router, std::future::pending()).await;
-    })
+    let crmd = StandInCrmd {
+        cib: CIB.to_owned(),
+        ..StandInCrmd::default()
+    };
+    crmd.serve(sockets)
 }
 
 fn dirs() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {

@@ -57,20 +57,32 @@ pub fn members(config: &ClusterConfig) -> Result<Vec<Member>, LocalError> {
                 i.effective_mcastport()
             })
     };
+    // corosync 1.x/2.x numbered udp and udpu nodes by their IPv4 address.
+    let ids_from_addresses = config.effective_transport() != baton_config::Transport::Knet;
     config
         .nodelist
         .nodes
         .iter()
         .enumerate()
-        .map(|(index, node)| member(index, node, port))
+        .map(|(index, node)| member(index, node, ids_from_addresses, port))
         .collect()
 }
 
-fn member(index: usize, node: &Node, port: impl Fn(u8) -> u16) -> Result<Member, LocalError> {
+fn member(
+    index: usize,
+    node: &Node,
+    ids_from_addresses: bool,
+    port: impl Fn(u8) -> u16,
+) -> Result<Member, LocalError> {
+    let from_address = || match node.addrs.values().next().and_then(|a| a.ip()) {
+        Some(IpAddr::V4(ip)) if ids_from_addresses => Some(u32::from(ip)),
+        _ => None,
+    };
     let node_id = node
         .nodeid
-        .ok_or(LocalError::MissingNodeId { index })?
-        .get();
+        .map(|id| id.get())
+        .or_else(from_address)
+        .ok_or(LocalError::MissingNodeId { index })?;
     let links = node
         .addrs
         .iter()
@@ -170,6 +182,25 @@ pub fn discover_local(
         addr,
         links: vec![Link { number: 0, addr }],
     })
+}
+
+/// With `--node NAME` naming no entry: the local entry (by address) when
+/// the config gives it no name (1.x/2.x member lists), named `wanted`.
+pub fn select_unnamed(
+    config: &ClusterConfig,
+    members: &[Member],
+    wanted: &str,
+    local_ips: &[IpAddr],
+) -> Result<Member, LocalError> {
+    members
+        .iter()
+        .zip(&config.nodelist.nodes)
+        .find(|(m, node)| node.name.is_none() && local_ips.contains(&m.addr.ip()))
+        .map(|(m, _)| Member {
+            name: wanted.to_owned(),
+            ..m.clone()
+        })
+        .ok_or_else(|| LocalError::UnknownNode(wanted.to_owned()))
 }
 
 /// `wanted` (a name or node id) if given, else the entry named like

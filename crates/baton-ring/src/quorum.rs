@@ -6,6 +6,9 @@ use baton_quorum::{NodeId, NodeVotes, QuorumConfig, TieBreaker, Votes};
 
 use crate::local::Member;
 
+/// Pacemaker's `expected-quorum-votes` default under corosync 1.x.
+const PLUGIN_EXPECTED_VOTES: u32 = 2;
+
 pub fn config(cluster: &ClusterConfig, members: &[Member]) -> QuorumConfig {
     let q = &cluster.quorum;
     QuorumConfig {
@@ -17,7 +20,12 @@ pub fn config(cluster: &ClusterConfig, members: &[Member]) -> QuorumConfig {
                 votes: Votes(m.votes),
             })
             .collect(),
-        expected_votes: q.expected_votes.map(Votes),
+        expected_votes: q.expected_votes.map(Votes).or_else(|| {
+            // corosync 1.x with Pacemaker's plugin: no quorum section, no
+            // nodelist. Quorum was a majority of the most nodes seen,
+            // starting from Pacemaker's default expected-quorum-votes (2).
+            (members.is_empty() && q.provider.is_none()).then_some(Votes(PLUGIN_EXPECTED_VOTES))
+        }),
         two_node: q.two_node.unwrap_or(false),
         wait_for_all: q.wait_for_all,
         last_man_standing: q.last_man_standing.unwrap_or(false),

@@ -19,7 +19,7 @@ use anyhow::Context;
 use baton_proto::ring::process_groups_server::ProcessGroupsServer;
 use baton_proto::ring::ring_server::RingServer;
 use baton_proto::socket::UnixSocket;
-use baton_ring::local::{self, Member};
+use baton_ring::local::{self, LocalError, Member};
 use baton_ring::seal::Sealer;
 use baton_totem::{Config, NodeId, Totem};
 use clap::Parser;
@@ -40,7 +40,9 @@ struct Args {
     #[arg(long, value_name = "FILE", default_value = "/etc/baton/cluster.toml")]
     config: PathBuf,
     /// This node's name or node id (default: the hostname, then a nodelist
-    /// address present on this host).
+    /// address present on this host); it also names this node when its
+    /// config gives it no name (a multicast ring without a nodelist, a
+    /// 1.x/2.x member list).
     #[arg(long, value_name = "NAME")]
     node: Option<String>,
     /// Directory for the socket (ringd.sock).
@@ -102,7 +104,8 @@ fn setup(args: &Args) -> anyhow::Result<Setup> {
         .transpose()?;
     let (local, members) = if multicast.is_some() && config.nodelist.nodes.is_empty() {
         // corosync 1.x/2.x style: no nodelist, peers found on the group.
-        let me = local::discover_local(config, &local_networks(), &hostname())?;
+        let name = args.node.clone().unwrap_or_else(hostname);
+        let me = local::discover_local(config, &local_networks(), &name)?;
         (me, Vec::new())
     } else {
         let members = local::members(config)?;
@@ -111,7 +114,23 @@ fn setup(args: &Args) -> anyhow::Result<Setup> {
             .map(|m| m.addr.ip())
             .filter(|ip| std::net::UdpSocket::bind((*ip, 0)).is_ok())
             .collect();
-        let local = local::select(&members, args.node.as_deref(), &hostname(), &local_ips)?.clone();
+        let local = match local::select(&members, args.node.as_deref(), &hostname(), &local_ips) {
+            Ok(local) => local.clone(),
+            Err(LocalError::UnknownNode(wanted)) => {
+                local::select_unnamed(config, &members, &wanted, &local_ips)?
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let members = members
+            .into_iter()
+            .map(|m| {
+                if m.node_id == local.node_id {
+                    local.clone()
+                } else {
+                    m
+                }
+            })
+            .collect();
         (local, members)
     };
     let (cipher, hash) = config.totem.effective_crypto();

@@ -102,6 +102,21 @@ impl Stack {
         Some(stack)
     }
 
+    /// `nodes` nodes with every daemon running, from the corosync.conf
+    /// `write` makes for the network (given the directory that holds the
+    /// authkey, `authkey`).
+    pub fn start_with_config(
+        nodes: usize,
+        write: impl FnOnce(&Net, &Path) -> PathBuf,
+    ) -> Option<Stack> {
+        let mut stack = Stack::new(nodes)?;
+        stack.config = write(&stack.net, stack.dir.path());
+        for node in 1..=nodes {
+            stack.start_node(node);
+        }
+        Some(stack)
+    }
+
     /// `nodes` nodes with their network and configuration, nothing running.
     pub fn new(nodes: usize) -> Option<Stack> {
         let bin = binaries()?;

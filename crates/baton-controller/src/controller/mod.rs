@@ -1166,11 +1166,15 @@ impl Controller {
     // ---- node lifecycle messages ----
 
     fn clear_failcount(&mut self, sender: Member, node: NodeId, resource: &str) {
-        if self.dc != Some(sender.node) {
-            return;
+        if self.dc == Some(sender.node) && self.drop_fail_counts(node, resource) {
+            self.bump_status();
         }
+    }
+
+    /// Removes a resource's fail counts and last failures on a node.
+    fn drop_fail_counts(&mut self, node: NodeId, resource: &str) -> bool {
         let Some(uname) = self.names.get(&node).cloned() else {
-            return;
+            return false;
         };
         let prefixes = [
             format!("fail-count-{resource}#"),
@@ -1180,9 +1184,7 @@ impl Controller {
             .into_iter()
             .filter(|(name, _)| !prefixes.iter().any(|p| name.starts_with(p.as_str())))
             .collect();
-        if replica::set_transient_attributes(&mut self.cib, node, &uname, &kept) {
-            self.bump_status();
-        }
+        replica::set_transient_attributes(&mut self.cib, node, &uname, &kept)
     }
 
     fn shutdown_requested(&mut self, sender: Member, wall_s: i64) {

@@ -58,12 +58,7 @@ impl Controller {
                 lifetime,
                 origin,
             } => {
-                let id = self
-                    .names
-                    .iter()
-                    .find(|(_, n)| **n == node)
-                    .map(|(id, _)| *id)
-                    .ok_or(RequestError::UnknownNode(node))?;
+                let id = self.node_id(node)?;
                 if name.is_empty() {
                     return Err(RequestError::Invalid(
                         "an attribute needs a name".to_owned(),
@@ -77,7 +72,27 @@ impl Controller {
                     origin,
                 })
             }
+            Request::Cleanup { targets } => {
+                if targets.is_empty() {
+                    return Err(RequestError::Invalid(
+                        "a clean-up needs at least one resource on one node".to_owned(),
+                    ));
+                }
+                let targets = targets
+                    .into_iter()
+                    .map(|(node, resource)| Ok((self.node_id(node)?, resource)))
+                    .collect::<Result<_, RequestError>>()?;
+                Ok(Write::Cleanup { targets })
+            }
         }
+    }
+
+    fn node_id(&self, node: String) -> Result<NodeId, RequestError> {
+        self.names
+            .iter()
+            .find(|(_, n)| **n == node)
+            .map(|(id, _)| *id)
+            .ok_or(RequestError::UnknownNode(node))
     }
 
     fn check_base(&self, base: &Base) -> Result<(), RequestError> {
@@ -103,6 +118,7 @@ impl Controller {
     /// A delivered write, on every member.
     pub(super) fn write(&mut self, sender: Member, seq: u64, write: Write) {
         let before = self.version();
+        let mut cleanup = false;
         let result = match write {
             Write::Configuration { cib, base, origin } => {
                 self.replace_configuration(sender, &cib, base.as_ref(), &origin)
@@ -114,11 +130,17 @@ impl Controller {
                 lifetime,
                 origin,
             } => self.set_attribute(sender, node, &name, value.as_deref(), lifetime, &origin),
+            Write::Cleanup { targets } => {
+                cleanup = true;
+                Ok(self.clean_up(&targets))
+            }
         };
         if let Ok(version) = &result
             && *version != before
         {
-            self.abort_transition(if version.epoch == before.epoch {
+            self.abort_transition(if cleanup {
+                "Resource state removal"
+            } else if version.epoch == before.epoch {
                 "Transient attribute change"
             } else {
                 "Configuration change"
@@ -304,6 +326,24 @@ impl Controller {
         }
         self.names = replica::node_names(&self.cib);
         Ok(self.version())
+    }
+
+    /// Erases each target's history and fail counts; this node's lrmd
+    /// forgets its own, so the DC's probes find out afresh.
+    fn clean_up(&mut self, targets: &[(NodeId, String)]) -> Version {
+        for (node, resource) in targets {
+            let mut changed = self.drop_fail_counts(*node, resource);
+            changed |= replica::erase_resource(&mut self.cib, *node, resource);
+            if changed {
+                self.bump_status();
+            }
+            if *node == self.settings.me.node {
+                self.outputs.push_back(crate::Output::LrmForget {
+                    resource: resource.clone(),
+                });
+            }
+        }
+        self.version()
     }
 
     fn set_attribute(
