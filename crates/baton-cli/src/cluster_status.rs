@@ -139,6 +139,7 @@ impl<'a> Snapshot<'a> {
                 NodeState::Unclean(_) if self.unclean_online.contains(&n) => "UNCLEAN (online)",
                 NodeState::Unclean(_) => "UNCLEAN (offline)",
                 NodeState::Pending => "pending",
+                NodeState::Online if node.standby_on_fail => "standby (on-fail)",
                 NodeState::Online if node.standby && self.hosts_anything(n) => {
                     "standby (with active resources)"
                 }

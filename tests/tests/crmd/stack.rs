@@ -184,6 +184,23 @@ impl Stack {
         self.dir.path().join(format!("state{node}"))
     }
 
+    /// What node `node`'s lrmd sees as /etc/init.d.
+    fn init_d(&self, node: usize) -> PathBuf {
+        self.dir.path().join(format!("init.d{node}"))
+    }
+
+    /// Installs `/etc/init.d/NAME` on every node, as `script(node)` says.
+    pub fn install_lsb_script(&self, name: &str, script: impl Fn(usize) -> String) {
+        for node in 1..=self.nodes() {
+            let init_d = self.init_d(node);
+            std::fs::create_dir_all(&init_d).expect("init.d dir");
+            let path = init_d.join(name);
+            std::fs::write(&path, script(node)).expect("write LSB script");
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .expect("chmod LSB script");
+        }
+    }
+
     pub fn start_node(&mut self, node: usize) {
         for daemon in [Daemon::Ringd, Daemon::Lrmd, Daemon::Fenced, Daemon::Crmd] {
             self.start_daemon(node, daemon);
@@ -216,10 +233,17 @@ impl Stack {
         let program = self.bin.join(daemon.binary());
         let pid = if daemon == Daemon::Lrmd {
             // Agents keep state in /run/resource-agents: each node gets
-            // its own, in the mount namespace `ip netns exec` made for it.
-            let script = "mkdir -p /run/resource-agents && \
-                mount -t tmpfs baton-test /run/resource-agents && exec \"$0\" \"$@\"";
-            let mut wrapped = vec!["-c", script, path(&program)];
+            // its own, in the mount namespace `ip netns exec` made for it;
+            // its LSB scripts are the test's (see `install_lsb_script`).
+            let init_d = self.init_d(node);
+            std::fs::create_dir_all(&init_d).expect("init.d dir");
+            let script = format!(
+                "mkdir -p /run/resource-agents && \
+                 mount -t tmpfs baton-test /run/resource-agents && \
+                 mount --bind {} /etc/init.d && exec \"$0\" \"$@\"",
+                init_d.display()
+            );
+            let mut wrapped = vec!["-c", &script, path(&program)];
             wrapped.extend(&args);
             self.net.spawn(node, Path::new("/bin/sh"), &wrapped, log)
         } else {

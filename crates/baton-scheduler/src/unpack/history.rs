@@ -534,6 +534,29 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
             if result.hard_error {
                 rsc.status.banned.insert(node);
             }
+            // The node pays for some failures, whether or not the resource
+            // still runs there: put in standby, or fenced (unless fencing
+            // is what settles it anyway).
+            let on_fail = if unclean {
+                OnFail::Ignore
+            } else {
+                result.on_fail
+            };
+            match on_fail {
+                OnFail::Standby => {
+                    let n = &mut cluster.nodes[node.0];
+                    n.standby = true;
+                    n.standby_on_fail = true;
+                }
+                OnFail::Fence if !result.stop_failed => {
+                    let n = &mut cluster.nodes[node.0];
+                    if n.is_online() {
+                        n.state = NodeState::Unclean(fence_reason.clone());
+                    }
+                }
+                _ => {}
+            }
+            let rsc = &mut cluster.rscs[idx.0];
             if !active {
                 continue;
             }
@@ -551,14 +574,6 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
             if let Some(change) = definition_change(&ops, rsc) {
                 rsc.status.definition_change.insert(node, change);
             }
-            // On a node to be fenced a failure needs no handling of its
-            // own: fencing settles it, and the resource may start again
-            // elsewhere.
-            let on_fail = if unclean {
-                OnFail::Ignore
-            } else {
-                result.on_fail
-            };
             // Demoting keeps it running, just no longer promoted here.
             if on_fail == OnFail::Demote && role == Role::Promoted {
                 rsc.status.on_fail = rsc.status.on_fail.max(OnFail::Demote);
@@ -567,17 +582,6 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
                 let rsc = &mut cluster.rscs[idx.0];
                 rsc.status.failed = true;
                 rsc.status.on_fail = rsc.status.on_fail.max(result.on_fail);
-            }
-            // The node pays for some failures: put in standby, or fenced.
-            match on_fail {
-                OnFail::Standby => cluster.nodes[node.0].standby = true,
-                OnFail::Fence if !result.stop_failed => {
-                    let n = &mut cluster.nodes[node.0];
-                    if n.is_online() {
-                        n.state = NodeState::Unclean(fence_reason.clone());
-                    }
-                }
-                _ => {}
             }
             if result.stop_failed {
                 cluster.rscs[idx.0].status.stop_failed_on.insert(node);

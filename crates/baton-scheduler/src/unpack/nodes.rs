@@ -30,6 +30,8 @@ pub struct NodeInfo {
     pub attrs: BTreeMap<String, String>,
     pub state: NodeState,
     pub standby: bool,
+    /// In standby because a failure's on-fail=standby put it there.
+    pub standby_on_fail: bool,
     pub maintenance: bool,
     /// Asked to shut down: resources leave, the node is not fenced.
     pub shutdown: bool,
@@ -161,6 +163,7 @@ pub fn read(cib: &Cib, options: &Options, now_s: i64) -> Result<Vec<NodeInfo>, S
             in_membership: state == NodeState::Online,
             state,
             standby,
+            standby_on_fail: false,
             maintenance,
             shutdown,
             fail_attrs,
