@@ -131,7 +131,7 @@ fn cold_start() -> Option<Duration> {
             let _ = std::fs::remove_file(stack.socket_dir(node).join(socket));
         }
     }
-    let device = netns::Net::device(holder, 0);
+    let device = netns::Net::device(0);
     stack.net.run_in(
         holder,
         &["ip", "addr", "del", &format!("{vip}/24"), "dev", &device],
@@ -202,7 +202,7 @@ fn restart_overheads(runs: usize) -> Option<Vec<f64>> {
         });
         std::thread::sleep(Duration::from_millis(1500));
         let seen = lrmd_lines(&stack, holder).len();
-        let device = netns::Net::device(holder, 0);
+        let device = netns::Net::device(0);
         stack.net.run_in(
             holder,
             &["ip", "addr", "del", &format!("{vip}/24"), "dev", &device],

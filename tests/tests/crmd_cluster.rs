@@ -187,7 +187,9 @@ fn when_the_dc_dies_the_lowest_survivor_takes_over() {
 /// each side, and joins the network again.
 fn split_write_and_merge(stack: &Stack, majority: &[&str], minority: &[&str]) {
     stack.wait_for_dc(&[1, 2, 3], "n1", &ALL);
-    stack.net.run_in(3, &["ip", "link", "set", "v3", "down"]);
+    stack
+        .net
+        .run_in(3, &["ip", "link", "set", &netns::Net::device(0), "down"]);
     stack.wait_for_dc(&[1, 2], "n1", &["n1", "n2"]);
     stack.wait_for(3, "n3 alone", |s| online_names(s) == ["n3"]);
     for id in majority {
@@ -204,7 +206,9 @@ fn split_write_and_merge(stack: &Stack, majority: &[&str], minority: &[&str]) {
             stderr(&out)
         );
     }
-    stack.net.run_in(3, &["ip", "link", "set", "v3", "up"]);
+    stack
+        .net
+        .run_in(3, &["ip", "link", "set", &netns::Net::device(0), "up"]);
     stack.wait_for_agreed_dc(&[1, 2, 3], &ALL);
 }
 

@@ -110,7 +110,7 @@ fn a_floating_address_runs_on_exactly_one_node_and_answers() {
 
 /// Someone removes the address from `node` behind the cluster's back.
 fn remove_address(stack: &Stack, node: usize, vip: &str) {
-    let device = netns::Net::device(node, 0);
+    let device = netns::Net::device(0);
     stack.net.run_in(
         node,
         &["ip", "addr", "del", &format!("{vip}/24"), "dev", &device],

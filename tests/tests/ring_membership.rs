@@ -61,7 +61,7 @@ fn a_link_down_partitions_the_ring_and_link_up_merges_it() {
     let (mut net, dir, config) = setup(3, &ConfigOptions::default());
     start_all(&mut net, &bin, dir.path(), &config);
     wait_all(&net, &[1, 2, 3], &[1, 2, 3]);
-    net.run_in(3, &["ip", "link", "set", "v3", "down"]);
+    net.run_in(3, &["ip", "link", "set", &Net::device(0), "down"]);
     wait_all(&net, &[1, 2], &[1, 2]);
     wait_all(&net, &[3], &[3]);
     let majority = wait_for_quorate(&bin, dir.path(), 1, true, FORM);
@@ -69,7 +69,7 @@ fn a_link_down_partitions_the_ring_and_link_up_merges_it() {
     let minority = wait_for_quorate(&bin, dir.path(), 3, false, FORM);
     assert_eq!(minority["quorate"], false, "{minority}");
 
-    net.run_in(3, &["ip", "link", "set", "v3", "up"]);
+    net.run_in(3, &["ip", "link", "set", &Net::device(0), "up"]);
     wait_all(&net, &[1, 2, 3], &[1, 2, 3]);
     let merged = wait_for_quorate(&bin, dir.path(), 3, true, FORM);
     assert_eq!(merged["quorate"], true, "{merged}");
@@ -179,7 +179,7 @@ fn a_failed_link_is_routed_around_and_only_losing_every_link_splits_the_ring() {
     wait_for_links(&bin, dir.path(), 3, &[(0, true), (1, true)]);
     let ring_before = ring_status(&bin, dir.path(), 1)["ring_id"].clone();
 
-    net.run_in(3, &["ip", "link", "set", &Net::device(3, 0), "down"]);
+    net.run_in(3, &["ip", "link", "set", &Net::device(0), "down"]);
     wait_for_links(&bin, dir.path(), 3, &[(0, false), (1, true)]);
     std::thread::sleep(Duration::from_millis(
         2 * (EFFECTIVE_TOKEN_MS + CONSENSUS_MS),
@@ -191,12 +191,12 @@ fn a_failed_link_is_routed_around_and_only_losing_every_link_splits_the_ring() {
     );
     assert_eq!(ring["members"], serde_json::json!([1, 2, 3]), "{ring}");
 
-    net.run_in(3, &["ip", "link", "set", &Net::device(3, 1), "down"]);
+    net.run_in(3, &["ip", "link", "set", &Net::device(1), "down"]);
     wait_all(&net, &[1, 2], &[1, 2]);
     wait_all(&net, &[3], &[3]);
 
-    net.run_in(3, &["ip", "link", "set", &Net::device(3, 0), "up"]);
-    net.run_in(3, &["ip", "link", "set", &Net::device(3, 1), "up"]);
+    net.run_in(3, &["ip", "link", "set", &Net::device(0), "up"]);
+    net.run_in(3, &["ip", "link", "set", &Net::device(1), "up"]);
     wait_all(&net, &[1, 2, 3], &[1, 2, 3]);
     wait_for_links(&bin, dir.path(), 3, &[(0, true), (1, true)]);
 }

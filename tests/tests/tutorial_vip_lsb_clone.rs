@@ -8,6 +8,8 @@
 
 #[path = "ring/cluster.rs"]
 mod cluster;
+#[path = "crmd/lsb.rs"]
+mod lsb;
 #[path = "ring/netns.rs"]
 mod netns;
 #[path = "crmd/stack.rs"]
@@ -15,97 +17,11 @@ mod stack;
 #[path = "crmd/vip.rs"]
 mod vip;
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use lsb::Services;
 use stack::*;
 use vip::*;
-
-/// An LSB init script whose service is a sleeping process; its pid file
-/// and a `broken` marker (its start then fails) live in `state`.
-fn service_script(state: &Path) -> String {
-    format!(
-        r#"#!/bin/sh
-### BEGIN INIT INFO
-# Provides: baton-svc
-# Short-Description: a service for the tutorial test
-### END INIT INFO
-state={state}
-running() {{ [ -f "$state/pid" ] && kill -0 "$(cat "$state/pid")" 2>/dev/null; }}
-case "$1" in
-    start)
-        [ -e "$state/broken" ] && {{ echo "baton-svc is broken" >&2; exit 1; }}
-        running && exit 0
-        setsid sleep 100000 </dev/null >/dev/null 2>&1 &
-        echo $! > "$state/pid"
-        ;;
-    stop)
-        running && kill "$(cat "$state/pid")"
-        rm -f "$state/pid"
-        ;;
-    status)
-        running || exit 3
-        ;;
-    *) exit 3 ;;
-esac
-exit 0
-"#,
-        state = state.display()
-    )
-}
-
-/// The services' processes, ended when the test ends however it ends
-/// (the daemons that would stop them are gone by then).
-struct Services {
-    states: Vec<PathBuf>,
-}
-
-impl Services {
-    fn pid(&self, node: usize) -> Option<u32> {
-        std::fs::read_to_string(self.states[node - 1].join("pid"))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
-    }
-
-    fn alive(&self, node: usize) -> bool {
-        self.pid(node)
-            .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
-    }
-
-    /// Kills the service on `node` behind the cluster's back.
-    fn kill(&self, node: usize) -> u32 {
-        let pid = self.pid(node).expect("the service runs there");
-        kill9(pid);
-        pid
-    }
-
-    fn break_for_good(&self, node: usize, broken: bool) {
-        let marker = self.states[node - 1].join("broken");
-        if broken {
-            std::fs::write(marker, "").expect("mark broken");
-        } else {
-            std::fs::remove_file(marker).expect("unmark broken");
-        }
-    }
-}
-
-impl Drop for Services {
-    fn drop(&mut self) {
-        for node in 1..=self.states.len() {
-            if let Some(pid) = self.pid(node) {
-                kill9(pid);
-            }
-        }
-    }
-}
-
-fn kill9(pid: u32) {
-    let _ = std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status();
-}
 
 fn clone_nodes(status: &serde_json::Value) -> usize {
     find_resource(&status["resources"], "svc-clone")
@@ -131,16 +47,7 @@ fn a_vip_with_a_cloned_lsb_service_survives_its_death_and_its_breakage() {
     }
     let Some(stack) = Stack::start(3) else { return };
     let began = Instant::now();
-    let states: Vec<PathBuf> = (1..=3)
-        .map(|n| stack.dir.path().join(format!("svc-n{n}")))
-        .collect();
-    for state in &states {
-        std::fs::create_dir_all(state).expect("state dir");
-    }
-    let services = Services {
-        states: states.clone(),
-    };
-    stack.install_lsb_script("baton-svc", |n| service_script(&states[n - 1]));
+    let services = Services::install(&stack, "baton-svc");
     let (vip, holder) = start_vip(&stack, &ALL);
     for words in [
         "primitive svc lsb:baton-svc op monitor interval=1s op start interval=0 timeout=20s on-fail=standby",
@@ -181,7 +88,7 @@ fn a_vip_with_a_cloned_lsb_service_survives_its_death_and_its_breakage() {
 
     // It breaks for good: the restart's start fails, the node goes to
     // standby and the address leaves it.
-    services.break_for_good(holder, true);
+    services.set_broken(holder, true);
     services.kill(holder);
     stack.wait_for(1, "the node in standby", |s| {
         node_state(s, holder) == "standby"
@@ -198,7 +105,7 @@ fn a_vip_with_a_cloned_lsb_service_survives_its_death_and_its_breakage() {
     );
 
     // Repaired by hand: nothing changes until the clean-up.
-    services.break_for_good(holder, false);
+    services.set_broken(holder, false);
     std::thread::sleep(Duration::from_secs(3));
     let still = stack.status(1).expect("n1's status");
     assert_eq!(node_state(&still, holder), "standby", "{still}");

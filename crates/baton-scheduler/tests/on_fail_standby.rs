@@ -55,11 +55,7 @@ fn a_failed_start_then_its_stop_leave_the_node_in_standby_on_fail() {
     let history = op("svc_last_failure_0", "start", 2, 1) + &op("svc_last_0", "stop", 3, 0);
     let cib = cluster(&history);
     let cluster = unpack(&cib, EpochSeconds(2000)).expect("unpacks");
-    let n1 = cluster
-        .nodes
-        .iter()
-        .find(|n| n.uname == "n1")
-        .expect("n1");
+    let n1 = cluster.nodes.iter().find(|n| n.uname == "n1").expect("n1");
     assert!(n1.standby && n1.standby_on_fail, "{n1:?}");
     let transition = schedule(&cib, EpochSeconds(2000)).expect("schedules");
     let summary = transition.summary.join("\n");
@@ -73,10 +69,6 @@ fn a_failed_start_then_its_stop_leave_the_node_in_standby_on_fail() {
 fn without_the_failure_the_node_takes_resources_again() {
     let cib = cluster(&op("svc_last_0", "stop", 3, 0));
     let cluster = unpack(&cib, EpochSeconds(2000)).expect("unpacks");
-    let n1 = cluster
-        .nodes
-        .iter()
-        .find(|n| n.uname == "n1")
-        .expect("n1");
+    let n1 = cluster.nodes.iter().find(|n| n.uname == "n1").expect("n1");
     assert!(!n1.standby && !n1.standby_on_fail, "{n1:?}");
 }

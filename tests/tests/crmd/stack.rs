@@ -160,7 +160,7 @@ impl Stack {
                 "pids='{}'\nns='{}'\ndev='{}'\n",
                 pids.join(" "),
                 self.net.namespace(node),
-                Net::device(node, 0)
+                Net::device(0)
             );
             std::fs::write(dir.join(format!("n{node}")), facts).expect("write fence facts");
         }
@@ -312,7 +312,7 @@ impl Stack {
     /// down, so nothing it held (an address) answers any more.
     pub fn power_off(&mut self, node: usize) {
         self.crash(node);
-        let device = crate::netns::Net::device(node, 0);
+        let device = crate::netns::Net::device(0);
         self.net
             .run_in(node, &["ip", "link", "set", &device, "down"]);
     }
@@ -321,7 +321,7 @@ impl Stack {
     /// died with it (only its own address comes back), then its daemons
     /// start.
     pub fn power_on(&mut self, node: usize) {
-        let device = crate::netns::Net::device(node, 0);
+        let device = crate::netns::Net::device(0);
         let own = format!("{}/24", self.net.addr_on(node, 0));
         self.net
             .run_in(node, &["ip", "addr", "flush", "dev", &device]);

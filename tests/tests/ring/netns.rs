@@ -49,7 +49,7 @@ impl Net {
     }
 
     /// `links` separate networks (knet links), each its own bridge and
-    /// subnet; node i's device on link l is [`Net::device`]`(i, l)`.
+    /// subnet; node i's device on link l is [`Net::device`]`(l)`.
     pub fn with_links(nodes: usize, links: usize) -> Net {
         let pid = std::process::id();
         let k = NEXT_NET.fetch_add(1, Ordering::Relaxed);
@@ -87,7 +87,7 @@ impl Net {
             ]);
             run(&["-n", &bridge, "link", "set", &br, "up"]);
             for (i, ns) in (1..=nodes).zip(&node_namespaces) {
-                let inner = Net::device(i, link);
+                let inner = Net::device(link);
                 let outer = format!("w{i}{}", link_suffix(link));
                 run(&[
                     "link", "add", &inner, "netns", ns, "type", "veth", "peer", "name", &outer,
@@ -111,9 +111,11 @@ impl Net {
         net
     }
 
-    /// Node `node`'s network device on `link`, inside its namespace.
-    pub fn device(node: usize, link: usize) -> String {
-        format!("v{node}{}", link_suffix(link))
+    /// A node's network device on `link`, inside its namespace: `eth0`,
+    /// `eth1`…, as on the machines the tutorials were written for (agents
+    /// such as `ocf:heartbeat:IPaddr` default to `eth0`).
+    pub fn device(link: usize) -> String {
+        format!("eth{link}")
     }
 
     pub fn link_count(&self) -> usize {
