@@ -3,13 +3,13 @@
 //! writes (node attributes, clean-ups) as an interrupting join round would.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use baton_proto::crmd::crmd_server::{Crmd, CrmdServer};
 use baton_proto::crmd::{
-    CleanupRequest, QueryReply, QueryRequest, ReplaceConfigurationRequest, SetNodeAttributeRequest,
-    WriteReply,
+    CleanupRequest, Node, QueryReply, QueryRequest, ReplaceConfigurationRequest,
+    SetNodeAttributeRequest, WriteReply,
 };
 use baton_proto::socket::UnixSocket;
 use tonic::{Request, Response, Status};
@@ -22,6 +22,11 @@ pub struct StandInCrmd {
     pub refusals: u32,
     /// Whole writes received, refused or not.
     pub writes: Arc<AtomicU32>,
+    /// This node's name, as a query answers it.
+    pub node: String,
+    /// Node attributes written, as `NODE NAME=VALUE` (`NODE NAME` for a
+    /// deletion).
+    pub attributes: Arc<Mutex<Vec<String>>>,
 }
 
 impl StandInCrmd {
@@ -55,6 +60,10 @@ impl Crmd for StandInCrmd {
         Ok(Response::new(QueryReply {
             cib: self.cib.clone(),
             joined: true,
+            node: Some(Node {
+                id: 1,
+                name: self.node.clone(),
+            }),
             ..QueryReply::default()
         }))
     }
@@ -70,9 +79,19 @@ impl Crmd for StandInCrmd {
 
     async fn set_node_attribute(
         &self,
-        _: Request<SetNodeAttributeRequest>,
+        request: Request<SetNodeAttributeRequest>,
     ) -> Result<Response<WriteReply>, Status> {
-        self.whole_write()
+        let reply = self.whole_write()?;
+        let request = request.into_inner();
+        let written = match request.value {
+            Some(value) => format!("{} {}={value}", request.node, request.name),
+            None => format!("{} {}", request.node, request.name),
+        };
+        self.attributes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(written);
+        Ok(reply)
     }
 
     async fn cleanup(&self, _: Request<CleanupRequest>) -> Result<Response<WriteReply>, Status> {

@@ -121,7 +121,10 @@ fn a_vip_with_a_cloned_lsb_service_survives_its_death_and_its_breakage() {
         node_state(s, holder) == "online" && clone_nodes(s) == 3
     });
     assert_eq!(back["fail_counts"], serde_json::json!([]), "{back}");
-    assert!(services.alive(holder));
+    // The status counts a start under way as running.
+    wait_until(&stack, "the service runs there again", || {
+        services.alive(holder)
+    });
     wait_until(&stack, "the address answers", || answers(&stack, &vip));
     eprintln!(
         "timeline: cleaned up, n{holder} runs the service again after {:?}",

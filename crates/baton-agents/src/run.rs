@@ -19,6 +19,17 @@ pub struct Roots {
     /// `/etc/init.d`.
     pub lsb_dir: PathBuf,
     pub systemd: SystemdPaths,
+    /// baton's stand-ins for the Pacemaker tools agents call.
+    pub tools: Option<AgentTools>,
+}
+
+/// Where OCF and LSB agents find the Pacemaker tools they call
+/// (`${HA_SBIN_DIR}/crm_attribute`, or plain `crm_attribute` on PATH), and
+/// the socket directory those reach this node's daemons through.
+#[derive(Debug, Clone)]
+pub struct AgentTools {
+    pub dir: PathBuf,
+    pub socket_dir: PathBuf,
 }
 
 impl Roots {
@@ -27,7 +38,28 @@ impl Roots {
             ocf_root,
             lsb_dir: PathBuf::from("/etc/init.d"),
             systemd: SystemdPaths::default(),
+            tools: None,
         }
+    }
+
+    /// `env` with the tools put first: HA_SBIN_DIR, the front of PATH, and
+    /// BATON_SOCKET_DIR for the tools themselves.
+    fn with_tools(&self, mut env: crate::env::Env) -> crate::env::Env {
+        let Some(tools) = &self.tools else {
+            return env;
+        };
+        let dir = tools.dir.to_string_lossy().into_owned();
+        for (name, value) in &mut env {
+            if name == "PATH" {
+                *value = format!("{dir}:{value}");
+            }
+        }
+        env.push(("HA_SBIN_DIR".to_owned(), dir));
+        env.push((
+            "BATON_SOCKET_DIR".to_owned(),
+            tools.socket_dir.to_string_lossy().into_owned(),
+        ));
+        env
     }
 
     pub fn ocf_agent(&self, provider: &str, kind: &str) -> PathBuf {
@@ -72,7 +104,7 @@ pub async fn execute(roots: &Roots, request: &ActionRequest, limits: &Limits) ->
                 stdin: None,
                 program: roots.ocf_agent(provider, &request.agent.kind),
                 args: vec![request.action.clone()],
-                env: ocf_env(request, &roots.ocf_root),
+                env: roots.with_tools(ocf_env(request, &roots.ocf_root)),
                 timeout,
             };
             let finished = exec::run(&invocation, limits).await;
@@ -93,7 +125,7 @@ pub async fn execute(roots: &Roots, request: &ActionRequest, limits: &Limits) ->
                 } else {
                     request.action.clone()
                 }],
-                env: base_env(),
+                env: roots.with_tools(base_env()),
                 timeout,
             };
             let finished = exec::run(&invocation, limits).await;

@@ -42,9 +42,8 @@ impl Fixture {
         std::fs::write(&script, SCRIPT).expect("write");
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         let roots = Roots {
-            ocf_root: dir.path().join("ocf"),
             lsb_dir: init_d,
-            systemd: Default::default(),
+            ..Roots::new(dir.path().join("ocf"))
         };
         Self { _dir: dir, roots }
     }

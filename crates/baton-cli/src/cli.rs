@@ -73,6 +73,12 @@ pub enum Command {
     /// `crm resource`).
     #[command(subcommand)]
     Resource(crate::resource_cmd::ResourceCommand),
+    /// Cluster options, as pcs sets them (`property set NAME=VALUE`).
+    #[command(subcommand)]
+    Property(crate::pcs_cmd::PropertyCommand),
+    /// Constraints, as pcs writes them (`constraint order|colocation|location`).
+    #[command(subcommand)]
+    Constraint(crate::pcs_cmd::ConstraintCommand),
     /// A whole cluster on this machine, as an ordinary user: `up`, `status`,
     /// `kill N`, `restart N`, `down`.
     #[command(subcommand)]

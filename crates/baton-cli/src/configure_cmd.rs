@@ -43,20 +43,22 @@ pub fn run(args: &ConfigureArgs, socket_dir: &Path, format: Format) -> anyhow::R
         ["load", mode @ ("update" | "replace"), file] => load(&target, mode, Path::new(file)),
         ["load", ..] => anyhow::bail!("usage: load update|replace FILE"),
         ["edit", ids @ ..] => edit(&target, ids),
-        _ => {
-            let line = join(&args.words);
-            let commands = parse(&line, "command")?;
-            change(&target, |cib| {
-                baton_configure::apply(cib, &commands, &SystemAgents)
-            })
-        }
+        _ => apply_line(&target, &join(&args.words)),
     }
+}
+
+/// Applies one line of the crmsh configure language to the target.
+pub fn apply_line(target: &Target, line: &str) -> anyhow::Result<Code> {
+    let commands = parse(line, "command")?;
+    change(target, |cib| {
+        baton_configure::apply(cib, &commands, &SystemAgents)
+    })
 }
 
 /// Words from the shell back into one line. A single word is the whole
 /// command as typed; otherwise a `name=value` word the shell unquoted
 /// (`params x="a b"` arrives as `x=a b`) is quoted again.
-fn join(words: &[String]) -> String {
+pub fn join(words: &[String]) -> String {
     if let [line] = words {
         return line.clone();
     }

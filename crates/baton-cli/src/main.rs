@@ -15,6 +15,7 @@ mod live;
 mod lrm_cmd;
 mod node_cmd;
 mod output;
+mod pcs_cmd;
 mod quorum_cmd;
 mod ra_cmd;
 mod resource_cmd;
@@ -23,6 +24,7 @@ mod sandbox;
 mod shell;
 mod simulate_cmd;
 mod status_cmd;
+mod tools;
 mod verify_cmd;
 
 use std::process::ExitCode;
@@ -30,6 +32,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    if let Some(tool) = tools::invoked_as() {
+        return tools::run(&tool);
+    }
     let args = cli::Cli::parse();
     match run(&args) {
         Ok(code) => code.into(),
@@ -57,6 +62,8 @@ fn run(args: &cli::Cli) -> anyhow::Result<exit::Code> {
         cli::Command::Status(command) => status_cmd::run(command, sockets, args.output),
         cli::Command::Node(command) => node_cmd::run(command, sockets, args.output),
         cli::Command::Resource(command) => resource_cmd::run(command, sockets, args.output),
+        cli::Command::Property(command) => pcs_cmd::property(command, sockets),
+        cli::Command::Constraint(command) => pcs_cmd::constraint(command, sockets),
         cli::Command::Sandbox(command) => {
             sandbox::run(command, args.sandbox_dir.as_deref(), args.output)
         }

@@ -16,6 +16,7 @@ use crate::cib_cmd::{CibArg, target};
 use crate::cleanup_cmd::{CleanupArgs, FailcountArgs, clean, failcount};
 use crate::exit::Code;
 use crate::output::{Format, print_json, print_text};
+use crate::pcs_cmd::{CreateArgs, GroupCommand};
 use crate::status_cmd::ResourceJson;
 
 #[derive(Debug, Subcommand)]
@@ -47,6 +48,29 @@ pub enum ResourceCommand {
     Refresh(CleanupArgs),
     /// Show or delete its fail count on a node.
     Failcount(FailcountArgs),
+    /// Create a primitive, pcs's way: `ID AGENT NAME=VALUE… [op ACTION
+    /// NAME=VALUE…] [meta NAME=VALUE…] [--group G]`.
+    Create(CreateArgs),
+    /// Remove a resource from the configuration (refused while it runs,
+    /// unless --force).
+    Delete(DeleteArgs),
+    /// Let the cluster run it (pcs: removes target-role).
+    Enable(RscArgs),
+    /// Stop it and keep it stopped (target-role=Stopped).
+    Disable(RscArgs),
+    /// Groups, as pcs makes them (`group add GROUP RSC…`).
+    #[command(subcommand)]
+    Group(GroupCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    pub resource: String,
+    /// Delete it even though it runs (the cluster then stops it).
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub cib: CibArg,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +149,18 @@ pub fn run(command: &ResourceCommand, socket_dir: &Path, format: Format) -> anyh
         ResourceCommand::Cleanup(args) => clean(args, CleanupScope::Failed, socket_dir, format),
         ResourceCommand::Refresh(args) => clean(args, CleanupScope::All, socket_dir, format),
         ResourceCommand::Failcount(args) => failcount(args, socket_dir, format),
+        ResourceCommand::Create(args) => crate::pcs_cmd::create(args, socket_dir),
+        ResourceCommand::Delete(args) => delete(args, socket_dir),
+        ResourceCommand::Enable(args) => {
+            let change = ResourceChange::Meta {
+                resource: args.resource.clone(),
+                name: "target-role".to_owned(),
+                value: None,
+            };
+            apply(&args.cib, socket_dir, &change)
+        }
+        ResourceCommand::Disable(args) => meta(args, "target-role", "Stopped"),
+        ResourceCommand::Group(command) => crate::pcs_cmd::group(command, socket_dir),
     }
 }
 
@@ -133,6 +169,31 @@ fn apply(cib: &CibArg, socket_dir: &Path, change: &ResourceChange) -> anyhow::Re
     crate::configure_cmd::change(&target, |cib| {
         change_resource(cib, change).map(|_| Vec::new())
     })
+}
+
+/// Deletes a resource that is not running (or, with --force, one that
+/// is: the cluster stops it once it is gone from the configuration), with
+/// the constraints that name it.
+fn delete(args: &DeleteArgs, socket_dir: &Path) -> anyhow::Result<Code> {
+    if args.cib.cib.is_none() && !args.force {
+        let status = crate::status_cmd::snapshot(socket_dir)?;
+        if let Some(found) = find(&status.resources, &args.resource) {
+            let mut nodes = Vec::new();
+            running_on(found, &mut nodes);
+            if !nodes.is_empty() {
+                anyhow::bail!(
+                    "{} is running on {}; stop it first (`baton resource disable {}`) or delete it with --force",
+                    args.resource,
+                    nodes.join(", "),
+                    args.resource
+                );
+            }
+        }
+    }
+    let change = ResourceChange::Delete {
+        resource: args.resource.clone(),
+    };
+    apply(&args.cib, socket_dir, &change)
 }
 
 /// crmsh's restart: target-role Stopped, wait until nothing runs, then

@@ -33,6 +33,7 @@ fn write_against(args: &[&str], refusals: u32) -> (Option<i32>, String, String, 
         cib: CIB.to_owned(),
         refusals,
         writes: Arc::clone(&writes),
+        ..StandInCrmd::default()
     };
     let server = {
         let _inside = runtime.enter();

@@ -26,6 +26,14 @@ pub enum ResourceChange {
     Ban { resource: String, node: String },
     /// Removes the move and ban constraints of the resource.
     Clear { resource: String },
+    /// Puts primitives into a group, after its members, creating it if
+    /// needed (pcs's `resource group add`); one taken from another group
+    /// leaves it, and a group left empty goes.
+    AddToGroup { group: String, members: Vec<String> },
+    /// Removes a resource as pcs's `resource delete` does: out of its
+    /// group (a group left empty goes too), with every constraint that
+    /// names it.
+    Delete { resource: String },
 }
 
 /// Applies `change`; whether the configuration changed.
@@ -55,7 +63,115 @@ pub fn change_resource(cib: &mut Cib, change: &ResourceChange) -> Result<bool, A
             resource_element(cib, resource)?;
             Ok(clear(cib, resource))
         }
+        ResourceChange::AddToGroup { group, members } => add_to_group(cib, group, members),
+        ResourceChange::Delete { resource } => {
+            let element = resource_element(cib, resource)?;
+            delete(cib, element, resource);
+            Ok(true)
+        }
     }
+}
+
+/// Constraint attributes that name a resource.
+const CONSTRAINT_REFERENCES: [&str; 4] = ["rsc", "with-rsc", "first", "then"];
+
+fn delete(cib: &mut Cib, element: ElementId, resource: &str) {
+    let parent = cib.document().element(element).parent();
+    remove_with_constraints(cib, element, resource);
+    let Some(group) = parent else { return };
+    let doc = cib.document();
+    let empty_group = doc.element(group).name() == "group"
+        && doc.get(group).children_named("primitive").next().is_none();
+    if empty_group {
+        let id = doc.get(group).xml_id().to_owned();
+        remove_with_constraints(cib, group, &id);
+    }
+}
+
+/// Detaches `element` and every constraint (or set member) naming `id`.
+fn remove_with_constraints(cib: &mut Cib, element: ElementId, id: &str) {
+    let mut gone = vec![element];
+    if let Some(constraints) = cib.section("constraints") {
+        for constraint in constraints.children() {
+            if CONSTRAINT_REFERENCES
+                .iter()
+                .any(|a| constraint.attr(a) == Some(id))
+            {
+                gone.push(constraint.id());
+                continue;
+            }
+            gone.extend(
+                constraint
+                    .descendants()
+                    .filter(|e| e.name() == "resource_ref" && e.attr("id") == Some(id))
+                    .map(|e| e.id()),
+            );
+        }
+    }
+    let doc = cib.document_mut();
+    for element in gone {
+        let _ = doc.detach(element);
+    }
+}
+
+fn add_to_group(cib: &mut Cib, group: &str, members: &[String]) -> Result<bool, ApplyError> {
+    let invalid = |owner: &str, reason: String| ApplyError::Invalid {
+        owner: owner.to_owned(),
+        reason,
+    };
+    let mut primitives = Vec::new();
+    for member in members {
+        let element = resource_element(cib, member)?;
+        let doc = cib.document();
+        if doc.element(element).name() != "primitive" {
+            return Err(invalid(
+                member,
+                "only primitives can join a group".to_owned(),
+            ));
+        }
+        let parent = doc.get(element).parent().map(|p| p.name().to_owned());
+        if parent
+            .as_deref()
+            .is_some_and(|p| p != "resources" && p != "group")
+        {
+            return Err(invalid(
+                member,
+                "it is cloned; group the primitives first, then clone the group".to_owned(),
+            ));
+        }
+        primitives.push(element);
+    }
+    let (group_element, mut changed) = match find_object(cib, group) {
+        Some(element) if cib.document().element(element).name() == "group" => (element, false),
+        Some(element) => {
+            let kind = cib.document().element(element).name().to_owned();
+            return Err(invalid(group, format!("it is a {kind}, not a group")));
+        }
+        None => {
+            let resources = cib.ensure_section("resources");
+            let created = cib
+                .document_mut()
+                .append_new(resources, "group", &[("id", group)]);
+            (created, true)
+        }
+    };
+    for element in primitives {
+        let doc = cib.document_mut();
+        let old_parent = doc.element(element).parent();
+        if old_parent == Some(group_element) {
+            continue;
+        }
+        let _ = doc.detach(element);
+        let _ = doc.append_child(group_element, element);
+        changed = true;
+        if let Some(old) = old_parent
+            && doc.element(old).name() == "group"
+            && doc.get(old).children_named("primitive").next().is_none()
+        {
+            let _ = doc.detach(old);
+        }
+    }
+    Ok(changed)
 }
 
 fn resource_element(cib: &Cib, id: &str) -> Result<ElementId, ApplyError> {

@@ -9,6 +9,7 @@ mod fence_agents;
 mod history;
 mod monitors;
 mod service;
+mod tools;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use baton_agents::exec::Limits;
-use baton_agents::run::Roots;
+use baton_agents::run::{AgentTools, Roots};
 use baton_proto::lrmd::lrmd_server::LrmdServer;
 use baton_proto::socket::UnixSocket;
 use clap::Parser;
@@ -73,11 +74,21 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         tracing::warn!(ocf_root = %args.ocf_root.display(), "the OCF root does not exist; ocf agents will be reported not installed");
     }
     let socket = UnixSocket::bind(&args.socket_dir.join("lrmd.sock"))?;
-    let executor = Arc::new(Executor::new(
-        Roots::new(args.ocf_root.clone()),
-        Limits::default(),
-        slots(),
-    ));
+    let mut roots = Roots::new(args.ocf_root.clone());
+    match tools::install(&args.state_dir) {
+        Ok(dir) => {
+            roots.tools = Some(AgentTools {
+                dir,
+                socket_dir: args.socket_dir.clone(),
+            });
+        }
+        Err(why) => {
+            tracing::warn!(
+                "agents that call Pacemaker's tools (crm_attribute, crm_node) will fail: {why}"
+            );
+        }
+    }
+    let executor = Arc::new(Executor::new(roots, Limits::default(), slots()));
     let history = Arc::new(History::default());
     let monitors = Arc::new(Monitors::new(Arc::clone(&executor), Arc::clone(&history)));
     let lrmd = LrmdServer::new(LrmdService::new(
