@@ -141,6 +141,7 @@ pub fn primitive_actions(eng: &mut Engine<'_>, inputs: &Inputs<'_>, r: RscIdx) -
     }
     apply_decisions(eng, r, &changes);
     recover_unmanaged(eng, r, current);
+    pending_start(eng, r, course.assigned);
     let stop_there = changes
         .iter()
         .find(|c| c.task == Verb::Stop && Some(c.node) == current);
@@ -154,6 +155,19 @@ pub fn primitive_actions(eng: &mut Engine<'_>, inputs: &Inputs<'_>, r: RscIdx) -
         super::migration::create(eng, r, from, to);
     }
     course
+}
+
+/// A start still under way is put in the graph where the primitive is
+/// going, as Pacemaker does, so what must follow the start (its recurring
+/// monitor, its dependents) waits for it.
+fn pending_start(eng: &mut Engine<'_>, r: RscIdx, assigned: Option<NodeIdx>) {
+    let Some(node) = assigned.filter(|_| eng.cluster.rsc(r).status.start_pending) else {
+        return;
+    };
+    let key = op_key(eng.rsc_id(r), "start", 0);
+    let start = eng.get_or_create(Some(r), key, Task::Start, Some(node), true);
+    set_runnable_on_node(eng, start);
+    eng.act_mut(start).flags.set(Flags::ALWAYS_IN_GRAPH);
 }
 
 /// An unmanaged primitive that failed is still recovered where it is, on

@@ -74,6 +74,8 @@ pub struct RscStatus {
     pub recurring: BTreeMap<NodeIdx, Vec<RecurringRecord>>,
     /// Fail counts by node, where there are any.
     pub fail_counts: BTreeMap<NodeIdx, FailCount>,
+    /// A start is under way (its result not recorded yet).
+    pub start_pending: bool,
 }
 
 /// A resource's fail count on a node.
@@ -561,6 +563,7 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
                 continue;
             }
             rsc.status.running.push((node, role));
+            rsc.status.start_pending |= result.start_pending;
             rsc.status.history_name.insert(node, lrm_id.to_owned());
             let expiry = Expiry {
                 timeout_s: rsc.meta.failure_timeout_s,

@@ -15,6 +15,8 @@ pub(super) struct Replay {
     pub on_fail: OnFail,
     pub hard_error: bool,
     pub stop_failed: bool,
+    /// Its last operation is a start still under way.
+    pub start_pending: bool,
     /// The history leaves its state here unknown: nothing in it set a
     /// role, or it ends in a probe whose masked failure ("not installed")
     /// has expired.
@@ -102,6 +104,7 @@ pub(super) fn replay(ops: &[LrmRscOp<'_>], rsc: &Rsc, ctx: ReplayCtx) -> Replay 
             continue;
         }
         if status == EXEC_PENDING {
+            r.start_pending = task == "start";
             match task {
                 "start" | "migrate_to" | "migrate_from" => r.role = Some(Role::Started),
                 "promote" => r.role = Some(Role::Promoted),
