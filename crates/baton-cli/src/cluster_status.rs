@@ -17,6 +17,8 @@ pub struct Snapshot<'a> {
     agents: &'a BTreeMap<String, String>,
     running: BTreeMap<RscIdx, Vec<(NodeIdx, Role)>>,
     failed: BTreeSet<RscIdx>,
+    /// Primitives whose start is under way (shown "Starting").
+    starting: BTreeSet<RscIdx>,
     fenced: BTreeSet<NodeIdx>,
     /// Unclean nodes still in the membership, shown as `UNCLEAN (online)`.
     unclean_online: BTreeSet<NodeIdx>,
@@ -38,8 +40,13 @@ impl<'a> Snapshot<'a> {
                 .map(|&r| (r, cluster.rsc(r).status.running.clone()))
                 .collect(),
             failed: primitives
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|&r| cluster.rsc(r).status.failed)
+                .collect(),
+            starting: primitives
+                .into_iter()
+                .filter(|&r| cluster.rsc(r).status.start_pending)
                 .collect(),
             fenced: BTreeSet::new(),
             unclean_online,
@@ -49,6 +56,8 @@ impl<'a> Snapshot<'a> {
     /// The status once every action of `graph` has succeeded.
     pub fn after(&self, graph: &Graph) -> Self {
         let mut next = self.clone();
+        // Whatever was under way has ended by then.
+        next.starting.clear();
         for action in &graph.actions {
             let Some(node) = action
                 .node
@@ -333,6 +342,7 @@ impl<'a> Snapshot<'a> {
                 let word = match (failed, role) {
                     (true, Role::Promoted) => "FAILED Promoted",
                     (true, _) => "FAILED",
+                    (false, _) if self.starting.contains(&r) => "Starting",
                     (false, Role::Promoted) => "Promoted",
                     (false, Role::Unpromoted) => "Unpromoted",
                     (false, _) => "Started",

@@ -197,6 +197,8 @@ fn resource(cluster: &Cluster, agents: &BTreeMap<String, String>, r: RscIdx) -> 
         RscKind::Primitive => {
             let role = if rsc.status.failed {
                 "Failed"
+            } else if rsc.status.start_pending {
+                "Starting"
             } else {
                 rsc.status
                     .running

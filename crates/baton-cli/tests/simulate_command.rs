@@ -56,8 +56,16 @@ fn collapsed(lines: &[String]) -> Vec<String> {
 }
 
 /// Cases our scheduler agrees on: a cold group, fencing with moves, a
-/// promotable clone, an order constraint, an offline node.
-const CASES: [&str; 5] = ["group1", "594", "promoted-0", "order1", "simple1"];
+/// promotable clone, an order constraint, an offline node, a start still
+/// under way ("Starting").
+const CASES: [&str; 6] = [
+    "group1",
+    "594",
+    "promoted-0",
+    "order1",
+    "simple1",
+    "mon-rsc-3",
+];
 
 #[test]
 fn status_and_transition_summary_read_like_crm_simulate() {
