@@ -479,3 +479,46 @@ fn a_node_cut_off_is_fenced_once_and_only_then_its_address_runs_elsewhere() {
     }
     assert_eq!(sampler.most_at_once(), 1, "two live nodes held the address");
 }
+
+#[test]
+fn node_maintenance_ready_and_list_read_like_crmsh_and_online_refuses_an_offline_node() {
+    let Some((mut stack, vip, holder)) = cluster_with_vip() else {
+        return;
+    };
+    let node = format!("n{holder}");
+    ok(&stack, &stack.baton(2, &["node", "maintenance", &node]));
+    stack.wait_for(1, "the node in maintenance", |s| {
+        s["nodes"].as_array().is_some_and(|n| {
+            n.iter()
+                .any(|n| n["name"] == node && n["state"] == "maintenance")
+        })
+    });
+    let listed = stdout(&stack.baton(3, &["node", "list"]));
+    assert!(
+        listed.contains(&format!("{node}({holder}): maintenance")),
+        "{listed}"
+    );
+    assert_eq!(holders(&stack, &vip, &[1, 2, 3]), [holder], "left alone");
+    ok(&stack, &stack.baton(2, &["node", "ready", &node]));
+    stack.wait_for(1, "the node ready", |s| {
+        s["nodes"]
+            .as_array()
+            .is_some_and(|n| n.iter().all(|n| n["state"] == "online"))
+    });
+    let other = if holder == 3 { 2 } else { 3 };
+    stack.power_off(other);
+    let offline = format!("n{other}");
+    stack.wait_for(1, "the node offline", |s| {
+        s["nodes"].as_array().is_some_and(|n| {
+            n.iter()
+                .any(|n| n["name"] == offline && n["state"] == "offline")
+        })
+    });
+    let refused = stack.baton(1, &["node", "online", &offline]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("is offline"),
+        "{}",
+        stderr(&refused)
+    );
+}

@@ -66,6 +66,8 @@ pub enum Command {
     Simulate(crate::simulate_cmd::SimulateArgs),
     /// The cluster's nodes, resources and failures (like `crm status`).
     Status(crate::status_cmd::StatusArgs),
+    /// The status, refreshed in place (like `crm_mon`; `-1` once).
+    Mon(crate::mon_cmd::MonArgs),
     /// Node attributes (like `crm node attribute` / `crm node status-attr`).
     #[command(subcommand)]
     Node(crate::node_cmd::NodeCommand),

@@ -13,6 +13,7 @@ mod configure_cmd;
 mod exit;
 mod live;
 mod lrm_cmd;
+mod mon_cmd;
 mod node_cmd;
 mod output;
 mod pcs_cmd;
@@ -60,6 +61,7 @@ fn run(args: &cli::Cli) -> anyhow::Result<exit::Code> {
         cli::Command::Cib(command) => cib_cmd::run(command, sockets, args.output),
         cli::Command::Simulate(command) => simulate_cmd::run(command, args.output),
         cli::Command::Status(command) => status_cmd::run(command, sockets, args.output),
+        cli::Command::Mon(command) => mon_cmd::run(command, sockets, args.output),
         cli::Command::Node(command) => node_cmd::run(command, sockets, args.output),
         cli::Command::Resource(command) => resource_cmd::run(command, sockets, args.output),
         cli::Command::Property(command) => pcs_cmd::property(command, sockets),

@@ -2,7 +2,8 @@
 //! node attributes as crmsh's `crm node attribute` (permanent, in the
 //! configuration) and `crm node status-attr` (transient, until the node
 //! leaves the cluster) handle them; `baton node fence NODE [--force]`,
-//! `standby [NODE] [forever|reboot]` and `online [NODE]` as crmsh's.
+//! `standby [NODE] [forever|reboot]`, `online [NODE]`, `maintenance
+//! [NODE]`, `ready [NODE]` and `list` as crmsh's.
 
 use std::path::Path;
 
@@ -30,6 +31,14 @@ pub enum NodeCommand {
     /// Take a node (this one by default) out of standby (like `crm node
     /// online`).
     Online(OnlineArgs),
+    /// Put a node (this one by default) in maintenance: the cluster leaves
+    /// what runs there alone (like `crm node maintenance`).
+    Maintenance(OnlineArgs),
+    /// Take a node (this one by default) out of maintenance (like `crm
+    /// node ready`).
+    Ready(OnlineArgs),
+    /// The cluster's nodes, with their id and state (like `crm node list`).
+    List,
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +93,11 @@ pub fn run(command: &NodeCommand, socket_dir: &Path, format: Format) -> anyhow::
             return standby(socket_dir, args.node.as_deref(), args.lifetime == "forever");
         }
         NodeCommand::Online(args) => return online(socket_dir, args.node.as_deref()),
+        NodeCommand::Maintenance(args) => {
+            return maintenance(socket_dir, args.node.as_deref(), true);
+        }
+        NodeCommand::Ready(args) => return maintenance(socket_dir, args.node.as_deref(), false),
+        NodeCommand::List => return list(socket_dir, format),
     };
     let live = Live::new(socket_dir);
     let node = args.node.as_str();
@@ -146,16 +160,61 @@ fn standby(socket_dir: &Path, node: Option<&str>, forever: bool) -> anyhow::Resu
 }
 
 /// Clears both lifetimes, as `crm node online` does: a node left in
-/// standby "until reboot" is online again too.
+/// standby "until reboot" is online again too. A node that is not in the
+/// cluster now is refused: "online" would not bring it back.
 fn online(socket_dir: &Path, node: Option<&str>) -> anyhow::Result<Code> {
     let live = Live::new(socket_dir);
     let node = known_node(&live, node)?;
+    if !live.query()?.members.iter().any(|m| m.name == node) {
+        anyhow::bail!(
+            "{node} is offline: `node online` only takes a running node out of standby; start its daemons first (its standby setting stays until then); nothing was changed"
+        );
+    }
     live.set_attribute(&node, "standby", Some("off"), true)?;
     let (cib, _) = live.cib()?;
     if lookup(&cib, &node, "standby", false)?.is_some() {
         live.set_attribute(&node, "standby", None, false)?;
     }
     print_text(&format!("{node} is online: resources may run there again"))?;
+    Ok(Code::Success)
+}
+
+/// The node attribute `maintenance` (permanent), as crmsh's `node
+/// maintenance` and `node ready` set it.
+fn maintenance(socket_dir: &Path, node: Option<&str>, on: bool) -> anyhow::Result<Code> {
+    let live = Live::new(socket_dir);
+    let node = known_node(&live, node)?;
+    let value = if on { "true" } else { "false" };
+    live.set_attribute(&node, "maintenance", Some(value), true)?;
+    print_text(&if on {
+        format!("{node} is in maintenance: the cluster leaves what runs there alone")
+    } else {
+        format!("{node} is out of maintenance: the cluster manages what runs there again")
+    })?;
+    Ok(Code::Success)
+}
+
+#[derive(serde::Serialize)]
+struct NodeListJson<'a> {
+    nodes: &'a [crate::status_cmd::NodeJson],
+}
+
+/// crmsh's `node list`: `name(id): state` per node.
+fn list(socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
+    let status = crate::status_cmd::snapshot(socket_dir)?;
+    match format {
+        Format::Json => print_json(&NodeListJson {
+            nodes: &status.nodes,
+        })?,
+        Format::Text => {
+            let lines: Vec<String> = status
+                .nodes
+                .iter()
+                .map(|n| format!("{}({}): {}", n.name, n.id, n.state))
+                .collect();
+            print_text(&lines.join("\n"))?;
+        }
+    }
     Ok(Code::Success)
 }
 

@@ -78,14 +78,19 @@ pub struct FailCountJson {
 }
 
 pub fn run(_args: &StatusArgs, socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
+    match format {
+        Format::Json => print_json(&snapshot(socket_dir)?)?,
+        Format::Text => print_text(&rendered(socket_dir)?)?,
+    }
+    Ok(Code::Success)
+}
+
+/// The status as text, `crm_mon -1`'s layout.
+pub fn rendered(socket_dir: &Path) -> anyhow::Result<String> {
     let (reply, cib, cluster, now_s) = read(socket_dir)?;
     let dc = Some(reply.dc.clone()).filter(|d| !d.is_empty());
     let status = build(&cib, &cluster, &reply, dc.as_deref());
-    match format {
-        Format::Json => print_json(&status)?,
-        Format::Text => print_text(&text(&cib, &cluster, &reply, &status, now_s))?,
-    }
-    Ok(Code::Success)
+    Ok(text(&cib, &cluster, &reply, &status, now_s))
 }
 
 /// The cluster as `baton status --output json` shows it.
