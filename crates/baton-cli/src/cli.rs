@@ -68,6 +68,8 @@ pub enum Command {
     Status(crate::status_cmd::StatusArgs),
     /// The status, refreshed in place (like `crm_mon`; `-1` once).
     Mon(crate::mon_cmd::MonArgs),
+    /// Why a resource runs where it runs, or why it does not run.
+    Explain(crate::explain_cmd::ExplainArgs),
     /// Node attributes (like `crm node attribute` / `crm node status-attr`).
     #[command(subcommand)]
     Node(crate::node_cmd::NodeCommand),

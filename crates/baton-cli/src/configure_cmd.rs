@@ -20,6 +20,10 @@ use crate::output::{Format, print_json, print_text};
 pub struct ConfigureArgs {
     #[command(flatten)]
     pub cib: CibArg,
+    /// Show what the change would make the cluster do (its Transition
+    /// Summary) and change nothing; also accepted as the last word.
+    #[arg(long)]
+    pub dry_run: bool,
     /// A configure command (`primitive …`, `delete ID`, `show [xml] [ID…]`,
     /// `load update|replace FILE`, `edit [ID]`, `verify`); none starts an
     /// interactive shell.
@@ -33,7 +37,14 @@ pub struct ConfigureArgs {
 
 pub fn run(args: &ConfigureArgs, socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
     let target = target(&args.cib, socket_dir);
-    let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
+    let mut words: Vec<&str> = args.words.iter().map(String::as_str).collect();
+    let dry_run = args.dry_run || words.last() == Some(&"--dry-run");
+    if words.last() == Some(&"--dry-run") {
+        words.pop();
+    }
+    if dry_run {
+        return dry(&target, &words);
+    }
     match words.as_slice() {
         [] => crate::shell::run(&target),
         ["show", rest @ ..] => show(&target.load()?.0, rest, format),
@@ -109,16 +120,76 @@ pub fn change(
 }
 
 fn load(target: &Target, mode: &str, file: &Path) -> anyhow::Result<Code> {
+    let commands = read_commands(file)?;
+    change(target, |cib| load_into(cib, mode, &commands))
+}
+
+fn read_commands(file: &Path) -> anyhow::Result<Vec<Command>> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let commands = parse(&text, &file.display().to_string())?;
-    change(target, |cib| {
-        if mode == "replace" {
-            baton_configure::replace(cib, &commands, &SystemAgents)
-        } else {
-            baton_configure::apply(cib, &commands, &SystemAgents)
+    parse(&text, &file.display().to_string())
+}
+
+fn load_into(
+    cib: &mut Cib,
+    mode: &str,
+    commands: &[Command],
+) -> Result<Vec<baton_configure::Notice>, baton_configure::ApplyError> {
+    if mode == "replace" {
+        baton_configure::replace(cib, commands, &SystemAgents)
+    } else {
+        baton_configure::apply(cib, commands, &SystemAgents)
+    }
+}
+
+/// `--dry-run`: what the change would make the cluster do, from the
+/// scheduler on the target's CIB with the change made; nothing is written.
+fn dry(target: &Target, words: &[&str]) -> anyhow::Result<Code> {
+    let commands = match words {
+        ["load", mode @ ("update" | "replace"), file] => {
+            Some((*mode, read_commands(Path::new(file))?))
         }
-    })
+        [] | ["show", ..] | ["verify"] | ["edit", ..] | ["load", ..] => {
+            anyhow::bail!(
+                "--dry-run goes with a change: a configure command or `load update|replace FILE`"
+            )
+        }
+        _ => None,
+    };
+    let (mut cib, _) = target.load()?;
+    let before = configuration_text(&cib);
+    let notices = match &commands {
+        Some((mode, commands)) => load_into(&mut cib, mode, commands),
+        None => {
+            let line: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
+            let commands = parse(&join(&line), "command")?;
+            baton_configure::apply(&mut cib, &commands, &SystemAgents)
+        }
+    }
+    .map_err(|e| anyhow::anyhow!("{e} (nothing was changed)"))?;
+    for notice in notices {
+        eprintln!("notice: {notice}");
+    }
+    if configuration_text(&cib) == before {
+        print_text("Nothing would change: the configuration already says this.")?;
+        return Ok(Code::Success);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let plan = baton_scheduler::schedule(&cib, baton_scheduler::EpochSeconds(now))
+        .context("the scheduler cannot plan the changed configuration")?;
+    let mut text = String::from("Transition Summary (if committed):\n");
+    if plan.summary.is_empty() {
+        text.push_str("  nothing would start, stop or move\n");
+    }
+    for line in &plan.summary {
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text.push_str("Nothing was changed (--dry-run).");
+    print_text(&text)?;
+    Ok(Code::Success)
 }
 
 #[derive(serde::Serialize)]

@@ -11,6 +11,7 @@ mod cluster_status;
 mod config_cmd;
 mod configure_cmd;
 mod exit;
+mod explain_cmd;
 mod live;
 mod lrm_cmd;
 mod mon_cmd;
@@ -62,6 +63,7 @@ fn run(args: &cli::Cli) -> anyhow::Result<exit::Code> {
         cli::Command::Simulate(command) => simulate_cmd::run(command, args.output),
         cli::Command::Status(command) => status_cmd::run(command, sockets, args.output),
         cli::Command::Mon(command) => mon_cmd::run(command, sockets, args.output),
+        cli::Command::Explain(command) => explain_cmd::run(command, sockets, args.output),
         cli::Command::Node(command) => node_cmd::run(command, sockets, args.output),
         cli::Command::Resource(command) => resource_cmd::run(command, sockets, args.output),
         cli::Command::Property(command) => pcs_cmd::property(command, sockets),

@@ -232,14 +232,16 @@ impl Stack {
         }
         let program = self.bin.join(daemon.binary());
         let pid = if daemon == Daemon::Lrmd {
-            // Agents keep state in /run/resource-agents: each node gets
-            // its own, in the mount namespace `ip netns exec` made for it;
-            // its LSB scripts are the test's (see `install_lsb_script`).
+            // Agents keep state under /run (Dummy and Stateful in /run,
+            // IPaddr2 in /run/resource-agents): each node gets its own, as
+            // a machine would, in the mount namespace `ip netns exec` made
+            // for it; its LSB scripts are the test's (see
+            // `install_lsb_script`).
             let init_d = self.init_d(node);
             std::fs::create_dir_all(&init_d).expect("init.d dir");
             let script = format!(
-                "mkdir -p /run/resource-agents && \
-                 mount -t tmpfs baton-test /run/resource-agents && \
+                "mount -t tmpfs baton-test /run && \
+                 mkdir -p /run/resource-agents /run/lock && \
                  mount --bind {} /etc/init.d && exec \"$0\" \"$@\"",
                 init_d.display()
             );
