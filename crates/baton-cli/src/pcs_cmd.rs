@@ -131,6 +131,14 @@ pub fn create(args: &CreateArgs, socket_dir: &Path) -> anyhow::Result<Code> {
         .position(|w| w == "op" || w == "meta")
         .unwrap_or(args.words.len());
     let (params, rest) = args.words.split_at(params_end);
+    let mut rest = rest.to_vec();
+    if args.disabled {
+        let stopped = "target-role=Stopped".to_owned();
+        match rest.iter().position(|w| w == "meta") {
+            Some(meta) => rest.insert(meta + 1, stopped),
+            None => rest.extend(["meta".to_owned(), stopped]),
+        }
+    }
     let mut line = format!("primitive {} {}", args.id, args.agent);
     if !params.is_empty() {
         line.push_str(" params ");
@@ -138,15 +146,7 @@ pub fn create(args: &CreateArgs, socket_dir: &Path) -> anyhow::Result<Code> {
     }
     if !rest.is_empty() {
         line.push(' ');
-        line.push_str(&crate::configure_cmd::join(rest));
-    }
-    if args.disabled {
-        let has_meta = rest.iter().any(|w| w == "meta");
-        line.push_str(if has_meta {
-            " target-role=Stopped"
-        } else {
-            " meta target-role=Stopped"
-        });
+        line.push_str(&crate::configure_cmd::join(&rest));
     }
     configure_line(&args.cib, socket_dir, &line)?;
     if let Some(group) = &args.group {

@@ -109,3 +109,24 @@ fn a_missing_attribute_is_no_such_object() {
     assert_eq!(out.status.code(), Some(64), "no resource named: usage");
     assert!(written.is_empty());
 }
+
+#[test]
+fn attrd_updater_sets_queries_and_deletes_a_transient_attribute() {
+    let (out, written) = tool(
+        "attrd_updater",
+        &["-n", "pingd", "-U", "1000", "-d", "5s"],
+        &[],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(written, ["n1 pingd=1000"]);
+    let (out, written) = tool("attrd_updater", &["-n", "pingd", "-D"], &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(written, ["n1 pingd"]);
+    let (out, _) = tool("attrd_updater", &["-n", "master-data", "-Q"], &[]);
+    assert_eq!(
+        stdout(&out),
+        "name=\"master-data\" host=\"n1\" value=\"10\""
+    );
+    let (out, _) = tool("attrd_updater", &["-n", "nope", "-Q"], &[]);
+    assert_eq!(out.status.code(), Some(105));
+}

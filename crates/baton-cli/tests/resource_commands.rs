@@ -176,6 +176,27 @@ fn the_pcs_tutorial_forms_write_what_pcs_writes() {
         assert!(!shown.contains(gone), "{gone} is left in:\n{shown}");
     }
     assert!(shown.contains("primitive ip"), "{shown}");
+    // --disabled joins a meta section given before the ops, not the ops.
+    let create = [
+        "resource",
+        "create",
+        "x",
+        "Dummy",
+        "fake=1",
+        "meta",
+        "resource-stickiness=1",
+        "op",
+        "monitor",
+        "interval=5s",
+        "--disabled",
+    ];
+    pcs(&cib, 2, &create);
+    let shown = show(&cib);
+    assert!(
+        shown.contains("meta target-role=Stopped resource-stickiness=1"),
+        "{shown}"
+    );
+    assert!(!shown.contains("op_params"), "{shown}");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! baton's stand-ins for the Pacemaker tools that agents call while they
-//! run (`crm_attribute --promotion`, `crm_master`, `crm_node -n`): links
+//! run (`crm_attribute --promotion`, `crm_master`, `crm_node -n`,
+//! `attrd_updater`): links
 //! named like those tools to the `baton` binary installed beside this
 //! daemon, in a directory of lrmd's own that every agent gets first in
 //! `HA_SBIN_DIR` and `PATH`, so they win even where Pacemaker's own tools
@@ -8,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 /// The tools `baton` answers to by name.
-pub const TOOLS: [&str; 3] = ["crm_attribute", "crm_master", "crm_node"];
+pub const TOOLS: [&str; 4] = ["crm_attribute", "crm_master", "crm_node", "attrd_updater"];
 
 /// Links every tool in `<state_dir>/tools` to the `baton` beside this
 /// executable; the directory, or why there is none.

@@ -1,9 +1,11 @@
 //! The Pacemaker tools resource agents call while they run, answered by
 //! this binary when it is invoked under their names (baton-lrmd links them
-//! for its agents): `crm_attribute`, `crm_master`, `crm_node`. They reach
-//! the local crmd through `BATON_SOCKET_DIR` (default `/run/baton`) and
-//! print and exit as Pacemaker 2.1's do for what agents parse.
+//! for its agents): `crm_attribute`, `crm_master`, `crm_node`,
+//! `attrd_updater`. They reach the local crmd through `BATON_SOCKET_DIR`
+//! (default `/run/baton`) and print and exit as Pacemaker 2.1's do for
+//! what agents parse.
 
+mod attrd_updater;
 mod crm_attribute;
 mod crm_node;
 
@@ -24,7 +26,7 @@ pub fn invoked_as() -> Option<String> {
         .file_name()?
         .to_str()?
         .to_owned();
-    ["crm_attribute", "crm_master", "crm_node"]
+    ["crm_attribute", "crm_master", "crm_node", "attrd_updater"]
         .contains(&name.as_str())
         .then_some(name)
 }
@@ -33,6 +35,7 @@ pub fn run(tool: &str) -> ExitCode {
     let result = match tool {
         "crm_attribute" => crm_attribute::run(false),
         "crm_master" => crm_attribute::run(true),
+        "attrd_updater" => attrd_updater::run(),
         _ => crm_node::run(),
     };
     match result {
