@@ -62,12 +62,12 @@ impl Web {
         let prerequisites = agents_installed()
             && baton_tests::require_package(
                 "net-tools",
-                "/usr/sbin/ifconfig",
+                "/sbin/ifconfig",
                 "run ocf:heartbeat:IPaddr",
             )
             && baton_tests::require_package(
                 "kmod",
-                "/usr/sbin/modprobe",
+                "/sbin/modprobe",
                 "run ocf:heartbeat:Filesystem",
             );
         if !prerequisites {

@@ -38,11 +38,7 @@ fn one_instance_is_promoted_the_file_system_follows_it_and_moves_when_its_node_d
             stateful,
             "run ocf:pacemaker:Stateful",
         )
-        && baton_tests::require_package(
-            "kmod",
-            "/usr/sbin/modprobe",
-            "run ocf:heartbeat:Filesystem",
-        );
+        && baton_tests::require_package("kmod", "/sbin/modprobe", "run ocf:heartbeat:Filesystem");
     if !prerequisites {
         return;
     }

@@ -8,8 +8,8 @@ use std::path::Path;
 use anyhow::Context;
 use baton_cib::Cib;
 use baton_scheduler::Transition;
-use baton_scheduler::placement::score_log::ScoreLine;
-use baton_scheduler::unpack::{Cluster, NodeState, Role, RscIdx};
+use baton_scheduler::placement::score_log::{AssignStage, ScoreLine};
+use baton_scheduler::unpack::{Cluster, NodeState, Role, RscIdx, RscKind};
 use clap::Args;
 use serde::Serialize;
 
@@ -86,13 +86,24 @@ fn explain(
         .filter(|line| names(line, id))
         .map(|line| line.trim().to_owned())
         .collect();
+    // The scores that decide: a primitive's own; a group's first member's
+    // (it places the group, with the members' stickiness added); a clone's.
+    let (scored, stage) = match &cluster.rsc(r).kind {
+        RscKind::Group { members } => (members.first().map_or(r, |&m| m), AssignStage::Primitive),
+        RscKind::Clone(_) => (r, AssignStage::Clone),
+        RscKind::Primitive => (r, AssignStage::Primitive),
+    };
+    let scored_id = cluster.rsc(scored).id.clone();
     let mut scores: Vec<(baton_cib::Score, String)> = transition
         .scores
         .iter()
         .filter_map(|line| match line {
             ScoreLine::Allocation {
-                rsc, node, score, ..
-            } if rsc == id => Some((*score, node.clone())),
+                stage: line_stage,
+                rsc,
+                node,
+                score,
+            } if *rsc == scored_id && *line_stage == stage => Some((*score, node.clone())),
             _ => None,
         })
         .collect();

@@ -103,3 +103,28 @@ fn explain_json_and_an_unknown_resource() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_groups_scores_are_its_first_members_which_place_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cib = dir.path().join("cib.xml");
+    let cib = cib.to_str().expect("utf-8");
+    for command in [
+        "node n1",
+        "node n2",
+        "property stonith-enabled=false",
+        "primitive a ocf:heartbeat:Dummy",
+        "primitive b ocf:heartbeat:Dummy",
+        "group g a b",
+        "location g-on-n2 g 50: n2",
+    ] {
+        let out = baton(&["configure", "--cib", cib, command]);
+        assert!(out.status.success(), "{command}: {}", stderr(&out));
+    }
+    let out = baton(&["explain", "g", "--cib", cib]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("g is not running."), "{text}");
+    assert!(text.contains("n2 50, n1 0"), "{text}");
+    assert!(text.contains("location g-on-n2: 50 on n2"), "{text}");
+}
