@@ -15,13 +15,15 @@ mod cluster;
 mod netns;
 #[path = "../tests/crmd/stack.rs"]
 mod stack;
+#[path = "../tests/crmd/vip.rs"]
+mod vip;
 
 use std::time::{Duration, Instant};
 
 use stack::{Daemon, Stack};
+use vip::{ALL, configure, configure_vip, node_index};
 
 const NODES: usize = 3;
-const ALL: [&str; 3] = ["n1", "n2", "n3"];
 
 fn option(name: &str, default: usize) -> usize {
     std::env::args()
@@ -35,12 +37,6 @@ fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     sorted[sorted.len() / 2]
-}
-
-fn configure(stack: &Stack, words: &[&str]) {
-    let mut args = vec!["configure"];
-    args.extend(words);
-    stack::ok(stack, &stack.baton(1, &args));
 }
 
 /// One echo request with a 50 ms wait: the poll's resolution.
@@ -58,40 +54,13 @@ fn wait_until(what: &str, within: Duration, done: impl Fn() -> bool) -> Duration
     start.elapsed()
 }
 
-/// A started cluster with no fencing and a floating address monitored
-/// every second; the address.
-fn with_vip(stack: &Stack) -> String {
-    stack.net.address_bridge();
-    let vip = format!("{}.100", stack.net.subnet(0));
-    configure(stack, &["property", "stonith-enabled=false"]);
-    configure(
-        stack,
-        &[
-            "primitive",
-            "vip",
-            "ocf:heartbeat:IPaddr2",
-            "params",
-            &format!("ip={vip}"),
-            "cidr_netmask=24",
-            "op",
-            "monitor",
-            "interval=1s",
-        ],
-    );
-    vip
-}
-
-fn node_index(name: &str) -> usize {
-    name.trim_start_matches('n').parse().expect("a node name")
-}
-
 /// kill -9 of every daemon of the node holding the address, which is the
 /// DC or not as asked (a location preference puts it there): the time
 /// until the address answers again from the bridge.
 fn failover(on_dc: bool) -> Option<Duration> {
     let mut stack = Stack::start(NODES)?;
     let dc = node_index(&stack.wait_for_agreed_dc(&[1, 2, 3], &ALL));
-    let vip = with_vip(&stack);
+    let vip = configure_vip(&stack);
     let target = if on_dc { dc } else { dc % NODES + 1 };
     configure(
         &stack,
@@ -119,7 +88,7 @@ fn failover(on_dc: bool) -> Option<Duration> {
 fn cold_start() -> Option<Duration> {
     let mut stack = Stack::start(NODES)?;
     stack.wait_for_agreed_dc(&[1, 2, 3], &ALL);
-    let vip = with_vip(&stack);
+    let vip = configure_vip(&stack);
     let holder = node_index(&stack.wait_until_running(1, "vip"));
     wait_until("the address answers", stack::SETTLE, || {
         answers(&stack, &vip)
@@ -193,7 +162,7 @@ fn exec_ms(line: &str) -> f64 {
 fn restart_overheads(runs: usize) -> Option<Vec<f64>> {
     let stack = Stack::start(NODES)?;
     stack.wait_for_agreed_dc(&[1, 2, 3], &ALL);
-    let vip = with_vip(&stack);
+    let vip = configure_vip(&stack);
     let holder = node_index(&stack.wait_until_running(1, "vip"));
     let mut overheads = Vec::new();
     for run in 0..runs {
@@ -252,7 +221,7 @@ fn rss_kib(pid: u32) -> u64 {
 fn memory() -> Option<(u64, u64)> {
     let stack = Stack::start(NODES)?;
     let dc = node_index(&stack.wait_for_agreed_dc(&[1, 2, 3], &ALL));
-    let vip = with_vip(&stack);
+    let vip = configure_vip(&stack);
     stack.wait_until_running(1, "vip");
     wait_until("the address answers", stack::SETTLE, || {
         answers(&stack, &vip)

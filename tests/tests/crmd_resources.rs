@@ -61,14 +61,7 @@ impl Sampler {
                             .as_ref()
                             .is_none_or(|d| !d.join(format!("n{}.fenced", i + 1)).exists())
                     })
-                    .filter(|(_, ns)| {
-                        std::process::Command::new("ip")
-                            .args(["-n", ns, "-o", "addr", "show"])
-                            .output()
-                            .is_ok_and(|o| {
-                                String::from_utf8_lossy(&o.stdout).contains(&format!(" {addr}/"))
-                            })
-                    })
+                    .filter(|(_, ns)| netns::namespace_holds_address(ns, &addr))
                     .count();
                 most = most.max(held);
                 if stopping {
@@ -327,14 +320,9 @@ fn a_restart_stops_the_address_everywhere_then_starts_it_once() {
         std::thread::spawn(move || {
             let deadline = Instant::now() + Duration::from_secs(30);
             while !gone.load(Ordering::Relaxed) && Instant::now() < deadline {
-                let held = namespaces.iter().any(|ns| {
-                    std::process::Command::new("ip")
-                        .args(["-n", ns, "-o", "addr", "show"])
-                        .output()
-                        .is_ok_and(|o| {
-                            String::from_utf8_lossy(&o.stdout).contains(&format!(" {vip}/"))
-                        })
-                });
+                let held = namespaces
+                    .iter()
+                    .any(|ns| netns::namespace_holds_address(ns, &vip));
                 gone.store(!held, Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(20));
             }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use baton_configure::{CleanupScope, CleanupTarget, cleanup_targets};
+use baton_configure::{CleanupScope, cleanup_targets};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
@@ -66,7 +66,7 @@ pub fn clean(
     let (cib, _) = live.cib()?;
     let targets = cleanup_targets(&cib, args.resource.as_deref(), args.node.as_deref(), scope)?;
     if !targets.is_empty() {
-        live.cleanup(&pairs(&targets))?;
+        live.cleanup(&targets)?;
     }
     let cleaned: Vec<TargetJson> = targets
         .into_iter()
@@ -143,11 +143,4 @@ fn show_failcount(args: &FailcountArgs, socket_dir: &Path, format: Format) -> an
         ))?,
     }
     Ok(Code::Success)
-}
-
-fn pairs(targets: &[CleanupTarget]) -> Vec<(String, String)> {
-    targets
-        .iter()
-        .map(|t| (t.node.clone(), t.resource.clone()))
-        .collect()
 }

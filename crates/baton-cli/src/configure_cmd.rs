@@ -174,10 +174,8 @@ fn dry(target: &Target, words: &[&str]) -> anyhow::Result<Code> {
         print_text("Nothing would change: the configuration already says this.")?;
         return Ok(Code::Success);
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    let plan = baton_scheduler::schedule(&cib, baton_scheduler::EpochSeconds(now))
+    let now = baton_scheduler::EpochSeconds(crate::status_cmd::wall_now());
+    let plan = baton_scheduler::schedule(&cib, now)
         .context("the scheduler cannot plan the changed configuration")?;
     let mut text = String::from("Transition Summary (if committed):\n");
     if plan.summary.is_empty() {

@@ -43,7 +43,7 @@ struct NodeScore {
 
 pub fn run(args: &ExplainArgs, socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
     let (cib, _) = target(&args.cib, socket_dir).load()?;
-    let now = baton_scheduler::EpochSeconds(wall_now());
+    let now = baton_scheduler::EpochSeconds(crate::status_cmd::wall_now());
     let cluster = baton_scheduler::unpack::unpack(&cib, now)
         .context("the CIB cannot be read by the scheduler")?;
     let transition = baton_scheduler::schedule_with_scores(&cib, now)
@@ -54,12 +54,6 @@ pub fn run(args: &ExplainArgs, socket_dir: &Path, format: Format) -> anyhow::Res
         Format::Text => print_text(&render(&explanation))?,
     }
     Ok(Code::Success)
-}
-
-fn wall_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 fn explain(

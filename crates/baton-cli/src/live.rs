@@ -133,15 +133,15 @@ impl Live {
         Ok(outcome(&reply))
     }
 
-    /// Clears fail counts and erases the history of each (node, history
-    /// id) pair; the cluster probes them again.
-    pub fn cleanup(&self, targets: &[(String, String)]) -> anyhow::Result<Outcome> {
+    /// Clears fail counts and erases the history of each target; the
+    /// cluster probes them again.
+    pub fn cleanup(&self, targets: &[baton_configure::CleanupTarget]) -> anyhow::Result<Outcome> {
         let request = pb::CleanupRequest {
             targets: targets
                 .iter()
-                .map(|(node, resource)| pb::CleanupTarget {
-                    node: node.clone(),
-                    resource: resource.clone(),
+                .map(|t| pb::CleanupTarget {
+                    node: t.node.clone(),
+                    resource: t.resource.clone(),
                 })
                 .collect(),
         };

@@ -109,7 +109,8 @@ fn read(socket_dir: &Path) -> anyhow::Result<(baton_proto::crmd::QueryReply, Cib
     Ok((reply, cib, cluster, now_s))
 }
 
-fn wall_now() -> i64 {
+/// Now, in seconds since the epoch: the scheduler's "now" for the CLI.
+pub fn wall_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

@@ -23,6 +23,19 @@ fn with_vip(fencing: bool) -> Cluster {
     cluster
 }
 
+/// A started three-node cluster without fencing, where `vip` prefers n1
+/// (score 100) and n1's agent for it behaves as `agent` says.
+fn vip_preferring_n1(agent: Agent) -> Cluster {
+    let mut cluster = Cluster::started(3);
+    cluster.world.agents.insert((1, "vip".into()), agent);
+    cluster.configure(1, |cib| {
+        cib.set_property("stonith-enabled", "false");
+        primitive(cib, "vip", "IPaddr2", "10s");
+        prefer(cib, "vip", "n1", "100");
+    });
+    cluster
+}
+
 fn the_node_of(cluster: &Cluster, resource: &str) -> u32 {
     let nodes = cluster.world.where_active(resource);
     assert_eq!(nodes.len(), 1, "{resource} runs on {nodes:?}");
@@ -138,16 +151,7 @@ fn when_its_failure_times_out_the_resource_may_return_without_waiting_for_a_rech
 
 #[test]
 fn a_start_that_never_answers_fails_after_its_timeout_and_is_recovered_elsewhere() {
-    let mut cluster = Cluster::started(3);
-    cluster
-        .world
-        .agents
-        .insert((1, "vip".into()), Agent::StartNeverAnswers);
-    cluster.configure(1, |cib| {
-        cib.set_property("stonith-enabled", "false");
-        primitive(cib, "vip", "IPaddr2", "10s");
-        prefer(cib, "vip", "n1", "100");
-    });
+    let mut cluster = vip_preferring_n1(Agent::StartNeverAnswers);
     assert!(
         cluster.world.where_active("vip").is_empty(),
         "still starting"
@@ -204,16 +208,7 @@ fn a_start_that_fails_is_recovered_on_another_node() {
 
 #[test]
 fn a_cleanup_forgets_a_failed_start_and_the_resource_returns_to_its_preferred_node() {
-    let mut cluster = Cluster::started(3);
-    cluster
-        .world
-        .agents
-        .insert((1, "vip".into()), Agent::FailsToStart);
-    cluster.configure(1, |cib| {
-        cib.set_property("stonith-enabled", "false");
-        primitive(cib, "vip", "IPaddr2", "10s");
-        prefer(cib, "vip", "n1", "100");
-    });
+    let mut cluster = vip_preferring_n1(Agent::FailsToStart);
     let elsewhere = the_node_of(&cluster, "vip");
     assert_ne!(elsewhere, 1, "banned from n1 by its failed start");
     // The admin repairs n1, then cleans up from another node.
@@ -411,16 +406,7 @@ fn a_restarted_controller_restarts_nothing() {
 
 #[test]
 fn a_start_that_ends_after_its_controller_restarted_is_recorded_and_monitored() {
-    let mut cluster = Cluster::started(3);
-    cluster
-        .world
-        .agents
-        .insert((1, "vip".into()), Agent::StartAnswersLater);
-    cluster.configure(1, |cib| {
-        cib.set_property("stonith-enabled", "false");
-        primitive(cib, "vip", "IPaddr2", "10s");
-        prefer(cib, "vip", "n1", "100");
-    });
+    let mut cluster = vip_preferring_n1(Agent::StartAnswersLater);
     assert!(cluster.world.where_active("vip").is_empty(), "starting");
     cluster.stop(1, LeaveReason::ProcessDown);
     cluster.settle();

@@ -39,6 +39,19 @@ pub fn cluster_with_vip() -> Option<(Stack, String, usize)> {
 pub fn start_vip(stack: &Stack, names: &[&str]) -> (String, usize) {
     let nodes: Vec<usize> = (1..=stack.nodes()).collect();
     stack.wait_for_agreed_dc(&nodes, names);
+    let vip = configure_vip(stack);
+    let holder = stack.wait_until_running(1, "vip");
+    let holder = names.iter().position(|n| *n == holder).map_or_else(
+        || panic!("vip runs on {holder}, not a node of {names:?}"),
+        |i| i + 1,
+    );
+    wait_until(stack, "the address answers", || answers(stack, &vip));
+    (vip, holder)
+}
+
+/// Fencing off and the address `vip` (IPaddr2 on link 0's subnet, .100,
+/// monitored every second), reachable from the bridge; the address.
+pub fn configure_vip(stack: &Stack) -> String {
     stack.net.address_bridge();
     let vip = format!("{}.100", stack.net.subnet(0));
     configure(stack, &["property", "stonith-enabled=false"]);
@@ -56,13 +69,7 @@ pub fn start_vip(stack: &Stack, names: &[&str]) -> (String, usize) {
             "interval=1s",
         ],
     );
-    let holder = stack.wait_until_running(1, "vip");
-    let holder = names.iter().position(|n| *n == holder).map_or_else(
-        || panic!("vip runs on {holder}, not a node of {names:?}"),
-        |i| i + 1,
-    );
-    wait_until(stack, "the address answers", || answers(stack, &vip));
-    (vip, holder)
+    vip
 }
 
 pub fn configure(stack: &Stack, words: &[&str]) {

@@ -234,11 +234,7 @@ impl Net {
 
     /// Whether node `node`'s interfaces hold `addr`.
     pub fn holds_address(&self, node: usize, addr: &str) -> bool {
-        let out = Command::new("ip")
-            .args(["-n", &self.namespace(node), "-o", "addr", "show"])
-            .output()
-            .expect("ip addr show");
-        String::from_utf8_lossy(&out.stdout).contains(&format!(" {addr}/"))
+        namespace_holds_address(&self.namespace(node), addr)
     }
 
     /// Starts a command in the bridge namespace, where it can see the
@@ -304,4 +300,14 @@ impl Drop for Net {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
     }
+}
+
+/// Whether the interfaces of namespace `ns` hold `addr` (for threads that
+/// watch namespaces without the [`Net`]).
+pub fn namespace_holds_address(ns: &str, addr: &str) -> bool {
+    let out = Command::new("ip")
+        .args(["-n", ns, "-o", "addr", "show"])
+        .output()
+        .expect("ip addr show");
+    String::from_utf8_lossy(&out.stdout).contains(&format!(" {addr}/"))
 }

@@ -118,7 +118,7 @@ impl Controller {
     /// A delivered write, on every member.
     pub(super) fn write(&mut self, sender: Member, seq: u64, write: Write) {
         let before = self.version();
-        let mut cleanup = false;
+        let cleanup = matches!(write, Write::Cleanup { .. });
         let result = match write {
             Write::Configuration { cib, base, origin } => {
                 self.replace_configuration(sender, &cib, base.as_ref(), &origin)
@@ -130,10 +130,7 @@ impl Controller {
                 lifetime,
                 origin,
             } => self.set_attribute(sender, node, &name, value.as_deref(), lifetime, &origin),
-            Write::Cleanup { targets } => {
-                cleanup = true;
-                Ok(self.clean_up(&targets))
-            }
+            Write::Cleanup { targets } => Ok(self.clean_up(&targets)),
         };
         if let Ok(version) = &result
             && *version != before
