@@ -419,7 +419,7 @@ fn a_node_cut_off_is_fenced_once_and_only_then_its_address_runs_elsewhere() {
     if !agents_installed() {
         return;
     }
-    let Some(stack) = Stack::start(3) else {
+    let Some(mut stack) = Stack::start(3) else {
         return;
     };
     stack.wait_for_dc(&[1, 2, 3], "n1", &ALL);
@@ -472,6 +472,34 @@ fn a_node_cut_off_is_fenced_once_and_only_then_its_address_runs_elsewhere() {
         assert!(record(*node).is_err(), "n{node} was fenced");
     }
     assert_eq!(sampler.most_at_once(), 1, "two live nodes held the address");
+
+    // Every survivor can tell, even one whose fencer restarted without
+    // its own record: the fencers share their history.
+    let target = format!("n{holder}");
+    for node in &others {
+        wait_until(
+            &stack,
+            "the survivor's fence history tells the fencing",
+            || history_tells_fencing(&stack, *node, &target),
+        );
+    }
+    let restarted = others[1];
+    stack.kill9(restarted, Daemon::Fenced);
+    std::fs::remove_file(stack.state_dir(restarted).join("fence-history"))
+        .expect("the fencer kept its history on disk");
+    stack.start_daemon(restarted, Daemon::Fenced);
+    wait_until(
+        &stack,
+        "a restarted fencer learns the history from its peers",
+        || history_tells_fencing(&stack, restarted, &target),
+    );
+}
+
+/// Whether `baton fence history TARGET` on `node` tells of a successful
+/// reboot of it, by some node.
+fn history_tells_fencing(stack: &Stack, node: usize, target: &str) -> bool {
+    let text = stdout(&stack.baton(node, &["fence", "history", target]));
+    text.starts_with(&format!("reboot of {target} by n")) && text.contains(" successful at ")
 }
 
 #[test]

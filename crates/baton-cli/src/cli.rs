@@ -73,6 +73,10 @@ pub enum Command {
     /// Node attributes (like `crm node attribute` / `crm node status-attr`).
     #[command(subcommand)]
     Node(crate::node_cmd::NodeCommand),
+    /// The fencing history every node's fencer shares (like `stonith_admin
+    /// --history`).
+    #[command(subcommand)]
+    Fence(crate::fence_cmd::FenceCommand),
     /// Start, stop, move, ban, clear, manage and locate resources (like
     /// `crm resource`).
     #[command(subcommand)]

@@ -12,6 +12,7 @@ mod config_cmd;
 mod configure_cmd;
 mod exit;
 mod explain_cmd;
+mod fence_cmd;
 mod live;
 mod lrm_cmd;
 mod mon_cmd;
@@ -65,6 +66,7 @@ fn run(args: &cli::Cli) -> anyhow::Result<exit::Code> {
         cli::Command::Mon(command) => mon_cmd::run(command, sockets, args.output),
         cli::Command::Explain(command) => explain_cmd::run(command, sockets, args.output),
         cli::Command::Node(command) => node_cmd::run(command, sockets, args.output),
+        cli::Command::Fence(command) => fence_cmd::run(command, sockets, args.output),
         cli::Command::Resource(command) => resource_cmd::run(command, sockets, args.output),
         cli::Command::Property(command) => pcs_cmd::property(command, sockets),
         cli::Command::Constraint(command) => pcs_cmd::constraint(command, sockets),

@@ -166,6 +166,11 @@ pub struct Settings {
     pub nodelist: Vec<NodeId>,
     /// The start-up settle time, unless the CIB sets `dc-deadtime`.
     pub startup_settle_ms: u64,
+    /// In a two-node cluster (`two_node`), how long this node waits before
+    /// fencing a peer that held the DC when the two were split (baton's
+    /// default: 2 × the effective token), so that only one of them shoots;
+    /// `None` in other clusters.
+    pub fence_race_delay_ms: Option<u64>,
 }
 
 /// Why a member left the group, from the mildest to the most severe.
@@ -378,6 +383,9 @@ pub enum Output {
         target: String,
         action: String,
         timeout_ms: u64,
+        /// How long the fencer waits before it shoots (part of the
+        /// timeout): a two-node tie-break or `priority-fencing-delay`.
+        delay_ms: u64,
     },
     /// This node may stop now: the DC confirmed its shutdown, or the
     /// shutdown escalated. Leave the group and exit.

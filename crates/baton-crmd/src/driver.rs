@@ -179,7 +179,7 @@ impl Driver {
 
     /// Joins the group; its events, once joined.
     async fn connect(&mut self) -> Option<mpsc::Receiver<GroupEvent>> {
-        match Group::join(&self.ringd_socket, self.controller.me().pid).await {
+        match crate::ringd::join_group(&self.ringd_socket, self.controller.me().pid).await {
             Ok((group, events)) => {
                 tracing::info!(
                     group = crate::ringd::GROUP,
@@ -310,12 +310,14 @@ impl Driver {
                     target,
                     action,
                     timeout_ms,
+                    delay_ms,
                 } => {
                     let socket = self.fenced_socket.clone();
                     let tx = self.fence_tx.clone();
                     tokio::spawn(async move {
                         let result =
-                            crate::fenced::fence(&socket, target, action, timeout_ms).await;
+                            crate::fenced::fence(&socket, target, action, timeout_ms, delay_ms)
+                                .await;
                         let _ = tx.send(FenceEvent::Done { request, result }).await;
                     });
                 }

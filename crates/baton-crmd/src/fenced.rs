@@ -16,12 +16,14 @@ pub async fn fence(
     target: String,
     action: String,
     timeout_ms: u64,
+    delay_ms: u64,
 ) -> Result<(), String> {
     let request = FenceRequest {
         target: target.clone(),
         target_id: 0,
         action,
         timeout_ms,
+        delay_ms,
         client: format!("baton-crmd.{}", std::process::id()),
     };
     let answer = async {

@@ -46,6 +46,9 @@ pub struct ClusterFacts {
     pub cluster_name: String,
     /// (node id, configured name) of the nodelist; empty without one.
     pub nodelist: Vec<(u32, Option<String>)>,
+    /// The two-node tie-break's wait (2 × the effective token) when the
+    /// cluster is a two-node one.
+    pub fence_race_delay_ms: Option<u64>,
 }
 
 fn cluster_facts(path: &std::path::Path) -> anyhow::Result<ClusterFacts> {
@@ -75,6 +78,9 @@ fn cluster_facts(path: &std::path::Path) -> anyhow::Result<ClusterFacts> {
     Ok(ClusterFacts {
         cluster_name: config.totem.cluster_name.clone().unwrap_or_default(),
         nodelist,
+        fence_race_delay_ms: config
+            .effective_two_node()
+            .then(|| config.timers().token_ms.saturating_mul(2)),
     })
 }
 
@@ -119,6 +125,7 @@ async fn serve(args: Args, facts: ClusterFacts) -> anyhow::Result<()> {
         name: local.name.clone(),
         nodelist: facts.nodelist.iter().map(|(id, _)| NodeId(*id)).collect(),
         startup_settle_ms: DEFAULT_STARTUP_SETTLE_MS,
+        fence_race_delay_ms: facts.fence_race_delay_ms,
     };
     let controller = baton_controller::Controller::new(settings, persisted);
     let (commands_tx, commands) = tokio::sync::mpsc::channel(service::COMMAND_QUEUE);

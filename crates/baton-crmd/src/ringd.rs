@@ -8,15 +8,11 @@ use anyhow::Context;
 use baton_controller::{GroupEvent, LeaveReason, Member, NodeId};
 use baton_proto::daemon::InfoRequest;
 use baton_proto::daemon::daemon_client::DaemonClient;
-use baton_proto::ring::process_groups_client::ProcessGroupsClient;
+pub use baton_proto::group::Group;
 use baton_proto::ring::ring_client::RingClient;
-use baton_proto::ring::{
-    ChangeReason, GroupRequest, JoinGroup, LeaveGroup, QuorumStatusRequest, RingStatusRequest,
-    group_event, group_request,
-};
+use baton_proto::ring::{ChangeReason, QuorumStatusRequest, RingStatusRequest, group_event};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::StreamExt;
-use tokio_stream::wrappers::ReceiverStream;
 
 use crate::ClusterFacts;
 
@@ -26,10 +22,10 @@ pub const GROUP: &str = "baton-crmd";
 const STARTUP_WAIT: Duration = Duration::from_secs(5);
 /// Calls to ringd that answer at once; the group stream is not one.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
-/// The group stream lives as long as crmd.
+/// The quorum stream lives as long as crmd.
 const STREAM_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
-/// Sends waiting for ringd's flow control.
-const SEND_QUEUE: usize = 256;
+/// Group events waiting for the controller.
+const EVENT_QUEUE: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct LocalNode {
@@ -79,78 +75,24 @@ fn hostname() -> String {
         .unwrap_or_default()
 }
 
-/// A membership of the controllers' group: payloads go out through
-/// `sends`; events come in on the receiver [`Group::join`] returns, until
-/// ringd goes away.
-#[derive(Debug)]
-pub struct Group {
-    pub sends: mpsc::Sender<Vec<u8>>,
-    leave: mpsc::Sender<GroupRequest>,
-}
-
-impl Group {
-    /// Joins the group as process `pid`.
-    pub async fn join(
-        socket: &Path,
-        pid: u32,
-    ) -> anyhow::Result<(Group, mpsc::Receiver<GroupEvent>)> {
-        let channel = baton_proto::client::connect(socket, STREAM_TIMEOUT).await?;
-        let (requests, outbound) = mpsc::channel(SEND_QUEUE);
-        requests
-            .send(GroupRequest {
-                request: Some(group_request::Request::Join(JoinGroup {
-                    group: GROUP.into(),
-                    pid,
-                })),
-            })
-            .await
-            .context("ringd's group stream closed")?;
-        let mut inbound = ProcessGroupsClient::new(channel)
-            .join(ReceiverStream::new(outbound))
-            .await
-            .context("ringd refused to join the group")?
-            .into_inner();
-        let (events_tx, events) = mpsc::channel(SEND_QUEUE);
-        tokio::spawn(async move {
-            while let Some(batch) = inbound.next().await {
-                let Ok(batch) = batch else { break };
-                for event in batch.events.into_iter().filter_map(|e| e.event) {
-                    if let Some(event) = convert(event)
-                        && events_tx.send(event).await.is_err()
-                    {
-                        return;
-                    }
-                }
+/// Joins the controllers' group as process `pid`; its events, as the
+/// controller reads them, until ringd goes away.
+pub async fn join_group(
+    socket: &Path,
+    pid: u32,
+) -> anyhow::Result<(Group, mpsc::Receiver<GroupEvent>)> {
+    let (group, mut raw) = Group::join(socket, GROUP, pid).await?;
+    let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
+    tokio::spawn(async move {
+        while let Some(event) = raw.recv().await {
+            if let Some(event) = convert(event)
+                && events_tx.send(event).await.is_err()
+            {
+                return;
             }
-        });
-        let (sends, mut payloads) = mpsc::channel::<Vec<u8>>(SEND_QUEUE);
-        let forward = requests.clone();
-        tokio::spawn(async move {
-            while let Some(payload) = payloads.recv().await {
-                let request = GroupRequest {
-                    request: Some(group_request::Request::Send(payload)),
-                };
-                if forward.send(request).await.is_err() {
-                    return;
-                }
-            }
-        });
-        Ok((
-            Group {
-                sends,
-                leave: requests,
-            },
-            events,
-        ))
-    }
-
-    /// Leaves the group cleanly, so the others see a clean leave.
-    pub async fn leave(self) {
-        let request = GroupRequest {
-            request: Some(group_request::Request::Leave(LeaveGroup {})),
-        };
-        let _ = self.leave.send(request).await;
-    }
+        }
+    });
+    Ok((group, events))
 }
 
 fn member(m: Option<baton_proto::ring::GroupMember>) -> Option<Member> {

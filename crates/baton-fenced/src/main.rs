@@ -6,6 +6,8 @@
 //! agents and serves `Fenced` on `<socket-dir>/fenced.sock`.
 
 mod agents;
+mod history;
+mod peers;
 mod service;
 
 use std::path::PathBuf;
@@ -28,8 +30,8 @@ struct Args {
     /// Directory of the daemons' sockets (fenced.sock; crmd.sock is read).
     #[arg(long, value_name = "DIR", default_value = "/run/baton")]
     socket_dir: PathBuf,
-    /// Directory for persistent state (fenced keeps none yet; its fencing
-    /// history will live here).
+    /// Directory for persistent state: the fencing history
+    /// (`fence-history`).
     #[arg(long, value_name = "DIR", default_value = "/var/lib/baton")]
     state_dir: PathBuf,
     /// Where fence agents (fence_*) are looked up.
@@ -55,11 +57,16 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         tracing::warn!(agent_dir = %args.agent_dir.display(), "the fence agent directory does not exist; every fencing will fail");
     }
     let socket = UnixSocket::bind(&args.socket_dir.join("fenced.sock"))?;
-    let name = baton_startup::node_name();
+    let history = history::History::load(args.state_dir.join("fence-history"));
+    let peers = peers::Peers::start(
+        args.socket_dir.join("ringd.sock"),
+        std::sync::Arc::new(std::sync::Mutex::new(history)),
+    );
+    let name = peers.name();
     let fenced = FencedServer::new(FencedService::new(
         args.socket_dir.join("crmd.sock"),
         args.agent_dir.clone(),
-        name.clone(),
+        peers,
     ));
     let info =
         baton_proto::daemon_info::DaemonInfo::new("baton-fenced", env!("CARGO_PKG_VERSION"), &name);

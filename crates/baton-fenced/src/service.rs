@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use baton_cib::Cib;
@@ -11,11 +12,14 @@ use baton_fencing::{AgentCapabilities, Candidate, Claim, Registry};
 use baton_proto::crmd::QueryRequest;
 use baton_proto::crmd::crmd_client::CrmdClient;
 use baton_proto::fenced::fenced_server::Fenced;
-use baton_proto::fenced::{FenceOutcome, FenceRequest, FenceResult};
+use baton_proto::fenced::{
+    FenceEvent, FenceOutcome, FenceRequest, FenceResult, FenceState, HistoryReply, HistoryRequest,
+};
 use tokio::sync::Mutex;
 use tonic::{Request, Response, Status};
 
 use crate::agents::Agents;
+use crate::peers::Peers;
 
 /// Pacemaker's `stonith-timeout` default.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -24,19 +28,41 @@ const CRMD_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct FencedService {
     crmd_socket: PathBuf,
     agents: Arc<Agents>,
-    name: String,
+    peers: Arc<Peers>,
     /// One fencing at a time from this node (concurrent-fencing=false).
     one_at_a_time: Mutex<()>,
+    /// Numbers this node's fencings in the history.
+    sequence: AtomicU64,
 }
 
 impl FencedService {
-    pub fn new(crmd_socket: PathBuf, agent_dir: PathBuf, name: String) -> FencedService {
+    pub fn new(crmd_socket: PathBuf, agent_dir: PathBuf, peers: Arc<Peers>) -> FencedService {
         FencedService {
             crmd_socket,
             agents: Arc::new(Agents::new(agent_dir)),
-            name,
+            peers,
             one_at_a_time: Mutex::new(()),
+            sequence: AtomicU64::new(0),
         }
+    }
+
+    /// The history's record of `request`, pending.
+    fn pending_event(&self, request: &FenceRequest) -> FenceEvent {
+        let name = self.peers.name();
+        let requested_ms = wall_ms();
+        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
+        let mut event = FenceEvent {
+            id: format!("{name}.{requested_ms}.{sequence}"),
+            target: request.target.clone(),
+            action: request.action.clone(),
+            delegate: name.clone(),
+            client: request.client.clone(),
+            origin: name,
+            requested_ms,
+            ..FenceEvent::default()
+        };
+        event.set_state(FenceState::Pending);
+        event
     }
 
     async fn configuration(&self) -> Result<Cib, String> {
@@ -77,6 +103,10 @@ impl FencedService {
                 "no fencing device can fence {} (check the devices' pcmk_host_list, pcmk_host_map and pcmk_host_check)",
                 request.target
             ));
+        }
+        if request.delay_ms > 0 {
+            tracing::info!(target = %request.target, delay_ms = request.delay_ms, "waiting before fencing, as asked (two-node tie-break or priority-fencing-delay)");
+            tokio::time::sleep(Duration::from_millis(request.delay_ms)).await;
         }
         let mut failures = Vec::new();
         for level in &plan.levels {
@@ -172,13 +202,15 @@ impl Fenced for FencedService {
             0 => DEFAULT_TIMEOUT,
             ms => Duration::from_millis(ms),
         };
+        let mut event = self.pending_event(&request);
+        self.peers.record(event.clone());
         let _turn = self.one_at_a_time.lock().await;
         let deadline = Instant::now() + budget;
         tracing::info!(target = %request.target, action = %request.action, client = %request.client, "fencing requested");
         let outcome =
             tokio::time::timeout(budget, FencedService::fence(self, &request, deadline)).await;
         let mut result = FenceResult {
-            executor: self.name.clone(),
+            executor: self.peers.name(),
             ..FenceResult::default()
         };
         match outcome {
@@ -202,6 +234,30 @@ impl Fenced for FencedService {
                 result.reason = reason;
             }
         }
+        event.set_state(if result.outcome() == FenceOutcome::Ok {
+            FenceState::Successful
+        } else {
+            FenceState::Failed
+        });
+        event.devices.clone_from(&result.devices);
+        event.reason.clone_from(&result.reason);
+        event.completed_ms = wall_ms();
+        self.peers.record(event);
         Ok(Response::new(result))
     }
+
+    async fn history(
+        &self,
+        request: Request<HistoryRequest>,
+    ) -> Result<Response<HistoryReply>, Status> {
+        let target = request.into_inner().target;
+        let events = crate::peers::lock(self.peers.history()).of(&target);
+        Ok(Response::new(HistoryReply { events }))
+    }
+}
+
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -6,7 +6,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use baton_proto::fenced::fenced_client::FencedClient;
-use baton_proto::fenced::{FenceOutcome, FenceRequest, FenceResult};
+use baton_proto::fenced::{
+    FenceEvent, FenceOutcome, FenceRequest, FenceResult, FenceState, HistoryRequest,
+};
 use baton_tests::StandInCrmd;
 
 const FENCED: &str = env!("CARGO_BIN_EXE_baton-fenced");
@@ -65,6 +67,8 @@ impl Fenced {
         let child = Command::new(FENCED)
             .arg("--socket-dir")
             .arg(sockets)
+            .arg("--state-dir")
+            .arg(sockets.join("state"))
             .arg("--agent-dir")
             .arg(agents)
             .stdout(Stdio::null())
@@ -77,22 +81,44 @@ impl Fenced {
         }
     }
 
-    async fn fence(&self, target: &str) -> FenceResult {
+    /// A client, once the daemon serves.
+    async fn client(&self) -> FencedClient<tonic::transport::Channel> {
         let deadline = Instant::now() + Duration::from_secs(10);
-        let channel = loop {
+        loop {
             match baton_proto::client::connect(&self.socket, Duration::from_secs(10)).await {
-                Ok(channel) => break channel,
+                Ok(channel) => return FencedClient::new(channel),
                 Err(error) if Instant::now() > deadline => panic!("fenced.sock: {error}"),
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             }
-        };
-        FencedClient::new(channel)
+        }
+    }
+
+    async fn history(&self, target: &str) -> Vec<FenceEvent> {
+        self.client()
+            .await
+            .history(HistoryRequest {
+                target: target.to_owned(),
+            })
+            .await
+            .expect("history answers")
+            .into_inner()
+            .events
+    }
+
+    async fn fence(&self, target: &str) -> FenceResult {
+        self.fence_after(target, 0).await
+    }
+
+    async fn fence_after(&self, target: &str, delay_ms: u64) -> FenceResult {
+        self.client()
+            .await
             .fence(FenceRequest {
                 target: target.to_owned(),
                 target_id: 2,
                 action: "reboot".to_owned(),
                 timeout_ms: 10_000,
                 client: "test".to_owned(),
+                delay_ms,
             })
             .await
             .expect("fence answers")
@@ -189,6 +215,50 @@ async fn without_crmd_nothing_is_fenced_and_the_reason_names_crmd() {
     assert!(!said.exists(), "no agent ran");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_tells_each_fencing_newest_first_and_survives_a_restart() {
+    let (_dir, sockets, agents, said) = dirs();
+    install_agent(&agents, &said, 0);
+    let crmd = serve_stand_in_crmd(&sockets);
+    let fenced = Fenced::start(&sockets, &agents);
+    assert_eq!(
+        fenced.fence_after("n2", 1_500).await.outcome(),
+        FenceOutcome::Ok
+    );
+    assert_eq!(fenced.fence("n1").await.outcome(), FenceOutcome::Failed);
+
+    let all = fenced.history("").await;
+    let seen: Vec<(&str, FenceState)> =
+        all.iter().map(|e| (e.target.as_str(), e.state())).collect();
+    assert_eq!(
+        seen,
+        [("n1", FenceState::Failed), ("n2", FenceState::Successful)]
+    );
+    let n2 = &all[1];
+    assert_eq!(n2.devices, ["st-test"]);
+    assert_eq!((n2.action.as_str(), n2.client.as_str()), ("reboot", "test"));
+    assert!(
+        n2.completed_ms - n2.requested_ms >= 1_500,
+        "the requested delay came first: {n2:?}"
+    );
+    assert!(all[0].reason.contains("n1"), "{:?}", all[0]);
+
+    drop(fenced);
+    let again = Fenced::start(&sockets, &agents);
+    let kept: Vec<String> = again
+        .history("n2")
+        .await
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(
+        kept,
+        std::slice::from_ref(&n2.id),
+        "kept on disk across a restart"
+    );
+    crmd.abort();
+}
+
 #[test]
 fn a_second_fenced_on_the_same_socket_exits_3() {
     let (_dir, sockets, agents, _said) = dirs();
@@ -201,6 +271,8 @@ fn a_second_fenced_on_the_same_socket_exits_3() {
     let out = Command::new(FENCED)
         .arg("--socket-dir")
         .arg(&sockets)
+        .arg("--state-dir")
+        .arg(sockets.join("state"))
         .arg("--agent-dir")
         .arg(&agents)
         .output()

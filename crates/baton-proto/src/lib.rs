@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod daemon_info;
+pub mod group;
 pub mod socket;
 
 /// `baton.crmd.v1`: the `Crmd` service of baton-crmd (the cluster's CIB).

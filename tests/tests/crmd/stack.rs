@@ -228,7 +228,7 @@ impl Stack {
             }
             Daemon::Crmd => args.extend(["--state-dir", &state, "--config", &config]),
             Daemon::Lrmd => args.extend(["--state-dir", &state]),
-            Daemon::Fenced => args.extend(["--agent-dir", &agents]),
+            Daemon::Fenced => args.extend(["--state-dir", &state, "--agent-dir", &agents]),
         }
         let program = self.bin.join(daemon.binary());
         let pid = if daemon == Daemon::Lrmd {

@@ -2,6 +2,7 @@
 //! and status, all applied in the group's delivery order.
 
 mod executor;
+mod fence_race;
 mod transition;
 mod writes;
 
@@ -132,6 +133,8 @@ pub struct Controller {
     /// group's order yet: the DC plans only from a replica that holds
     /// everything it said.
     in_flight_sends: u64,
+    /// Who left uncleanly under which DC: the two-node tie-break.
+    split: fence_race::SplitMemory,
 }
 
 impl Controller {
@@ -208,6 +211,7 @@ impl Controller {
             restarting: BTreeSet::new(),
             restart_deadlines: BTreeMap::new(),
             in_flight_sends: 0,
+            split: fence_race::SplitMemory::default(),
         }
     }
 
@@ -549,6 +553,7 @@ impl Controller {
         left: &[(Member, LeaveReason)],
     ) {
         let was_member = self.joined;
+        let dc_known = self.dc.or(self.last_dc);
         if !self.joined {
             if !joined.contains(&self.settings.me) {
                 return;
@@ -583,6 +588,9 @@ impl Controller {
         }
         let joined_nodes: Vec<NodeId> = joined.iter().map(|m| m.node).collect();
         self.forget_fence_failures(&joined_nodes);
+        self.split
+            .departed(dc_known, departed.iter().map(|(n, r)| (*n, *r)));
+        self.split.rejoined(joined_nodes.iter().copied());
         if !joined.is_empty() {
             // The joiners missed the first parts of any message being
             // reassembled; every member drops those alike.

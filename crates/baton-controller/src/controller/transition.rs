@@ -149,7 +149,11 @@ impl Controller {
         }
         if let Some(run) = self.transitions.run.as_mut() {
             let transition = run.id;
-            let lost = run.fail_in_flight(|a| node_id(a).is_some_and(|n| nodes.contains(&n)));
+            // A fencing names its target, but the fencer carries it out and
+            // answers: its target leaving is what fencing looks like.
+            let lost = run.fail_in_flight(|a| {
+                a.task != Task::Stonith && node_id(a).is_some_and(|n| nodes.contains(&n))
+            });
             let failed: Vec<Event> = lost
                 .into_iter()
                 .map(|id| {
@@ -496,6 +500,7 @@ impl Controller {
                 baton_cib::duration::parse_duration_ms(&r.graph().settings.fencing_timeout).ok()
             })
             .unwrap_or(DEFAULT_FENCE_TIMEOUT_MS);
+        let delay_ms = self.fence_delay_ms(&target, &action.meta).min(timeout_ms);
         self.outputs.push_back(Output::Fence {
             request,
             target,
@@ -505,6 +510,7 @@ impl Controller {
                 .cloned()
                 .unwrap_or_else(|| "reboot".to_owned()),
             timeout_ms,
+            delay_ms,
         });
     }
 

@@ -18,6 +18,8 @@ use world::World;
 
 /// The wall clock when a test cluster starts, seconds since the epoch.
 const WALL_START_S: i64 = 1_796_280_150;
+/// The two-node tie-break's wait in a `two_node` model cluster.
+pub const FENCE_RACE_DELAY_MS: u64 = 6_000;
 
 pub struct Node {
     pub controller: Controller,
@@ -45,6 +47,14 @@ pub struct Cluster {
     pub world: World,
     next_pid: u32,
     next_request: u64,
+    /// votequorum's two_node: a lone node of two stays quorate, and the
+    /// controllers know the two-node tie-break.
+    pub two_node: bool,
+    /// Fencing requests that wait for their delay: (when, requester,
+    /// request, target).
+    delayed_fences: Vec<(Millis, u32, u64, String)>,
+    /// Every fencing request: (requester, target, delay).
+    pub fence_requests: Vec<(u32, String, u64)>,
 }
 
 pub fn origin() -> Origin {
@@ -69,6 +79,9 @@ impl Cluster {
             world: World::default(),
             next_pid: 100,
             next_request: 0,
+            two_node: false,
+            delayed_fences: Vec::new(),
+            fence_requests: Vec::new(),
         }
     }
 
@@ -135,6 +148,7 @@ impl Cluster {
             name: format!("n{n}"),
             nodelist: self.nodelist.clone(),
             startup_settle_ms: 2_000,
+            fence_race_delay_ms: self.two_node.then_some(FENCE_RACE_DELAY_MS),
         };
         self.nodes.insert(
             n,
@@ -186,6 +200,12 @@ impl Cluster {
     /// Node `n` crashes: it leaves the ring, its controller and resources
     /// are gone.
     pub fn crash(&mut self, n: u32) {
+        self.power_down(n);
+        self.settle();
+    }
+
+    /// Node `n` goes away at once, as a crash or a fencing does.
+    fn power_down(&mut self, n: u32) {
         let mut partitions: Vec<Vec<u32>> = self
             .partitions
             .iter()
@@ -195,7 +215,6 @@ impl Cluster {
         self.repartition(partitions);
         self.nodes.remove(&n);
         self.world.power_off(n);
-        self.settle();
     }
 
     /// Cuts or joins the network into `partitions`: every node sees the
@@ -249,7 +268,7 @@ impl Cluster {
         let now = self.now;
         for &n in nodes {
             let partition = self.partition_of(n);
-            let quorate = partition.len() * 2 > size;
+            let quorate = partition.len() * 2 > size || (self.two_node && size == 2);
             let members: Vec<NodeId> = partition.iter().map(|n| NodeId(*n)).collect();
             if let Some(node) = self.nodes.get_mut(&n) {
                 node.controller.handle_quorum(now, quorate, &members);
@@ -313,6 +332,46 @@ impl Cluster {
     }
 
     fn drain_outputs(&mut self) {
+        self.drain_controller_outputs();
+        while self.carry_out_due_fencing() {
+            self.drain_controller_outputs();
+        }
+    }
+
+    /// The model fencer carries out a request whose delay is over, if its
+    /// requester still runs: the target powers off (its controller too),
+    /// then the requester hears the outcome.
+    fn carry_out_due_fencing(&mut self) -> bool {
+        let Some(index) = self
+            .delayed_fences
+            .iter()
+            .position(|(due, ..)| *due <= self.now)
+        else {
+            return false;
+        };
+        let (_, requester, request, target) = self.delayed_fences.remove(index);
+        if !self.nodes.contains_key(&requester) {
+            return true;
+        }
+        let result = if self.world.fence(&target) {
+            Ok(())
+        } else {
+            Err(format!("the model fencer could not fence {target}"))
+        };
+        if result.is_ok()
+            && let Some(victim) = target.strip_prefix('n').and_then(|n| n.parse::<u32>().ok())
+            && self.nodes.contains_key(&victim)
+        {
+            self.power_down(victim);
+        }
+        if let Some(node) = self.nodes.get_mut(&requester) {
+            node.controller
+                .handle_fence(self.now, FenceEvent::Done { request, result });
+        }
+        true
+    }
+
+    fn drain_controller_outputs(&mut self) {
         let now = self.now;
         let wall_s = self.wall_s();
         let ids: Vec<u32> = self.nodes.keys().copied().collect();
@@ -349,15 +408,14 @@ impl Cluster {
                     Output::Event(event) => node.events.push(event),
                     Output::Exit { reason } => node.exit = Some(reason),
                     Output::Fence {
-                        request, target, ..
+                        request,
+                        target,
+                        delay_ms,
+                        ..
                     } => {
-                        let result = if self.world.fence(&target) {
-                            Ok(())
-                        } else {
-                            Err(format!("the model fencer could not fence {target}"))
-                        };
-                        node.controller
-                            .handle_fence(now, FenceEvent::Done { request, result });
+                        self.fence_requests.push((n, target.clone(), delay_ms));
+                        self.delayed_fences
+                            .push((now.plus(delay_ms), n, request, target));
                     }
                     lrm @ (Output::LrmExec { .. }
                     | Output::LrmStartRecurring { .. }

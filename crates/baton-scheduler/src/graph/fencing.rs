@@ -6,7 +6,11 @@
 
 use super::engine::{ActIdx, Engine, Flags, Rel, Task};
 use crate::actions::{Changes, Verb};
-use crate::unpack::{NodeIdx, RscIdx};
+use crate::unpack::{Cluster, NodeIdx, Role, RscIdx};
+
+/// The fencing action's meta telling the controller how long the fencer
+/// waits first, in seconds (Pacemaker's `CRM_meta_priority_fencing_delay`).
+pub const PRIORITY_FENCING_DELAY: &str = "priority_fencing_delay";
 
 /// The fencing of `node` with `action` (`reboot`, `off` or `on`).
 pub fn fence_op(eng: &mut Engine<'_>, node: NodeIdx, action: &str, optional: bool) -> ActIdx {
@@ -17,6 +21,46 @@ pub fn fence_op(eng: &mut Engine<'_>, node: NodeIdx, action: &str, optional: boo
         .meta
         .insert("stonith_action".to_owned(), action.to_owned());
     a
+}
+
+/// `priority-fencing-delay` for fencing the lost node `node`: the delay
+/// when this partition holds at most half of the nodes and `node` ran the
+/// most important resources (their `priority`, a promoted instance one
+/// more), else 0. `None` when every node's priority is the same: the rule
+/// cannot choose, and the controller's own two-node tie-break decides
+/// (Pacemaker writes 0 there and leaves it to the device delays).
+fn priority_delay_s(cluster: &Cluster, node: NodeIdx) -> Option<u64> {
+    let priorities: Vec<i64> = (0..cluster.nodes.len())
+        .map(|n| node_priority(cluster, NodeIdx(n)))
+        .collect();
+    let online = cluster.nodes.iter().filter(|n| n.is_online()).count();
+    let top = priorities.iter().max()?;
+    if priorities.iter().min() == Some(top) {
+        return None;
+    }
+    if online > cluster.nodes.len() / 2 || priorities[node.0] < *top {
+        return Some(0);
+    }
+    Some(cluster.options.priority_fencing_delay_s)
+}
+
+/// The sum of the priorities of what is active on `node` and not failed.
+fn node_priority(cluster: &Cluster, node: NodeIdx) -> i64 {
+    cluster
+        .primitives()
+        .into_iter()
+        .map(|r| cluster.rsc(r))
+        .filter(|rsc| rsc.meta.priority != 0 && !rsc.status.failed)
+        .flat_map(|rsc| {
+            rsc.status
+                .running
+                .iter()
+                .filter(move |(n, _)| *n == node)
+                .map(move |(_, role)| {
+                    i64::from(rsc.meta.priority) + i64::from(*role == Role::Promoted)
+                })
+        })
+        .sum()
 }
 
 /// Fencing of the decided nodes and shutdowns of nodes leaving cleanly.
@@ -38,6 +82,14 @@ pub fn schedule(eng: &mut Engine<'_>, changes: &Changes) {
         let node = NodeIdx(n);
         if fenced.contains(&node) && any_managed {
             let f = fence_op(eng, node, &action, false);
+            if eng.cluster.options.priority_fencing_delay_s > 0
+                && !eng.cluster.node(node).in_membership
+                && let Some(delay) = priority_delay_s(eng.cluster, node)
+            {
+                eng.act_mut(f)
+                    .meta
+                    .insert(PRIORITY_FENCING_DELAY.to_owned(), delay.to_string());
+            }
             order_vs_fencing(eng, f);
             if Some(node) == dc {
                 dc_down = Some(f);

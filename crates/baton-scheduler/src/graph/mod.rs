@@ -33,6 +33,7 @@ use std::sync::Arc;
 
 pub use crate::unpack::Agent;
 pub use engine::Task;
+pub use fencing::PRIORITY_FENCING_DELAY;
 pub use meta::DEFAULT_TIMEOUT_MS;
 
 use crate::actions::Changes;

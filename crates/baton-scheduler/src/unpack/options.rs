@@ -64,6 +64,9 @@ pub struct Options {
     pub start_failure_is_fatal: bool,
     /// Fencing actions may run at the same time.
     pub concurrent_fencing: bool,
+    /// `priority-fencing-delay`, whole seconds (0: off): fencing a lost
+    /// node that ran the most important resources waits this long.
+    pub priority_fencing_delay_s: u64,
     /// Recurring operations no longer configured are cancelled.
     pub cancel_removed_actions: bool,
     /// Settings the transition graph carries for the controller, as
@@ -147,6 +150,10 @@ pub fn read(cib: &Cib) -> Result<Options, SchedulerError> {
         enable_startup_probes: flag(cib, "enable-startup-probes", true)?,
         start_failure_is_fatal: flag(cib, "start-failure-is-fatal", true)?,
         concurrent_fencing: flag(cib, "concurrent-fencing", false)?,
+        priority_fencing_delay_s: cib
+            .property("priority-fencing-delay")
+            .and_then(|v| baton_cib::duration::parse_duration_ms(v).ok())
+            .map_or(0, |ms| ms / 1000),
         cancel_removed_actions: flag(cib, "cancel-removed-actions", true)?,
         cluster_delay: text(cib, "cluster-delay", "60s"),
         fencing_timeout: text(cib, "fencing-timeout", "60s"),

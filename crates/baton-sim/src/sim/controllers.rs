@@ -169,6 +169,7 @@ impl Simulation {
             name: format!("n{}", slot.id.0),
             nodelist,
             startup_settle_ms: baton_controller::DEFAULT_STARTUP_SETTLE_MS,
+            fence_race_delay_ms: None,
         };
         let slot = &mut self.nodes[node];
         slot.controller = Some(SimController {
@@ -432,8 +433,11 @@ impl Simulation {
                 } => slot.lrm.cancel(&resource, &operation, interval_ms),
                 Output::LrmForget { resource } => slot.lrm.forget(&resource),
                 Output::Fence {
-                    request, target, ..
-                } => self.fence_requested(node, request, target),
+                    request,
+                    target,
+                    delay_ms,
+                    ..
+                } => self.fence_requested(node, request, target, delay_ms),
                 Output::Exit { .. } => {}
                 Output::Reply { request, result } => {
                     let Some(id) = controller.pending.remove(&request.0) else {

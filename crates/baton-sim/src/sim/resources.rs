@@ -345,8 +345,14 @@ impl Simulation {
     }
 
     /// The DC on node `node` asks to fence `target`: the answer comes after
-    /// the fencer's delay.
-    pub(super) fn fence_requested(&mut self, node: usize, request: u64, target: String) {
+    /// the requested delay and the fencer's own.
+    pub(super) fn fence_requested(
+        &mut self,
+        node: usize,
+        request: u64,
+        target: String,
+        delay_ms: u64,
+    ) {
         let Some(client) = self.nodes[node].controller.as_ref().map(|c| c.client) else {
             return;
         };
@@ -354,7 +360,7 @@ impl Simulation {
             return;
         };
         let ok = !faults.rng.chance(faults.fence_failure_chance);
-        let after_ms = faults.rng.range(1, faults.fence_ms_max);
+        let after_ms = delay_ms.saturating_add(faults.rng.range(1, faults.fence_ms_max));
         self.schedule(
             self.now.plus(after_ms),
             Event::FenceDone {
