@@ -1,8 +1,8 @@
-//! Resources on three real nodes in network namespaces (ringd, lrmd and
-//! crmd each, the Debian IPaddr2 agent): how long a floating address is
-//! gone when the node holding it dies (DC or not), from a cold start to the
-//! address answering, what crmd adds to a restart after a failed monitor,
-//! and the daemons' memory. Failover is judged by pinging the address from
+//! Resources on three real nodes in network namespaces (ringd, lrmd, crmd
+//! and fenced each, the Debian IPaddr2 agent): how long a floating address
+//! is gone when the node holding it dies (DC or not) or is cut off and
+//! fenced, from a cold start to the address answering, what crmd adds to a
+//! restart after a failed monitor, and the daemons' memory. Failover is judged by pinging the address from
 //! the bridge, as a client sees it.
 //!
 //! Needs root, `ip`, ping, resource-agents and release binaries:
@@ -81,6 +81,53 @@ fn failover(on_dc: bool) -> Option<Duration> {
         answers(&stack, &vip)
     });
     Some(killed.elapsed())
+}
+
+/// The node holding the address (not the DC) cut off the network while it
+/// stays alive, with fencing (the tests' `fence_netns`): the time until the
+/// address answers from a survivor, which waits for the fencing.
+fn fenced_failover() -> Option<Duration> {
+    let stack = Stack::start(NODES)?;
+    let dc = node_index(&stack.wait_for_agreed_dc(&[1, 2, 3], &ALL));
+    let vip = configure_vip(&stack);
+    let fence_dir = stack.install_fence_agent();
+    configure(
+        &stack,
+        &[
+            "primitive",
+            "fencer",
+            "stonith:fence_netns",
+            "params",
+            &format!("dir={}", fence_dir.display()),
+            "pcmk_host_list=n1 n2 n3",
+        ],
+    );
+    configure(&stack, &["property", "stonith-enabled=true"]);
+    let target = dc % NODES + 1;
+    configure(
+        &stack,
+        &[
+            "location",
+            "vip-there",
+            "vip",
+            "100:",
+            &format!("n{target}"),
+        ],
+    );
+    wait_until("the address answers from its node", stack::SETTLE, || {
+        stack.net.holds_address(target, &vip) && answers(&stack, &vip)
+    });
+    let cut = Instant::now();
+    stack.net.cut(target);
+    wait_until("the address answers from a survivor", stack::SETTLE, || {
+        answers(&stack, &vip)
+    });
+    let took = cut.elapsed();
+    assert!(
+        fence_dir.join(format!("n{target}.fenced")).exists(),
+        "the cut-off node was fenced"
+    );
+    Some(took)
 }
 
 /// Every node's ring up, then lrmd and crmd with a floating address in the
@@ -217,8 +264,9 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// The RSS of a node's daemons together, idle with the address running.
-fn memory() -> Option<(u64, u64)> {
+/// The RSS of a node's four daemons together, idle with the address
+/// running, on a node and on the DC; and of a node's fenced alone.
+fn memory() -> Option<(u64, u64, u64)> {
     let stack = Stack::start(NODES)?;
     let dc = node_index(&stack.wait_for_agreed_dc(&[1, 2, 3], &ALL));
     let vip = configure_vip(&stack);
@@ -228,13 +276,17 @@ fn memory() -> Option<(u64, u64)> {
     });
     std::thread::sleep(Duration::from_secs(3));
     let node_total = |node: usize| -> u64 {
-        [Daemon::Ringd, Daemon::Lrmd, Daemon::Crmd]
+        [Daemon::Ringd, Daemon::Lrmd, Daemon::Crmd, Daemon::Fenced]
             .iter()
             .map(|d| rss_kib(stack.pid(node, *d)))
             .sum()
     };
     let other = dc % NODES + 1;
-    Some((node_total(other), node_total(dc)))
+    Some((
+        node_total(other),
+        node_total(dc),
+        rss_kib(stack.pid(other, Daemon::Fenced)),
+    ))
 }
 
 fn main() {
@@ -274,10 +326,23 @@ fn main() {
         median(&overheads),
         overheads.len()
     );
-    let Some((idle, dc)) = memory() else { needs() };
+    let mut fenced = Vec::new();
+    for _ in 0..runs {
+        let Some(t) = fenced_failover() else { needs() };
+        fenced.push(t.as_secs_f64() * 1000.0);
+    }
     println!(
-        "RSS of one node's daemons (ringd + lrmd + crmd), address running: {:.1} MiB on a node, {:.1} MiB on the DC",
+        "node holding the address cut off (alive), fenced, to the address answering from a survivor: median {:.0} ms over {runs} runs (all: {fenced:.0?}); membership detection alone is {} ms",
+        median(&fenced),
+        cluster::EFFECTIVE_TOKEN_MS + cluster::CONSENSUS_MS
+    );
+    let Some((idle, dc, fenced_alone)) = memory() else {
+        needs()
+    };
+    println!(
+        "RSS of one node's daemons (ringd + lrmd + crmd + fenced), address running: {:.1} MiB on a node, {:.1} MiB on the DC; fenced alone {:.1} MiB",
         idle as f64 / 1024.0,
-        dc as f64 / 1024.0
+        dc as f64 / 1024.0,
+        fenced_alone as f64 / 1024.0
     );
 }
