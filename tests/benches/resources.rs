@@ -21,7 +21,7 @@ mod vip;
 use std::time::{Duration, Instant};
 
 use stack::{Daemon, Stack};
-use vip::{ALL, configure, configure_vip, node_index};
+use vip::{ALL, configure, configure_fenced_vip, configure_vip, node_index};
 
 const NODES: usize = 3;
 
@@ -89,20 +89,9 @@ fn failover(on_dc: bool) -> Option<Duration> {
 fn fenced_failover() -> Option<Duration> {
     let stack = Stack::start(NODES)?;
     let dc = node_index(&stack.wait_for_agreed_dc(&[1, 2, 3], &ALL));
-    let vip = configure_vip(&stack);
+    stack.net.address_bridge();
     let fence_dir = stack.install_fence_agent();
-    configure(
-        &stack,
-        &[
-            "primitive",
-            "fencer",
-            "stonith:fence_netns",
-            "params",
-            &format!("dir={}", fence_dir.display()),
-            "pcmk_host_list=n1 n2 n3",
-        ],
-    );
-    configure(&stack, &["property", "stonith-enabled=true"]);
+    let vip = configure_fenced_vip(&stack, &fence_dir, "n1 n2 n3");
     let target = dc % NODES + 1;
     configure(
         &stack,

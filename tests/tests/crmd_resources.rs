@@ -425,32 +425,7 @@ fn a_node_cut_off_is_fenced_once_and_only_then_its_address_runs_elsewhere() {
     stack.wait_for_dc(&[1, 2, 3], "n1", &ALL);
     stack.net.address_bridge();
     let fence_dir = stack.install_fence_agent();
-    let vip = format!("{}.100", stack.net.subnet(0));
-    configure(
-        &stack,
-        &[
-            "primitive",
-            "fencer",
-            "stonith:fence_netns",
-            "params",
-            &format!("dir={}", fence_dir.display()),
-            "pcmk_host_list=n1 n2 n3",
-        ],
-    );
-    configure(
-        &stack,
-        &[
-            "primitive",
-            "vip",
-            "ocf:heartbeat:IPaddr2",
-            "params",
-            &format!("ip={vip}"),
-            "cidr_netmask=24",
-            "op",
-            "monitor",
-            "interval=1s",
-        ],
-    );
+    let vip = configure_fenced_vip(&stack, &fence_dir, "n1 n2 n3");
     let holder = node_index(&stack.wait_until_running(1, "vip"));
     wait_until(&stack, "the address answers", || answers(&stack, &vip));
     let sampler = Sampler::watching_fencing(&stack, &vip, Some(fence_dir.clone()));
@@ -492,6 +467,36 @@ fn a_node_cut_off_is_fenced_once_and_only_then_its_address_runs_elsewhere() {
         &stack,
         "a restarted fencer learns the history from its peers",
         || history_tells_fencing(&stack, restarted, &target),
+    );
+}
+
+#[test]
+fn when_fencing_fails_the_address_stays_down_and_the_status_says_why() {
+    if !agents_installed() {
+        return;
+    }
+    let Some(stack) = Stack::start(3) else {
+        return;
+    };
+    stack.wait_for_dc(&[1, 2, 3], "n1", &ALL);
+    stack.net.address_bridge();
+    let fence_dir = stack.install_fence_agent();
+    // The agent finds no description of the nodes there: every fencing fails.
+    let vip = configure_fenced_vip(&stack, &fence_dir.join("nowhere"), "n1 n2 n3");
+    configure(&stack, &["location", "vip-on-n3", "vip", "100:", "n3"]);
+    wait_until(&stack, "the address answers from n3", || {
+        holders(&stack, &vip, &[1, 2, 3]) == [3] && answers(&stack, &vip)
+    });
+
+    stack.net.cut(3);
+    wait_until(&stack, "the status tells the failed fencing", || {
+        let out = stack.baton(1, &["status"]);
+        stdout(&out).contains("Failed Fencing Actions:\n  * reboot of n3 failed (")
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        holders(&stack, &vip, &[1, 2]).is_empty(),
+        "the address started elsewhere although n3 was never fenced"
     );
 }
 

@@ -54,31 +54,24 @@ fn after_each_split_exactly_one_node_is_fenced_and_the_address_answers_from_the_
     stack.wait_for_agreed_dc(&[1, 2], &["n1", "n2"]);
     stack.net.address_bridge();
     let fence_dir = stack.install_fence_agent();
-    configure(
-        &stack,
-        &[
-            "primitive",
-            "fencer",
-            "stonith:fence_netns",
-            "params",
-            &format!("dir={}", fence_dir.display()),
-            "pcmk_host_list=n1 n2",
-        ],
+    let vip = configure_fenced_vip(&stack, &fence_dir, "n1 n2");
+    // Before any split, the device can be checked without shooting.
+    let test = stack.baton(1, &["fence", "test", "n2"]);
+    assert_eq!(
+        (test.status.code(), stdout(&test).trim()),
+        (
+            Some(0),
+            "fencer (fence_netns, status): reaches n2: n2 is on"
+        ),
+        "{}",
+        stderr(&test)
     );
-    let vip = format!("{}.100", stack.net.subnet(0));
-    configure(
-        &stack,
-        &[
-            "primitive",
-            "vip",
-            "ocf:heartbeat:IPaddr2",
-            "params",
-            &format!("ip={vip}"),
-            "cidr_netmask=24",
-            "op",
-            "monitor",
-            "interval=1s",
-        ],
+    let unknown = stack.baton(1, &["fence", "test", "n9"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stdout(&unknown).starts_with("No fencing device may fence n9"),
+        "{}",
+        stdout(&unknown)
     );
     wait_until(&stack, "the address answers", || answers(&stack, &vip));
 

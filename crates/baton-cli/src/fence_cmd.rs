@@ -1,12 +1,13 @@
 //! `baton fence history [NODE]`: the fencing history every node's fencer
-//! shares, in `stonith_admin --history`'s words.
+//! shares, in `stonith_admin --history`'s words; `baton fence test NODE`:
+//! whether the devices that may fence NODE can reach it, without shooting.
 
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
 use baton_proto::fenced::fenced_client::FencedClient;
-use baton_proto::fenced::{FenceEvent, FenceState, HistoryRequest};
+use baton_proto::fenced::{DeviceReach, FenceEvent, FenceState, HistoryRequest, TestRequest};
 use baton_scheduler::unpack::format_timestamp;
 use clap::Subcommand;
 use serde::Serialize;
@@ -15,7 +16,10 @@ use crate::exit::Code;
 use crate::lrm_cmd::block_on;
 use crate::output::{Format, print_json, print_text};
 
-const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connecting, and a test's checks (each agent may take up to 20 s).
+const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
+/// The status waits this long at most for the fencing history.
+const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Subcommand)]
 pub enum FenceCommand {
@@ -25,6 +29,32 @@ pub enum FenceCommand {
         /// The fenced node.
         node: Option<String>,
     },
+    /// Ask every device that may fence NODE whether it can reach it (the
+    /// agent's list, status or monitor), without shooting; exit 0 when one
+    /// can, 1 when none can.
+    Test {
+        /// The node to reach.
+        node: String,
+    },
+}
+
+/// The JSON schema of `baton fence test NODE --output json` (stable).
+#[derive(Debug, Serialize)]
+struct TestJson<'a> {
+    node: &'a str,
+    /// Whether some device can reach it.
+    reachable: bool,
+    devices: Vec<ReachJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct ReachJson<'a> {
+    device: &'a str,
+    agent: &'a str,
+    /// The agent action asked: list, status or monitor.
+    check: &'a str,
+    reachable: bool,
+    detail: &'a str,
 }
 
 /// The JSON schema of `baton fence history --output json` (stable).
@@ -54,18 +84,93 @@ struct EventJson {
 }
 
 pub fn run(command: &FenceCommand, socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
-    let FenceCommand::History { node } = command;
     let socket = socket_dir.join("fenced.sock");
-    let events = block_on(async {
-        let channel = baton_proto::client::connect(&socket, CALL_TIMEOUT)
-            .await
-            .with_context(|| format!("cannot reach baton-fenced at {}", socket.display()))?;
-        let reply = FencedClient::new(channel)
-            .history(HistoryRequest {
-                target: node.clone().unwrap_or_default(),
+    match command {
+        FenceCommand::History { node } => history(&socket, node.as_deref(), format),
+        FenceCommand::Test { node } => test(&socket, node, format),
+    }
+}
+
+async fn fenced(socket: &Path) -> anyhow::Result<FencedClient<tonic::transport::Channel>> {
+    let channel = baton_proto::client::connect(socket, CHECK_TIMEOUT)
+        .await
+        .with_context(|| format!("cannot reach baton-fenced at {}", socket.display()))?;
+    Ok(FencedClient::new(channel))
+}
+
+fn refused(status: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("baton-fenced refused: {}", status.message())
+}
+
+fn test(socket: &Path, node: &str, format: Format) -> anyhow::Result<Code> {
+    let devices = block_on(async {
+        let reply = fenced(socket)
+            .await?
+            .test(TestRequest {
+                target: node.to_owned(),
             })
             .await
-            .map_err(|status| anyhow::anyhow!("baton-fenced refused: {}", status.message()))?;
+            .map_err(refused)?;
+        anyhow::Ok(reply.into_inner().devices)
+    })?;
+    let reachable = devices.iter().any(|d| d.reachable);
+    match format {
+        Format::Json => print_json(&TestJson {
+            node,
+            reachable,
+            devices: devices
+                .iter()
+                .map(|d| ReachJson {
+                    device: &d.device,
+                    agent: &d.agent,
+                    check: &d.check,
+                    reachable: d.reachable,
+                    detail: &d.detail,
+                })
+                .collect(),
+        })?,
+        Format::Text if devices.is_empty() => print_text(&format!(
+            "No fencing device may fence {node} (check the devices' pcmk_host_list, pcmk_host_map and pcmk_host_check)"
+        ))?,
+        Format::Text => print_text(&describe_test(node, &devices))?,
+    }
+    Ok(if reachable {
+        Code::Success
+    } else {
+        Code::Problems
+    })
+}
+
+/// One line per device: "st1 (fence_ipmilan, status): reaches n2: n2 is on".
+fn describe_test(node: &str, devices: &[DeviceReach]) -> String {
+    devices
+        .iter()
+        .map(|d| {
+            let verdict = if d.reachable {
+                "reaches"
+            } else {
+                "does not reach"
+            };
+            let how = if d.agent.is_empty() {
+                String::new()
+            } else {
+                format!(" ({}, {})", d.agent, d.check)
+            };
+            format!("{}{how}: {verdict} {node}: {}", d.device, d.detail)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn history(socket: &Path, node: Option<&str>, format: Format) -> anyhow::Result<Code> {
+    let events = block_on(async {
+        let reply = fenced(socket)
+            .await?
+            .history(HistoryRequest {
+                target: node.unwrap_or_default().to_owned(),
+            })
+            .await
+            .map_err(refused)?;
         anyhow::Ok(reply.into_inner().events)
     })?;
     match format {
@@ -76,6 +181,72 @@ pub fn run(command: &FenceCommand, socket_dir: &Path, format: Format) -> anyhow:
         Format::Text => print_text(&events.iter().map(describe).collect::<Vec<_>>().join("\n"))?,
     }
     Ok(Code::Success)
+}
+
+/// `crm_mon`'s default fencing sections: for each node and action the
+/// last failure not followed by a success, then what is under way. Empty
+/// when there is nothing to show, or when baton-fenced cannot be asked (the
+/// status still shows everything else).
+pub fn status_sections(socket_dir: &Path) -> String {
+    let socket = socket_dir.join("fenced.sock");
+    let events = block_on(async {
+        let channel = baton_proto::client::connect(&socket, STATUS_TIMEOUT).await?;
+        let reply = FencedClient::new(channel)
+            .history(HistoryRequest::default())
+            .await?;
+        anyhow::Ok(reply.into_inner().events)
+    })
+    .unwrap_or_default();
+    sections(&events)
+}
+
+/// The sections for `events`, newest first.
+fn sections(events: &[FenceEvent]) -> String {
+    let mut decided: Vec<(&str, &str)> = Vec::new();
+    let mut failed = String::new();
+    let mut pending = String::new();
+    for event in events {
+        match event.state() {
+            FenceState::Pending | FenceState::Unspecified => {
+                pending += &format!(
+                    "  * {} of {} pending: client={}, origin={}\n",
+                    event.action, event.target, event.client, event.origin
+                );
+            }
+            state => {
+                let key = (event.target.as_str(), event.action.as_str());
+                if decided.contains(&key) {
+                    continue;
+                }
+                decided.push(key);
+                if state == FenceState::Failed {
+                    failed += &format!(
+                        "  * {} of {} failed{}: delegate={}, client={}, origin={}, last-failed='{}'\n",
+                        event.action,
+                        event.target,
+                        Some(&event.reason)
+                            .filter(|r| !r.is_empty())
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default(),
+                        event.delegate,
+                        event.client,
+                        event.origin,
+                        completed(event).unwrap_or_default()
+                    );
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    if !failed.is_empty() {
+        out += "\nFailed Fencing Actions:\n";
+        out += &failed;
+    }
+    if !pending.is_empty() {
+        out += "\nPending Fencing Actions:\n";
+        out += &pending;
+    }
+    out
 }
 
 fn state_word(state: FenceState) -> &'static str {
@@ -152,6 +323,24 @@ mod tests {
         };
         event.set_state(state);
         event
+    }
+
+    #[test]
+    fn the_status_shows_a_failure_until_a_later_success_and_what_is_pending() {
+        let mut newer = event(FenceState::Successful, "");
+        newer.requested_ms += 10_000;
+        let failure = event(FenceState::Failed, "device st1: timed out");
+        assert_eq!(
+            sections(std::slice::from_ref(&failure)),
+            "\nFailed Fencing Actions:\n  * reboot of n2 failed (device st1: timed out): delegate=n1, client=baton-crmd.42, origin=n1, last-failed='2026-12-03 06:42:32Z'\n"
+        );
+        assert_eq!(sections(&[newer, failure.clone()]), "");
+        let mut under_way = event(FenceState::Pending, "");
+        under_way.target = "n3".into();
+        assert_eq!(
+            sections(&[under_way, failure]),
+            "\nFailed Fencing Actions:\n  * reboot of n2 failed (device st1: timed out): delegate=n1, client=baton-crmd.42, origin=n1, last-failed='2026-12-03 06:42:32Z'\n\nPending Fencing Actions:\n  * reboot of n3 pending: client=baton-crmd.42, origin=n1\n"
+        );
     }
 
     #[test]

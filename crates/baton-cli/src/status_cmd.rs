@@ -90,7 +90,8 @@ pub fn rendered(socket_dir: &Path) -> anyhow::Result<String> {
     let (reply, cib, cluster, now_s) = read(socket_dir)?;
     let dc = Some(reply.dc.clone()).filter(|d| !d.is_empty());
     let status = build(&cib, &cluster, &reply, dc.as_deref());
-    Ok(text(&cib, &cluster, &reply, &status, now_s))
+    let fencing = crate::fence_cmd::status_sections(socket_dir);
+    Ok(text(&cib, &cluster, &reply, &status, now_s, &fencing))
 }
 
 /// The cluster as `baton status --output json` shows it.
@@ -386,6 +387,7 @@ fn text(
     reply: &baton_proto::crmd::QueryReply,
     status: &StatusJson,
     now_s: i64,
+    fencing: &str,
 ) -> String {
     let mut out = String::from("Cluster Summary:\n  * Stack: baton\n");
     match &status.dc {
@@ -431,6 +433,7 @@ fn text(
             let _ = writeln!(out, "  * {}", failed_line(failed));
         }
     }
+    out.push_str(fencing);
     if !status.warnings.is_empty() {
         out.push_str("\nWARNINGS:\n");
         for warning in &status.warnings {

@@ -94,6 +94,7 @@ pub fn verify(cib: &Cib) -> Vec<Finding> {
         }
     }
     stonith(cib, &mut out);
+    fencing_reach(cib, &mut out);
     out.0
 }
 
@@ -253,5 +254,66 @@ fn stonith(cib: &Cib, out: &mut Findings) {
             "cluster",
             "Resource start-up disabled since no STONITH resources have been defined; define a fence device (e.g. `primitive fence-n1 stonith:fence_ipmilan params …`), or for a test cluster without shared data disable fencing with `property stonith-enabled=false`".into(),
         );
+    }
+}
+
+/// Fencing devices that cannot be used, and nodes no device can fence, as
+/// far as the configuration tells (a device without a static host list may
+/// reach anyone: only its agent knows).
+fn fencing_reach(cib: &Cib, out: &mut Findings) {
+    let (registry, problems) = baton_fencing::Registry::from_cib(cib);
+    for problem in problems {
+        let object = problem
+            .device
+            .clone()
+            .unwrap_or_else(|| "fencing-topology".to_owned());
+        out.push(Severity::Warning, &object, problem.what);
+    }
+    if registry.devices.is_empty() {
+        return;
+    }
+    let nodes: Vec<&str> = cib.nodes().filter_map(|n| n.uname()).collect();
+    let no_agent = |_: &str| baton_fencing::AgentCapabilities::default();
+    for device in &registry.devices {
+        let static_list = !device.host_list.is_empty() || !device.host_map.is_empty();
+        if static_list
+            && !nodes.is_empty()
+            && !nodes
+                .iter()
+                .any(|n| device.claims(n, no_agent("")) == Some(true))
+        {
+            out.push(
+                Severity::Warning,
+                &device.id,
+                format!(
+                    "its pcmk_host_list/pcmk_host_map names no node of this cluster ({}): it can fence nobody",
+                    nodes.join(", ")
+                ),
+            );
+        }
+    }
+    for node in cib.nodes() {
+        let Some(name) = node.uname() else { continue };
+        let attributes = node
+            .instance_attributes()
+            .flat_map(|set| set.pairs())
+            .filter_map(|p| Some((p.name().to_owned(), p.value()?.to_owned())))
+            .collect();
+        let plan = registry.plan(name, &attributes, no_agent);
+        let usable = |level: &Vec<baton_fencing::Candidate>| {
+            level.iter().all(|c| {
+                matches!(
+                    c.claim,
+                    baton_fencing::Claim::Yes | baton_fencing::Claim::AskAgent
+                )
+            })
+        };
+        if !plan.levels.iter().any(usable) {
+            out.push(
+                Severity::Warning,
+                name,
+                format!("no fencing device can fence {name} (every device's pcmk_host_list or pcmk_host_map leaves it out): if it is lost, what ran there cannot be recovered"),
+            );
+        }
     }
 }

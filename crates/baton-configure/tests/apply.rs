@@ -246,6 +246,31 @@ fn verify_is_clean_with_a_fence_device_or_stonith_disabled() {
 }
 
 #[test]
+fn verify_warns_of_a_node_no_device_can_fence_and_a_device_that_fences_nobody() {
+    let mut cib = loaded(
+        "node n1\nnode n2\nnode n3\n\
+         primitive f1 stonith:fence_ipmilan params ip=1.2.3.4 pcmk_host_list=n1\n\
+         primitive f2 stonith:fence_ipmilan params ip=1.2.3.5 pcmk_host_list=n2\n\
+         primitive old stonith:fence_ipmilan params ip=1.2.3.6 pcmk_host_list=oldnode\n\
+         primitive a ocf:pacemaker:Dummy\n",
+    );
+    let text: Vec<String> = verify(&cib).iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "warning: old: its pcmk_host_list/pcmk_host_map names no node of this cluster (n1, n2, n3): it can fence nobody",
+            "warning: n3: no fencing device can fence n3 (every device's pcmk_host_list or pcmk_host_map leaves it out): if it is lost, what ran there cannot be recovered",
+        ]
+    );
+    run(
+        &mut cib,
+        "primitive f3 stonith:fence_ipmilan params ip=1.2.3.7 pcmk_host_list=n3\ndelete old\n",
+    )
+    .expect("edit");
+    assert_eq!(verify(&cib), []);
+}
+
+#[test]
 fn replace_can_move_a_resource_out_of_a_group_it_drops() {
     let mut cib = loaded("primitive a ocf:pacemaker:Dummy\ngroup g a\n");
     let text = "primitive a ocf:pacemaker:Dummy\nclone c a\n";

@@ -63,6 +63,17 @@ impl Agents {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Runs `agent` with `stdin` to its end or `timeout`: how it exited,
+    /// else why it did not run to its end.
+    pub async fn ask(
+        &self,
+        agent: &str,
+        stdin: String,
+        timeout: Duration,
+    ) -> Result<baton_agents::fence::Answer, String> {
+        baton_agents::fence::ask(&self.dir, agent, stdin, timeout).await
+    }
+
     /// Runs `agent` with `stdin` to its end or `timeout`: its stdout when
     /// it exits 0, else what went wrong.
     pub async fn run(

@@ -8,6 +8,7 @@
 mod agents;
 mod history;
 mod peers;
+mod reach;
 mod service;
 
 use std::path::PathBuf;

@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use baton_cib::Cib;
-use baton_fencing::{AgentCapabilities, Candidate, Claim, Registry};
+use baton_fencing::{AgentCapabilities, Candidate, Claim, FencePlan, Registry};
 use baton_proto::crmd::QueryRequest;
 use baton_proto::crmd::crmd_client::CrmdClient;
 use baton_proto::fenced::fenced_server::Fenced;
 use baton_proto::fenced::{
     FenceEvent, FenceOutcome, FenceRequest, FenceResult, FenceState, HistoryReply, HistoryRequest,
+    TestReply, TestRequest,
 };
 use tokio::sync::Mutex;
 use tonic::{Request, Response, Status};
@@ -24,6 +25,13 @@ use crate::peers::Peers;
 /// Pacemaker's `stonith-timeout` default.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 const CRMD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What fencing a node would use.
+pub struct Planned {
+    pub registry: Registry,
+    pub plan: FencePlan,
+    pub capabilities: HashMap<String, AgentCapabilities>,
+}
 
 pub struct FencedService {
     crmd_socket: PathBuf,
@@ -76,12 +84,13 @@ impl FencedService {
         Cib::parse(&reply).map_err(|e| format!("baton-crmd's configuration does not parse: {e}"))
     }
 
-    /// Fences `request.target`, each topology level (or device) in turn.
-    async fn fence(
-        &self,
-        request: &FenceRequest,
-        deadline: Instant,
-    ) -> Result<Vec<String>, String> {
+    pub fn agents(&self) -> &Agents {
+        &self.agents
+    }
+
+    /// The devices and their plan for fencing `target`, from the
+    /// configuration crmd holds now.
+    pub async fn planned(&self, target: &str) -> Result<Planned, String> {
         let cib = self.configuration().await?;
         let (registry, problems) = Registry::from_cib(&cib);
         for problem in &problems {
@@ -94,10 +103,28 @@ impl FencedService {
                 capabilities.insert(device.agent.clone(), found);
             }
         }
-        let attributes = node_attributes(&cib, &request.target);
-        let plan = registry.plan(&request.target, &attributes, |agent| {
+        let attributes = node_attributes(&cib, target);
+        let plan = registry.plan(target, &attributes, |agent| {
             capabilities.get(agent).copied().unwrap_or_default()
         });
+        Ok(Planned {
+            registry,
+            plan,
+            capabilities,
+        })
+    }
+
+    /// Fences `request.target`, each topology level (or device) in turn.
+    async fn fence(
+        &self,
+        request: &FenceRequest,
+        deadline: Instant,
+    ) -> Result<Vec<String>, String> {
+        let Planned {
+            registry,
+            plan,
+            capabilities,
+        } = self.planned(&request.target).await?;
         if plan.levels.is_empty() {
             return Err(format!(
                 "no fencing device can fence {} (check the devices' pcmk_host_list, pcmk_host_map and pcmk_host_check)",
@@ -244,6 +271,19 @@ impl Fenced for FencedService {
         event.completed_ms = wall_ms();
         self.peers.record(event);
         Ok(Response::new(result))
+    }
+
+    async fn test(&self, request: Request<TestRequest>) -> Result<Response<TestReply>, Status> {
+        let target = request.into_inner().target;
+        if target.is_empty() {
+            return Err(Status::invalid_argument(
+                "a fencing test needs a node to reach",
+            ));
+        }
+        let devices = crate::reach::test(self, &target)
+            .await
+            .map_err(Status::unavailable)?;
+        Ok(Response::new(TestReply { devices }))
     }
 
     async fn history(

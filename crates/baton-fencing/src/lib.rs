@@ -9,10 +9,12 @@
 //! answer is a function of its inputs.
 
 mod device;
+mod reach;
 mod registry;
 mod topology;
 
 pub use device::{Device, HostArgument, HostCheck, NodeDelay};
+pub use reach::{Reach, ReachCheck};
 pub use registry::{Candidate, Claim, FencePlan, Problem, Registry};
 pub use topology::{Level, LevelTarget};
 

@@ -53,8 +53,32 @@ pub fn start_vip(stack: &Stack, names: &[&str]) -> (String, usize) {
 /// monitored every second), reachable from the bridge; the address.
 pub fn configure_vip(stack: &Stack) -> String {
     stack.net.address_bridge();
-    let vip = format!("{}.100", stack.net.subnet(0));
     configure(stack, &["property", "stonith-enabled=false"]);
+    add_vip(stack)
+}
+
+/// Fencing through the tests' `fence_netns` (its node descriptions in
+/// `dir`) for the nodes `hosts` (`n1 n2 n3`), then the address `vip` as
+/// [`configure_vip`] makes it, fencing left on; the address.
+pub fn configure_fenced_vip(stack: &Stack, dir: &std::path::Path, hosts: &str) -> String {
+    configure(
+        stack,
+        &[
+            "primitive",
+            "fencer",
+            "stonith:fence_netns",
+            "params",
+            &format!("dir={}", dir.display()),
+            &format!("pcmk_host_list={hosts}"),
+        ],
+    );
+    add_vip(stack)
+}
+
+/// The primitive `vip` (IPaddr2 on link 0's subnet, .100, monitored every
+/// second); the address.
+fn add_vip(stack: &Stack) -> String {
+    let vip = format!("{}.100", stack.net.subnet(0));
     configure(
         stack,
         &[
