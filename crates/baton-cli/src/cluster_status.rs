@@ -17,11 +17,25 @@ pub struct Snapshot<'a> {
     agents: &'a BTreeMap<String, String>,
     running: BTreeMap<RscIdx, Vec<(NodeIdx, Role)>>,
     failed: BTreeSet<RscIdx>,
-    /// Primitives whose start is under way (shown "Starting").
-    starting: BTreeSet<RscIdx>,
+    /// Primitives with an action under way, and the word crm_mon shows
+    /// for it ("Starting", "Stopping", "Promoting"…).
+    pending: BTreeMap<RscIdx, &'static str>,
     fenced: BTreeSet<NodeIdx>,
     /// Unclean nodes still in the membership, shown as `UNCLEAN (online)`.
     unclean_online: BTreeSet<NodeIdx>,
+}
+
+/// How crm_mon words a resource whose `task` is under way; `None` for an
+/// action that does not change its role (a recurring monitor).
+pub fn pending_state(task: &str) -> Option<&'static str> {
+    Some(match task {
+        "start" => "Starting",
+        "stop" => "Stopping",
+        "migrate_to" | "migrate_from" => "Migrating",
+        "promote" => "Promoting",
+        "demote" => "Demoting",
+        _ => return None,
+    })
 }
 
 impl<'a> Snapshot<'a> {
@@ -44,9 +58,11 @@ impl<'a> Snapshot<'a> {
                 .copied()
                 .filter(|&r| cluster.rsc(r).status.failed)
                 .collect(),
-            starting: primitives
+            pending: primitives
                 .into_iter()
-                .filter(|&r| cluster.rsc(r).status.start_pending)
+                .filter_map(|r| {
+                    Some((r, pending_state(cluster.rsc(r).status.pending.as_deref()?)?))
+                })
                 .collect(),
             fenced: BTreeSet::new(),
             unclean_online,
@@ -57,7 +73,7 @@ impl<'a> Snapshot<'a> {
     pub fn after(&self, graph: &Graph) -> Self {
         let mut next = self.clone();
         // Whatever was under way has ended by then.
-        next.starting.clear();
+        next.pending.clear();
         for action in &graph.actions {
             let Some(node) = action
                 .node
@@ -237,9 +253,11 @@ impl<'a> Snapshot<'a> {
             active += 1;
             active_nodes.extend(on.iter().map(|(n, _)| *n));
             let odd = on.len() > 1
-                || prims
-                    .iter()
-                    .any(|p| self.failed.contains(p) || !self.cluster.rsc(*p).meta.managed);
+                || prims.iter().any(|p| {
+                    self.failed.contains(p)
+                        || self.pending.contains_key(p)
+                        || !self.cluster.rsc(*p).meta.managed
+                });
             if odd {
                 self.render_resource(out, i, indent);
                 continue;
@@ -342,7 +360,7 @@ impl<'a> Snapshot<'a> {
                 let word = match (failed, role) {
                     (true, Role::Promoted) => "FAILED Promoted",
                     (true, _) => "FAILED",
-                    (false, _) if self.starting.contains(&r) => "Starting",
+                    (false, _) if let Some(word) = self.pending.get(&r) => word,
                     (false, Role::Promoted) => "Promoted",
                     (false, Role::Unpromoted) => "Unpromoted",
                     (false, _) => "Started",

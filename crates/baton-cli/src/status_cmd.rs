@@ -204,8 +204,14 @@ fn resource(cluster: &Cluster, agents: &BTreeMap<String, String>, r: RscIdx) -> 
         RscKind::Primitive => {
             let role = if rsc.status.failed {
                 "Failed"
-            } else if rsc.status.start_pending {
-                "Starting"
+            } else if let Some(word @ ("Starting" | "Stopping")) = rsc
+                .status
+                .pending
+                .as_deref()
+                .and_then(crate::cluster_status::pending_state)
+            {
+                // DESIGN §9's roles: the two pending states it names.
+                word
             } else {
                 rsc.status
                     .running

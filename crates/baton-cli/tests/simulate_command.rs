@@ -92,6 +92,23 @@ fn status_and_transition_summary_read_like_crm_simulate() {
 }
 
 #[test]
+fn instances_with_an_action_under_way_are_listed_alone_with_crm_mons_word() {
+    let name = "anon-instance-pending";
+    let out = baton(&["simulate", "-x", &case_xml(name)]);
+    assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+    let ours = section(&stdout(&out), "Current cluster status:");
+    let theirs = section(&expected(name), "Current cluster status:");
+    let under_way: Vec<&String> = theirs
+        .iter()
+        .filter(|l| l.contains("Starting") || l.contains("Stopping"))
+        .collect();
+    assert_eq!(under_way.len(), 4, "{theirs:#?}");
+    for line in under_way {
+        assert!(ours.contains(line), "{name}: no {line:?} in {ours:#?}");
+    }
+}
+
+#[test]
 fn simulate_executes_fencing_before_recovery_and_shows_the_result() {
     let out = baton(&["simulate", "-S", "-x", &case_xml("594")]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -161,7 +161,7 @@ pub fn primitive_actions(eng: &mut Engine<'_>, inputs: &Inputs<'_>, r: RscIdx) -
 /// going, as Pacemaker does, so what must follow the start (its recurring
 /// monitor, its dependents) waits for it.
 fn pending_start(eng: &mut Engine<'_>, r: RscIdx, assigned: Option<NodeIdx>) {
-    let Some(node) = assigned.filter(|_| eng.cluster.rsc(r).status.start_pending) else {
+    let Some(node) = assigned.filter(|_| eng.cluster.rsc(r).status.start_pending()) else {
         return;
     };
     let key = op_key(eng.rsc_id(r), "start", 0);

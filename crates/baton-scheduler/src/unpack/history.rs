@@ -74,8 +74,17 @@ pub struct RscStatus {
     pub recurring: BTreeMap<NodeIdx, Vec<RecurringRecord>>,
     /// Fail counts by node, where there are any.
     pub fail_counts: BTreeMap<NodeIdx, FailCount>,
-    /// A start is under way (its result not recorded yet).
-    pub start_pending: bool,
+    /// The operation under way (its result not recorded yet), if any:
+    /// its task, e.g. `start` or `stop`.
+    pub pending: Option<String>,
+}
+
+impl RscStatus {
+    /// A start is under way.
+    #[must_use]
+    pub fn start_pending(&self) -> bool {
+        self.pending.as_deref() == Some("start")
+    }
 }
 
 /// A resource's fail count on a node.
@@ -563,7 +572,9 @@ pub fn read(cib: &Cib, cluster: &mut Cluster) -> Result<(), SchedulerError> {
                 continue;
             }
             rsc.status.running.push((node, role));
-            rsc.status.start_pending |= result.start_pending;
+            if rsc.status.pending.is_none() {
+                rsc.status.pending.clone_from(&result.pending);
+            }
             rsc.status.history_name.insert(node, lrm_id.to_owned());
             let expiry = Expiry {
                 timeout_s: rsc.meta.failure_timeout_s,

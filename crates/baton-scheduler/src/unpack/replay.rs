@@ -15,8 +15,9 @@ pub(super) struct Replay {
     pub on_fail: OnFail,
     pub hard_error: bool,
     pub stop_failed: bool,
-    /// Its last operation is a start still under way.
-    pub start_pending: bool,
+    /// The operation still under way here (not a probe), if any: its
+    /// task, e.g. `start`.
+    pub pending: Option<String>,
     /// The history leaves its state here unknown: nothing in it set a
     /// role, or it ends in a probe whose masked failure ("not installed")
     /// has expired.
@@ -104,7 +105,7 @@ pub(super) fn replay(ops: &[LrmRscOp<'_>], rsc: &Rsc, ctx: ReplayCtx) -> Replay 
             continue;
         }
         if status == EXEC_PENDING {
-            r.start_pending = task == "start";
+            r.pending = (!probe).then(|| task.to_owned());
             match task {
                 "start" | "migrate_to" | "migrate_from" => r.role = Some(Role::Started),
                 "promote" => r.role = Some(Role::Promoted),
