@@ -93,6 +93,14 @@ fn the_deb_installs_runs_keeps_local_configuration_on_removal_and_purges_clean()
     }
     let deb = deb.to_string_lossy().into_owned();
     let listed = ok("dpkg-deb", &["-c", &deb]);
+    // What the package brings that was not there before: all of it must
+    // be gone after a purge (shared directories such as /usr/bin stay).
+    let new_paths: Vec<String> = listed
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .map(|entry| entry.trim_start_matches('.').to_owned())
+        .filter(|path| !Path::new(path).exists())
+        .collect();
 
     let _installed = Installed;
     ok("dpkg", &["--install", &deb]);
@@ -116,6 +124,15 @@ fn the_deb_installs_runs_keeps_local_configuration_on_removal_and_purges_clean()
     );
     ok("getent", &["passwd", "hacluster"]);
     ok("getent", &["group", "haclient"]);
+    for page in ["baton.8.gz", "baton-fence-test.8.gz", "baton-status.8.gz"] {
+        let page = format!("/usr/share/man/man8/{page}");
+        assert!(Path::new(&page).exists(), "{page} is not installed");
+    }
+    assert!(
+        std::fs::read_to_string("/usr/share/bash-completion/completions/baton")
+            .is_ok_and(|script| script.contains("_baton()")),
+        "the bash completion is not installed"
+    );
     let state = ok("stat", &["-c", "%G %a", "/var/lib/baton"]);
     assert_eq!(state.trim(), "haclient 750");
 
@@ -139,28 +156,7 @@ fn the_deb_installs_runs_keeps_local_configuration_on_removal_and_purges_clean()
     );
 
     ok("dpkg", &["--purge", "baton"]);
-    for entry in listed.lines().filter_map(|l| l.split_whitespace().last()) {
-        let path = entry.trim_start_matches('.');
-        let owned_by_others = [
-            "/",
-            "/etc/",
-            "/usr/",
-            "/usr/bin/",
-            "/usr/sbin/",
-            "/usr/lib/",
-        ]
-        .contains(&path)
-            || path.starts_with("/usr/lib/systemd/")
-            || path.starts_with("/usr/share/doc/") && !path.starts_with("/usr/share/doc/baton")
-            || path.ends_with("sysusers.d/")
-            || path.ends_with("tmpfiles.d/")
-            || path.ends_with("logrotate.d/")
-            || path == "/usr/lib/ocf/"
-            || path == "/usr/lib/ocf/resource.d/"
-            || path == "/usr/share/";
-        if owned_by_others {
-            continue;
-        }
+    for path in &new_paths {
         assert!(!Path::new(path).exists(), "{path} is left after purge");
     }
     for dir in ["/etc/baton", "/var/lib/baton", "/var/log/baton"] {
@@ -182,10 +178,15 @@ fn the_rpm_holds_the_same_files_and_creates_the_user_without_starting_anything()
         .iter()
         .map(ToString::to_string)
         .chain(UNITS.iter().map(|u| format!("/usr/lib/systemd/system/{u}")))
-        .chain([
-            "/etc/baton/cluster.toml".to_owned(),
-            "/usr/lib/sysusers.d/baton.conf".to_owned(),
-        ])
+        .chain(
+            [
+                "/etc/baton/cluster.toml",
+                "/usr/lib/sysusers.d/baton.conf",
+                "/usr/share/man/man8/baton.8.gz",
+                "/usr/share/bash-completion/completions/baton",
+            ]
+            .map(str::to_owned),
+        )
     {
         assert!(
             files.lines().any(|l| l == file),

@@ -73,8 +73,8 @@ pub enum Command {
     /// Node attributes (like `crm node attribute` / `crm node status-attr`).
     #[command(subcommand)]
     Node(crate::node_cmd::NodeCommand),
-    /// The fencing history every node's fencer shares (like `stonith_admin
-    /// --history`).
+    /// Fencing: the history every node's fencer shares, and whether the
+    /// devices reach a node (like `stonith_admin --history` and `--list`).
     #[command(subcommand)]
     Fence(crate::fence_cmd::FenceCommand),
     /// Start, stop, move, ban, clear, manage and locate resources (like
@@ -91,6 +91,9 @@ pub enum Command {
     /// `kill N`, `restart N`, `down`.
     #[command(subcommand)]
     Sandbox(crate::sandbox::SandboxCommand),
+    /// Man pages and shell completions, for packaging.
+    #[command(subcommand, hide = true)]
+    Generate(crate::generate_cmd::GenerateCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,7 @@ mod configure_cmd;
 mod exit;
 mod explain_cmd;
 mod fence_cmd;
+mod generate_cmd;
 mod live;
 mod lrm_cmd;
 mod mon_cmd;
@@ -67,6 +68,7 @@ fn run(args: &cli::Cli) -> anyhow::Result<exit::Code> {
         cli::Command::Explain(command) => explain_cmd::run(command, sockets, args.output),
         cli::Command::Node(command) => node_cmd::run(command, sockets, args.output),
         cli::Command::Fence(command) => fence_cmd::run(command, sockets, args.output),
+        cli::Command::Generate(command) => generate_cmd::run(command),
         cli::Command::Resource(command) => resource_cmd::run(command, sockets, args.output),
         cli::Command::Property(command) => pcs_cmd::property(command, sockets),
         cli::Command::Constraint(command) => pcs_cmd::constraint(command, sockets),
