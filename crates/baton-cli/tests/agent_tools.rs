@@ -26,9 +26,23 @@ const CIB: &str = r#"<cib admin_epoch="0" epoch="2" num_updates="0">
 /// Runs `tool ARGS` (a link to baton) with `env` against the stand-in;
 /// the output and the attributes written.
 fn tool(name: &str, args: &[&str], env: &[(&str, &str)]) -> (Output, Vec<String>) {
+    with_tools(&[name], |dir| {
+        let mut command = Command::new(dir.join(name));
+        command.args(args).envs(env.iter().copied());
+        command
+    })
+}
+
+/// Links `names` to baton in a directory, serves the stand-in crmd there,
+/// and runs what `command` makes of the directory, with the directory
+/// first on PATH and as BATON_SOCKET_DIR; its output and the attributes
+/// written.
+fn with_tools(names: &[&str], command: impl FnOnce(&Path) -> Command) -> (Output, Vec<String>) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let link = dir.path().join(name);
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_baton"), &link).expect("link the tool");
+    for name in names {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_baton"), dir.path().join(name))
+            .expect("link the tool");
+    }
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let crmd = StandInCrmd {
         cib: CIB.to_owned(),
@@ -40,22 +54,22 @@ fn tool(name: &str, args: &[&str], env: &[(&str, &str)]) -> (Output, Vec<String>
         let _inside = runtime.enter();
         crmd.serve(dir.path())
     };
-    let out = run(&link, dir.path(), args, env);
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = command(dir.path())
+        .env("BATON_SOCKET_DIR", dir.path())
+        .env("PATH", path)
+        .output()
+        .expect("run the tool");
     server.abort();
     let written = attributes
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
     (out, written)
-}
-
-fn run(program: &Path, sockets: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(program)
-        .args(args)
-        .env("BATON_SOCKET_DIR", sockets)
-        .envs(env.iter().copied())
-        .output()
-        .expect("run the tool")
 }
 
 fn stdout(out: &Output) -> String {
@@ -129,4 +143,93 @@ fn attrd_updater_sets_queries_and_deletes_a_transient_attribute() {
     );
     let (out, _) = tool("attrd_updater", &["-n", "nope", "-Q"], &[]);
     assert_eq!(out.status.code(), Some(105));
+}
+
+#[test]
+fn resource_agents_take_the_node_name_from_crm_node_once_pacemakerd_answers() {
+    let library = "/usr/lib/ocf/lib/heartbeat/ocf-shellfuncs";
+    if !baton_tests::require_package("resource-agents", library, "run its shell library") {
+        return;
+    }
+    let (out, _) = with_tools(&["pacemakerd", "crm_node"], |_| {
+        let mut command = Command::new("sh");
+        command.args(["-c", &format!(". {library}; ocf_local_nodename")]);
+        command
+    });
+    assert_eq!(stdout(&out), "n1", "{out:?}");
+    let (out, _) = tool("pacemakerd", &["-$"], &[]);
+    assert!(stdout(&out).starts_with("Pacemaker 2.1.5\n"), "{out:?}");
+}
+
+#[test]
+fn crm_verify_exits_78_with_errors_and_says_them_with_v() {
+    let (out, _) = tool("crm_verify", &["-L"], &[]);
+    assert!(out.status.success(), "{out:?}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("cib.xml");
+    std::fs::write(
+        &file,
+        r#"<cib admin_epoch="0" epoch="1" num_updates="0"><configuration><crm_config/><nodes/><resources><primitive id="a" class="ocf" provider="heartbeat" type="Dummy"/></resources><constraints/></configuration><status/></cib>"#,
+    )
+    .expect("write a CIB");
+    let file = file.to_string_lossy();
+    let (out, _) = tool("crm_verify", &["-x", &file], &[]);
+    assert_eq!(out.status.code(), Some(78));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        said.trim(),
+        "crm_verify: Errors found during check: config not valid\n-V may provide more details"
+    );
+    let (out, _) = tool("crm_verify", &["-V", "-x", &file], &[]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("error: cluster: Resource start-up disabled since no STONITH resources have been defined"),
+        "{said}"
+    );
+    let (out, _) = tool("crm_verify", &["--bogus"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(64),
+        "an unknown option is a usage error"
+    );
+}
+
+#[test]
+fn cibadmin_queries_the_cib_or_one_section() {
+    let (out, _) = tool("cibadmin", &["-Q", "-o", "nodes"], &[]);
+    assert!(out.status.success(), "{out:?}");
+    let nodes = stdout(&out);
+    assert!(
+        nodes.starts_with("<nodes>") && nodes.contains(r#"uname="n1""#),
+        "{nodes}"
+    );
+    let (out, _) = tool("cibadmin", &["--query"], &[]);
+    assert!(stdout(&out).starts_with("<cib "), "{out:?}");
+    let (out, _) = tool("cibadmin", &["-Q", "-o", "tickets"], &[]);
+    assert_eq!(out.status.code(), Some(105));
+    let (out, _) = tool("cibadmin", &["-E", "--force"], &[]);
+    assert_eq!(out.status.code(), Some(64), "baton's cibadmin only queries");
+}
+
+#[test]
+fn crm_mon_once_prints_the_status_and_refuses_xml_with_a_sentence() {
+    let (out, _) = tool("crm_mon", &["-1"], &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).starts_with("Cluster Summary:"), "{out:?}");
+    let (out, _) = tool("crm_mon", &["--as-xml"], &[]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("baton status --output json"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn stonith_admin_asks_the_cluster_to_fence_a_known_node_only() {
+    let (out, written) = tool("stonith_admin", &["-B", "n1"], &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(written, ["n1 terminate=true"]);
+    let (out, written) = tool("stonith_admin", &["--reboot", "n9"], &[]);
+    assert_eq!(out.status.code(), Some(105));
+    assert!(written.is_empty(), "nothing was asked for n9");
 }

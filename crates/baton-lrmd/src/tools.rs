@@ -1,15 +1,12 @@
 //! baton's stand-ins for the Pacemaker tools that agents call while they
 //! run (`crm_attribute --promotion`, `crm_master`, `crm_node -n`,
-//! `attrd_updater`): links
-//! named like those tools to the `baton` binary installed beside this
-//! daemon, in a directory of lrmd's own that every agent gets first in
+//! `attrd_updater`, `pacemakerd -$`, `crm_mon`, `cibadmin -Q`, … as
+//! `baton_proto::tools::NAMES` lists them): links named like those tools
+//! to the `baton` binary installed beside this daemon, in a directory of lrmd's own that every agent gets first in
 //! `HA_SBIN_DIR` and `PATH`, so they win even where Pacemaker's own tools
 //! are installed.
 
 use std::path::{Path, PathBuf};
-
-/// The tools `baton` answers to by name.
-pub const TOOLS: [&str; 4] = ["crm_attribute", "crm_master", "crm_node", "attrd_updater"];
 
 /// Links every tool in `<state_dir>/tools` to the `baton` beside this
 /// executable; the directory, or why there is none.
@@ -25,7 +22,7 @@ pub fn install(state_dir: &Path) -> Result<PathBuf, String> {
     }
     let dir = state_dir.join("tools");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for tool in TOOLS {
+    for tool in baton_proto::tools::NAMES {
         let link = dir.join(tool);
         let staged = dir.join(format!(".{tool}.new"));
         let _ = std::fs::remove_file(&staged);

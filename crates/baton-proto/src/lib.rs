@@ -9,6 +9,7 @@ pub mod client;
 pub mod daemon_info;
 pub mod group;
 pub mod socket;
+pub mod tools;
 
 /// `baton.crmd.v1`: the `Crmd` service of baton-crmd (the cluster's CIB).
 pub mod crmd {

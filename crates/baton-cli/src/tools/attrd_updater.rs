@@ -41,7 +41,10 @@ struct Args {
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {
-    let args = Args::parse();
+    let args = match super::parse::<Args>() {
+        Ok(args) => args,
+        Err(code) => return Ok(code),
+    };
     let live = super::live();
     let reply = live.query()?;
     let node = match &args.node {

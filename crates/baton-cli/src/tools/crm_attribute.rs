@@ -67,7 +67,10 @@ impl Scope {
 }
 
 pub fn run(master: bool) -> anyhow::Result<ExitCode> {
-    let args = Args::parse();
+    let args = match super::parse::<Args>() {
+        Ok(args) => args,
+        Err(code) => return Ok(code),
+    };
     let promotion = if master {
         Some(args.promotion.clone().unwrap_or_default())
     } else {

@@ -29,7 +29,10 @@ struct Args {
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {
-    let args = Args::parse();
+    let args = match super::parse::<Args>() {
+        Ok(args) => args,
+        Err(code) => return Ok(code),
+    };
     let reply = super::live().query()?;
     let me = reply.node.clone().unwrap_or_default();
     let mut members: Vec<(u32, String)> = reply
