@@ -109,9 +109,17 @@ pub fn change(
 ) -> anyhow::Result<Code> {
     let (mut cib, base) = target.load()?;
     let before = configuration_text(&cib);
+    let known = baton_configure::verify::names_and_values(&cib);
     let notices = edit(&mut cib).map_err(|e| anyhow::anyhow!("{e} (nothing was changed)"))?;
     for notice in notices {
         eprintln!("notice: {notice}");
+    }
+    // A typo or a value that does not parse is written as typed (it may be
+    // meant), but said at once; `baton verify` calls the bad values errors.
+    for finding in baton_configure::verify::names_and_values(&cib) {
+        if !known.contains(&finding) {
+            eprintln!("warning: {}: {}", finding.object, finding.text);
+        }
     }
     if configuration_text(&cib) != before || target.wants_write_anyway() {
         target.write(&cib, base.as_ref(), "baton configure")?;

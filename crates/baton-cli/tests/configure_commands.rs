@@ -480,3 +480,46 @@ fn edit_applies_the_saved_text_and_refuses_text_that_does_not_parse() {
     assert!(stderr(&bad).contains("line 1, column"), "{}", stderr(&bad));
     assert_eq!(std::fs::read(&cib).expect("read"), before);
 }
+
+#[test]
+fn a_misspelled_option_is_written_but_said_at_once_and_a_pasted_quote_fails_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cib = dir.path().join("cib.xml");
+    let typo = configure(&cib, &["property", "stonith-enabld=false"]);
+    assert_eq!(typo.status.code(), Some(0), "{}", stderr(&typo));
+    assert!(
+        stderr(&typo).contains(
+            "warning: cluster: unknown cluster option `stonith-enabld`: Pacemaker ignores it; did you mean `stonith-enabled`?"
+        ),
+        "{}",
+        stderr(&typo)
+    );
+    let again = configure(&cib, &["property", "no-quorum-policy=ignore"]);
+    assert!(
+        !stderr(&again).contains("stonith-enabld"),
+        "only what a change brings is said: {}",
+        stderr(&again)
+    );
+    let pasted = configure(
+        &cib,
+        &[
+            "primitive",
+            "db",
+            "ocf:heartbeat:Dummy",
+            "meta",
+            "notify=\u{201d}True\u{201d}",
+        ],
+    );
+    assert!(
+        stderr(&pasted).contains("typographic quotes"),
+        "{}",
+        stderr(&pasted)
+    );
+    let verify = baton(&["verify", "--cib", s(&cib)]);
+    assert_eq!(verify.status.code(), Some(1), "{}", stdout(&verify));
+    assert!(
+        stdout(&verify).contains("error: db: `notify=\u{201d}True\u{201d}` has typographic quotes"),
+        "{}",
+        stdout(&verify)
+    );
+}

@@ -1,6 +1,8 @@
 //! `crm_verify -L`: problems in a configuration that Pacemaker would
 //! refuse or ignore, as typed findings.
 
+mod names;
+
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
@@ -95,6 +97,15 @@ pub fn verify(cib: &Cib) -> Vec<Finding> {
     }
     stonith(cib, &mut out);
     fencing_reach(cib, &mut out);
+    names::check(cib, &mut out);
+    out.0
+}
+
+/// Only the findings about misspelled names, values that do not parse and
+/// pasted typographic quotes: what `configure` warns about as it writes.
+pub fn names_and_values(cib: &Cib) -> Vec<Finding> {
+    let mut out = Findings(Vec::new());
+    names::check(cib, &mut out);
     out.0
 }
 
