@@ -32,6 +32,14 @@ pub const RING_MESSAGES_MAX_DEFAULT: u64 = 16_384;
 pub const RTR_ENTRIES_MAX: usize = 30;
 /// Processors in one ring (FACTS §1.2).
 pub const PROCESSORS_MAX: usize = 384;
+/// The largest sequence number (ring seq, message seq, token hop) a peer
+/// may claim: beyond any real cluster's life (a new ring every millisecond
+/// for 10^8 years), and far enough from u64's end that no arithmetic on
+/// an accepted one can overflow.
+pub const SEQ_LIMIT: u64 = u64::MAX / 4;
+/// How far beyond the highest ring seq seen a peer's may jump: restarts and
+/// partitions move ring seqs by fours, never by billions.
+pub const RING_SEQ_JUMP_MAX: u64 = 1 << 32;
 /// Smallest value any timeout may take (FACTS §1.7).
 pub const TIMEOUT_MS_MIN: u64 = 30;
 

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use crate::codec::{self, Body, CommitToken, OrfToken, Packet};
-use crate::config::Config;
+use crate::config::{Config, SEQ_LIMIT};
 use crate::ids::{Millis, NodeId, RingId, Seq};
 use crate::output::{Backpressure, Destination, Output, Rejected};
 use crate::store::MessageStore;
@@ -110,10 +110,12 @@ impl Totem {
     pub fn new(config: Config, me: NodeId, persisted_ring_seq: u64) -> Totem {
         config.assert_valid();
         assert!(me.0 != 0, "node id 0 is reserved");
+        // A persisted seq is ours, but a damaged file must not overflow it.
         let ring_id = RingId {
-            seq: persisted_ring_seq + 1,
+            seq: persisted_ring_seq.min(SEQ_LIMIT) + 1,
             rep: me,
         };
+        let ahead_max = config.ring_messages_max;
         Totem {
             config,
             me,
@@ -127,7 +129,7 @@ impl Totem {
             members: vec![me],
             ring_seq_max: ring_id.seq,
             installed_members: vec![me],
-            installed: MessageStore::new(ring_id),
+            installed: MessageStore::new(ring_id, ahead_max),
             recovery: None,
             submitted: VecDeque::new(),
             gather: Gather::default(),
@@ -227,6 +229,7 @@ impl Totem {
                 claimed: packet.sender,
             });
         }
+        self.check_bounds(&packet)?;
         self.dispatch(packet);
         Ok(())
     }

@@ -38,6 +38,7 @@
 //! - Not implemented: the pause-detection tick (FACTS §1.6), `send_join`
 //!   random delay, `cancel_token_hold_on_retransmit: no`, SAFE delivery.
 
+mod bounds;
 pub mod codec;
 mod config;
 mod core;

@@ -66,4 +66,7 @@ pub enum Rejected {
     /// (or from ourselves): forged, replayed from elsewhere, or misrouted.
     #[error("claims to come from node {claimed}")]
     WrongSender { claimed: NodeId },
+    /// It decodes, but what it claims would crash or wedge a node.
+    #[error("refused: {0}")]
+    OutOfBounds(String),
 }

@@ -52,7 +52,7 @@ impl Totem {
         self.recovery = Some(PendingInstall {
             transitional,
             resend,
-            store: MessageStore::new(self.ring_id),
+            store: MessageStore::new(self.ring_id, self.config.ring_messages_max),
             first_token_sent: false,
         });
         self.state = State::Recovery;

@@ -24,10 +24,14 @@ pub(crate) struct MessageStore {
     pub delivered: Seq,
     /// Everything at or below this seq has been freed on every member.
     pub freed: Seq,
+    /// How far above aru a message may be: flow control never lets a ring
+    /// have more in flight (corosync's sort queue), so anything further is
+    /// refused rather than stored (it is retransmitted once it fits).
+    ahead_max: u64,
 }
 
 impl MessageStore {
-    pub fn new(ring_id: RingId) -> MessageStore {
+    pub fn new(ring_id: RingId, ahead_max: u64) -> MessageStore {
         MessageStore {
             ring_id,
             messages: BTreeMap::new(),
@@ -35,17 +39,23 @@ impl MessageStore {
             high: Seq(0),
             delivered: Seq(0),
             freed: Seq(0),
+            ahead_max,
         }
+    }
+
+    /// The highest seq this store accepts now.
+    pub fn window_end(&self) -> Seq {
+        Seq(self.aru.0.saturating_add(self.ahead_max))
     }
 
     pub fn contains(&self, seq: Seq) -> bool {
         seq <= self.freed || self.messages.contains_key(&seq)
     }
 
-    /// Stores a message; returns false for a duplicate.
+    /// Stores a message; returns false for a duplicate, seq 0 (never
+    /// assigned) or a seq beyond the window.
     pub fn insert(&mut self, seq: Seq, message: StoredMessage) -> bool {
-        debug_assert!(seq.0 > 0, "seq 0 means 'none' and is never assigned");
-        if self.contains(seq) {
+        if seq.0 == 0 || seq > self.window_end() || self.contains(seq) {
             return false;
         }
         self.messages.insert(seq, message);
@@ -83,7 +93,10 @@ impl MessageStore {
         from_exclusive: Seq,
         to_inclusive: Seq,
     ) -> impl Iterator<Item = Seq> + '_ {
-        (from_exclusive.0 + 1..=to_inclusive.0)
+        // A token claiming a seq far beyond the window must not make us
+        // walk (or ask for) more than the window holds.
+        let to = to_inclusive.min(self.window_end());
+        (from_exclusive.0.saturating_add(1)..=to.0)
             .map(Seq)
             .filter(|seq| !self.contains(*seq))
     }
@@ -103,10 +116,13 @@ mod tests {
 
     #[test]
     fn aru_advances_only_over_contiguous_messages() {
-        let mut store = MessageStore::new(RingId {
-            seq: 4,
-            rep: NodeId(1),
-        });
+        let mut store = MessageStore::new(
+            RingId {
+                seq: 4,
+                rep: NodeId(1),
+            },
+            16,
+        );
         assert!(store.insert(Seq(2), message()));
         assert_eq!(store.aru, Seq(0));
         assert_eq!(store.high, Seq(2));
@@ -117,10 +133,13 @@ mod tests {
 
     #[test]
     fn freeing_never_passes_delivery() {
-        let mut store = MessageStore::new(RingId {
-            seq: 4,
-            rep: NodeId(1),
-        });
+        let mut store = MessageStore::new(
+            RingId {
+                seq: 4,
+                rep: NodeId(1),
+            },
+            16,
+        );
         for seq in 1..=3 {
             store.insert(Seq(seq), message());
         }
@@ -130,5 +149,20 @@ mod tests {
         assert!(store.contains(Seq(1)), "freed seqs still count as received");
         assert!(!store.insert(Seq(1), message()));
         assert_eq!(store.messages.len(), 2);
+    }
+
+    #[test]
+    fn a_seq_beyond_the_window_or_zero_is_refused_and_never_walked() {
+        let mut store = MessageStore::new(
+            RingId {
+                seq: 4,
+                rep: NodeId(1),
+            },
+            16,
+        );
+        assert!(!store.insert(Seq(0), message()));
+        assert!(!store.insert(Seq(17), message()), "beyond aru + 16");
+        assert!(store.insert(Seq(16), message()));
+        assert_eq!(store.missing_between(Seq(0), Seq(u64::MAX)).count(), 15);
     }
 }

@@ -3,9 +3,10 @@
 
 use std::collections::VecDeque;
 
-use baton_totem::codec::{self, Body, Join, Packet};
+use baton_totem::codec::{self, Body, Join, Mcast, McastContent, OrfToken, Packet};
 use baton_totem::{
-    Config, ConfigKind, Destination, JOIN_MS_DEFAULT, Millis, NodeId, Output, RingId, State, Totem,
+    Config, ConfigKind, Destination, JOIN_MS_DEFAULT, Millis, NodeId, Output, Rejected, RingId,
+    Seq, State, Totem,
 };
 
 struct Cluster {
@@ -269,5 +270,122 @@ fn a_fresh_gather_ignores_a_verdict_older_than_its_ring() {
     assert_eq!(
         failed_list_after_node_3_fails_node_2(NodeId(3), newer, older),
         none_failed
+    );
+}
+
+/// Nodes 1 and 2 of four configured in one ring; node 2 is fed the packet
+/// `make` builds for that ring (authenticated as its sender, as the
+/// transport would): what node 2 answers, and the cluster afterwards.
+fn hostile_packet_to_node_2(
+    make: impl FnOnce(RingId) -> Packet,
+) -> (Result<(), Rejected>, Cluster) {
+    let mut cluster = Cluster::new(4, 300);
+    cluster.nodes[2] = None;
+    cluster.nodes[3] = None;
+    cluster.run_until(Millis(3_000));
+    let (ring_id, members) = cluster.regular[1].clone().expect("a ring");
+    assert_eq!(members, vec![NodeId(1), NodeId(2)]);
+    let packet = make(ring_id);
+    let packet = &packet;
+    let now = cluster.now;
+    let node = cluster.nodes[1].as_mut().expect("node 2 runs");
+    let answer = node.handle_packet(now, packet.sender, &codec::encode(packet));
+    cluster.drain(1);
+    (answer, cluster)
+}
+
+/// The ring of nodes 1 and 2 is the one it was and still carries messages.
+fn ring_still_carries_messages(cluster: &mut Cluster) {
+    let before = cluster.regular[1].clone();
+    cluster.submit(0, b"still here");
+    let later = cluster.now.plus(2_000);
+    cluster.run_until(later);
+    assert_eq!(cluster.regular[1], before, "the ring was not re-formed");
+    assert_eq!(
+        cluster.delivered[1].last().map(Vec::as_slice),
+        Some(&b"still here"[..])
+    );
+}
+
+fn refused(answer: &Result<(), Rejected>) -> bool {
+    matches!(answer, Err(Rejected::OutOfBounds(_)))
+}
+
+#[test]
+fn a_join_that_would_grow_the_ring_past_its_limit_is_refused_and_the_ring_runs_on() {
+    let (answer, mut cluster) = hostile_packet_to_node_2(|_| Packet {
+        sender: NodeId(3),
+        body: Body::Join(Join {
+            ring_seq: 1,
+            leave: false,
+            proc_list: (1..=384).map(NodeId).collect(),
+            failed_list: (385..=768).map(NodeId).collect(),
+        }),
+    });
+    assert!(refused(&answer), "{answer:?}");
+    ring_still_carries_messages(&mut cluster);
+}
+
+#[test]
+fn a_ring_seq_near_the_end_of_u64_is_refused_and_later_rings_still_form() {
+    let (answer, mut cluster) = hostile_packet_to_node_2(|_| Packet {
+        sender: NodeId(3),
+        body: Body::Join(Join {
+            ring_seq: u64::MAX - 2,
+            leave: false,
+            proc_list: vec![NodeId(2), NodeId(3)],
+            failed_list: Vec::new(),
+        }),
+    });
+    assert!(refused(&answer), "{answer:?}");
+    cluster.nodes[0] = None;
+    let later = cluster.now.plus(5_000);
+    cluster.run_until(later);
+    let (ring, members) = cluster.regular[1].clone().expect("a ring");
+    assert_eq!(members, vec![NodeId(2)], "node 2 re-formed alone");
+    assert!(ring.seq < 1_000, "its ring seq did not jump: {ring:?}");
+}
+
+#[test]
+fn a_token_or_message_with_absurd_sequence_numbers_changes_nothing() {
+    let token = |ring_id| Packet {
+        sender: NodeId(1),
+        body: Body::Token(OrfToken {
+            ring_id,
+            token_seq: u64::MAX - 1,
+            seq: Seq(u64::MAX - 1),
+            aru: Seq(0),
+            aru_addr: None,
+            rotation_min_aru: Seq(0),
+            safe_aru: Seq(0),
+            backlog: 0,
+            fcc: 0,
+            retrans_flg: false,
+            install: false,
+            rtr_list: Vec::new(),
+        }),
+    };
+    let (answer, mut cluster) = hostile_packet_to_node_2(token);
+    assert!(refused(&answer), "{answer:?}");
+    ring_still_carries_messages(&mut cluster);
+
+    let far_ahead = |ring_id| Packet {
+        sender: NodeId(1),
+        body: Body::Mcast(Mcast {
+            ring_id,
+            seq: Seq(1_000_000_000),
+            origin: NodeId(1),
+            content: McastContent::Application(std::sync::Arc::from(&b"flood"[..])),
+        }),
+    };
+    let (answer, mut cluster) = hostile_packet_to_node_2(far_ahead);
+    assert!(
+        answer.is_ok(),
+        "a message beyond the window is dropped, not an error"
+    );
+    ring_still_carries_messages(&mut cluster);
+    assert!(
+        !cluster.delivered[1].iter().any(|m| m == b"flood"),
+        "nothing beyond the window is stored or delivered"
     );
 }
