@@ -169,6 +169,22 @@ pub fn to_toml(config: &ClusterConfig, origin: &str) -> String {
 }
 
 /// Reads a configuration file, resolving node host names with the system resolver.
+/// baton's configuration file.
+pub const DEFAULT_CONFIG: &str = "/etc/baton/cluster.toml";
+/// Where a corosync cluster keeps its configuration.
+pub const COROSYNC_CONFIG: &str = "/etc/corosync/corosync.conf";
+
+/// The file a daemon reads when none is named: baton's own, else the
+/// corosync.conf of a corosync cluster moving to baton (read as it is).
+pub fn default_config_path() -> PathBuf {
+    let own = Path::new(DEFAULT_CONFIG);
+    if !own.exists() && Path::new(COROSYNC_CONFIG).exists() {
+        PathBuf::from(COROSYNC_CONFIG)
+    } else {
+        own.to_path_buf()
+    }
+}
+
 pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
     load_path_with(path, &SystemResolver)
 }

@@ -65,6 +65,8 @@ macro_rules! keywords {
 
 /// Where the authkey lives when `keyfile` is not set.
 pub const DEFAULT_KEYFILE: &str = "/etc/baton/authkey";
+/// Where corosync reads its authkey when a corosync.conf sets no `keyfile`.
+pub const COROSYNC_KEYFILE: &str = "/etc/corosync/authkey";
 /// The first link's port; link `n` uses `BASE_PORT + n` (broadcast: `+ 2n`).
 pub const BASE_PORT: u16 = 5405;
 /// knet supports eight links, numbered 0..=7.
@@ -145,10 +147,17 @@ impl Totem {
         (cipher, hash)
     }
 
-    pub fn effective_keyfile(&self) -> PathBuf {
+    /// `keyfile`, else where the stack that reads this kind of file keeps
+    /// its key: corosync's `/etc/corosync/authkey` for a corosync.conf (so
+    /// a corosync cluster's key is used as it is), baton's own otherwise.
+    pub fn effective_keyfile(&self, format: crate::Format) -> PathBuf {
+        let default = match format {
+            crate::Format::Corosync => COROSYNC_KEYFILE,
+            crate::Format::Toml => DEFAULT_KEYFILE,
+        };
         self.keyfile
             .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_KEYFILE))
+            .unwrap_or_else(|| PathBuf::from(default))
     }
 }
 

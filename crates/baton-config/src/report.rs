@@ -167,7 +167,7 @@ impl Builder<'_> {
         if cipher != CryptoCipher::None || hash != CryptoHash::None {
             self.put(
                 "totem.keyfile",
-                t.effective_keyfile().display(),
+                t.effective_keyfile(self.loaded.format).display(),
                 None,
                 Source::Default,
             );

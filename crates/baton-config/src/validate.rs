@@ -10,6 +10,11 @@ use crate::timers::MIN_TIMEOUT_MS;
 /// Answers whether a node's host name resolves, so that tests need no DNS.
 pub trait Resolver {
     fn resolves(&self, host: &str) -> bool;
+
+    /// Whether `host` resolves, but only to loopback addresses.
+    fn loopback_only(&self, _host: &str) -> bool {
+        false
+    }
 }
 
 /// Asks the system resolver (`/etc/hosts`, DNS) through the standard library.
@@ -21,6 +26,14 @@ impl Resolver for SystemResolver {
         (host, 0)
             .to_socket_addrs()
             .is_ok_and(|mut addrs| addrs.next().is_some())
+    }
+
+    fn loopback_only(&self, host: &str) -> bool {
+        let Ok(addrs) = (host, 0).to_socket_addrs() else {
+            return false;
+        };
+        let ips: Vec<std::net::IpAddr> = addrs.map(|a| a.ip()).collect();
+        !ips.is_empty() && ips.iter().all(std::net::IpAddr::is_loopback)
     }
 }
 
@@ -166,10 +179,21 @@ fn nodes(c: &ClusterConfig, src: &Sources, sink: &mut Sink, resolver: &dyn Resol
             None => {}
         }
         for (link, addr) in &node.addrs {
-            if addr.ip().is_none() && !resolver.resolves(&addr.0) {
+            if addr.ip().is_some() {
+                continue;
+            }
+            let line = src.line(&format!("{at}.ring{link}_addr"));
+            if !resolver.resolves(&addr.0) {
                 sink.warning(
-                    src.line(&format!("{at}.ring{link}_addr")),
+                    line,
                     format!("host name `{addr}` does not resolve on this machine; add it to /etc/hosts or DNS before starting the cluster"),
+                );
+            } else if resolver.loopback_only(&addr.0) {
+                // Debian's /etc/hosts maps the host's own name to 127.0.1.1:
+                // corosync users know it as the node that stays UNCLEAN.
+                sink.warning(
+                    line,
+                    format!("host name `{addr}` resolves only to a loopback address on this machine (Debian's /etc/hosts maps the host's own name to 127.0.1.1): the ring would listen there and never reach the other nodes; map `{addr}` to this node's network address in /etc/hosts"),
                 );
             }
         }

@@ -254,3 +254,40 @@ fn timeouts_below_the_minimum_are_errors() {
         ]
     );
 }
+
+#[test]
+fn a_node_name_that_resolves_only_to_loopback_is_the_unclean_node_trap_and_a_warning() {
+    let loaded = corosync(
+        "totem {\n version: 2\n cluster_name: c\n transport: udpu\n}\n\
+         nodelist {\n node {\n  ring0_addr: localnode\n  nodeid: 1\n }\n node {\n  ring0_addr: node2\n  nodeid: 2\n }\n}\n\
+         quorum {\n provider: corosync_votequorum\n two_node: 1\n}\n",
+    );
+    assert!(loaded.is_usable(), "a warning, not an error");
+    let warnings = lines(&loaded, Severity::Warning);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0]
+            .contains(":8: warning: host name `localnode` resolves only to a loopback address")
+            && warnings[0].contains("map `localnode` to this node's network address in /etc/hosts"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn a_corosync_conf_without_keyfile_uses_corosyncs_key_and_cluster_toml_batons() {
+    let conf = corosync(
+        "totem {\n version: 2\n cluster_name: c\n crypto_cipher: aes256\n crypto_hash: sha256\n}\n\
+         nodelist {\n node {\n  ring0_addr: 10.0.0.1\n  nodeid: 1\n }\n}\n",
+    );
+    assert_eq!(
+        conf.config.totem.effective_keyfile(conf.format),
+        Path::new("/etc/corosync/authkey")
+    );
+    let toml = common::toml(
+        "[totem]\ncluster_name = \"c\"\ncrypto_cipher = \"aes256\"\ncrypto_hash = \"sha256\"\n\n[[nodelist.node]]\nnodeid = 1\nring0_addr = \"10.0.0.1\"\n",
+    );
+    assert_eq!(
+        toml.config.totem.effective_keyfile(toml.format),
+        Path::new("/etc/baton/authkey")
+    );
+}

@@ -30,8 +30,11 @@ use clap::Parser;
 #[command(name = "baton-crmd", version)]
 struct Args {
     /// The cluster configuration: cluster.toml or a corosync.conf.
-    #[arg(long, value_name = "FILE", default_value = "/etc/baton/cluster.toml")]
-    config: PathBuf,
+    ///
+    /// Default: /etc/baton/cluster.toml, or /etc/corosync/corosync.conf when
+    /// only that exists (a corosync cluster's file, read as it is).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Directory of the daemons' sockets (ringd.sock, lrmd.sock, crmd.sock).
     #[arg(long, value_name = "DIR", default_value = "/run/baton")]
     socket_dir: PathBuf,
@@ -90,7 +93,11 @@ fn main() -> ExitCode {
         Ok(guard) => guard,
         Err(code) => return code,
     };
-    let facts = match cluster_facts(&args.config) {
+    let config = args
+        .config
+        .clone()
+        .unwrap_or_else(baton_config::default_config_path);
+    let facts = match cluster_facts(&config) {
         Ok(facts) => facts,
         Err(error) => {
             eprintln!("baton-crmd: {error:#}");

@@ -37,8 +37,11 @@ use crate::transport::Transport;
 #[command(name = "baton-ringd", version)]
 struct Args {
     /// cluster.toml, or corosync.conf syntax for any other extension.
-    #[arg(long, value_name = "FILE", default_value = "/etc/baton/cluster.toml")]
-    config: PathBuf,
+    ///
+    /// Default: /etc/baton/cluster.toml, or /etc/corosync/corosync.conf when
+    /// only that exists (a corosync cluster's file, read as it is).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// This node's name or node id (default: the hostname, then a nodelist
     /// address present on this host); it also names this node when its
     /// config gives it no name (a multicast ring without a nodelist, a
@@ -85,7 +88,11 @@ fn main() -> ExitCode {
 }
 
 fn setup(args: &Args) -> anyhow::Result<Setup> {
-    let loaded = baton_config::load_path(&args.config)?;
+    let path = args
+        .config
+        .clone()
+        .unwrap_or_else(baton_config::default_config_path);
+    let loaded = baton_config::load_path(&path)?;
     if !loaded.is_usable() {
         let first = loaded
             .diagnostics
@@ -94,10 +101,16 @@ fn setup(args: &Args) -> anyhow::Result<Setup> {
             .unwrap_or_default();
         anyhow::bail!(
             "{} has errors ({first}); run baton config check {}",
-            args.config.display(),
-            args.config.display()
+            path.display(),
+            path.display()
         );
     }
+    // What `baton config check` would say still matters at start: a host
+    // name that resolves only to loopback keeps this node alone.
+    for diagnostic in &loaded.diagnostics {
+        tracing::warn!("{diagnostic}");
+    }
+    tracing::info!(file = %path.display(), format = %loaded.format, "configuration file read");
     let config = &loaded.config;
     let multicast = (config.effective_transport() == baton_config::Transport::Udp)
         .then(|| local::multicast_group(config))
@@ -134,7 +147,7 @@ fn setup(args: &Args) -> anyhow::Result<Setup> {
         (local, members)
     };
     let (cipher, hash) = config.totem.effective_crypto();
-    let keyfile = config.totem.effective_keyfile();
+    let keyfile = config.totem.effective_keyfile(loaded.format);
     let sealer =
         if cipher == baton_config::CryptoCipher::None && hash == baton_config::CryptoHash::None {
             Sealer::new(cipher, hash, &[])?

@@ -13,7 +13,12 @@ pub struct FakeDns;
 
 impl Resolver for FakeDns {
     fn resolves(&self, host: &str) -> bool {
-        host.starts_with("web") || host.starts_with("node")
+        host.starts_with("web") || host.starts_with("node") || host.starts_with("local")
+    }
+
+    /// `local…` names are mapped to 127.0.1.1, as Debian maps its own.
+    fn loopback_only(&self, host: &str) -> bool {
+        host.starts_with("local")
     }
 }
 
