@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 use baton_cib::Cib;
 use baton_cib::xml::Style;
-use baton_configure::AgentLookup;
+use baton_configure::{AgentLookup, AgentParameter};
 use baton_crmsh::ast::{Agent, Command};
 use clap::Args;
 
@@ -305,6 +305,97 @@ impl AgentLookup for SystemAgents {
             "systemd" => Some(unit(kind)),
             "service" => Some(unit(kind) || exists(format!("/etc/init.d/{kind}"))),
             _ => None,
+        }
+    }
+
+    fn parameters(&self, agent: &Agent) -> Option<Vec<AgentParameter>> {
+        let kind = agent.kind.as_str();
+        if kind.contains('/') {
+            return None;
+        }
+        let (program, args) = match (agent.class.as_str(), &agent.provider) {
+            ("ocf", Some(provider)) => (
+                format!("/usr/lib/ocf/resource.d/{provider}/{kind}"),
+                ["meta-data"].as_slice(),
+            ),
+            ("stonith", _) => (format!("/usr/sbin/{kind}"), ["-o", "metadata"].as_slice()),
+            _ => return None,
+        };
+        let text = agent_metadata(Path::new(&program), args)?;
+        let doc = baton_cib::xml::Document::parse(&text).ok()?;
+        let parameters = doc
+            .root_ref()
+            .descendants()
+            .filter(|e| e.name() == "parameter")
+            .filter_map(|e| {
+                Some(AgentParameter {
+                    name: e.attr("name")?.to_owned(),
+                    required: matches!(e.attr("required"), Some("1" | "true")),
+                })
+            })
+            .collect();
+        Some(parameters)
+    }
+
+    fn installed_like(&self, agent: &Agent) -> Vec<String> {
+        let names = |dir: &str| -> Vec<String> {
+            std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .collect()
+        };
+        match agent.class.as_str() {
+            "ocf" => names("/usr/lib/ocf/resource.d")
+                .into_iter()
+                .flat_map(|provider| {
+                    names(&format!("/usr/lib/ocf/resource.d/{provider}"))
+                        .into_iter()
+                        .map(move |kind| format!("ocf:{provider}:{kind}"))
+                })
+                .collect(),
+            "lsb" => names("/etc/init.d")
+                .into_iter()
+                .map(|kind| format!("lsb:{kind}"))
+                .collect(),
+            "stonith" => names("/usr/sbin")
+                .into_iter()
+                .filter(|name| name.starts_with("fence_"))
+                .map(|kind| format!("stonith:{kind}"))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// An agent's meta-data, if it prints it within a few seconds: configure
+/// must not hang on a broken agent.
+fn agent_metadata(program: &Path, args: &[&str]) -> Option<String> {
+    use std::io::Read;
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .env("OCF_ROOT", "/usr/lib/ocf")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut stdout = child.stdout.take()?;
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).ok().map(|_| text)
+    });
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return reader.join().ok().flatten(),
+            Ok(Some(_)) | Err(_) => return None,
+            Ok(None) if std::time::Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(10)),
         }
     }
 }

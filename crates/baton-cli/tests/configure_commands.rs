@@ -523,3 +523,63 @@ fn a_misspelled_option_is_written_but_said_at_once_and_a_pasted_quote_fails_veri
         stdout(&verify)
     );
 }
+
+#[test]
+fn a_misspelled_agent_or_parameter_gets_what_was_probably_meant() {
+    if !baton_tests::require_package(
+        "resource-agents",
+        "/usr/lib/ocf/resource.d/heartbeat/IPaddr2",
+        "suggest an installed agent",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cib = dir.path().join("cib.xml");
+    let typo = configure(
+        &cib,
+        &[
+            "primitive",
+            "vip2",
+            "ocf:heartbeat:IPadr2",
+            "params",
+            "ip=10.0.0.1",
+        ],
+    );
+    assert_eq!(typo.status.code(), Some(0), "{}", stderr(&typo));
+    assert!(
+        stderr(&typo).contains(
+            "notice: vip2: agent ocf:heartbeat:IPadr2 is not installed on this node; did you mean `ocf:heartbeat:IPaddr2`?"
+        ),
+        "{}",
+        stderr(&typo)
+    );
+    let params = configure(
+        &cib,
+        &[
+            "primitive",
+            "vip",
+            "ocf:heartbeat:IPaddr2",
+            "params",
+            "ipp=10.0.0.1",
+        ],
+    );
+    assert_eq!(
+        stderr(&params).lines().collect::<Vec<_>>(),
+        [
+            "notice: vip: agent ocf:heartbeat:IPaddr2 requires the parameter `ip`, which is not given: the resource cannot start without it",
+            "notice: vip: `ipp` is not a parameter of ocf:heartbeat:IPaddr2 (the agent ignores it); did you mean `ip`?",
+        ]
+    );
+    let right = configure(
+        &cib,
+        &[
+            "primitive",
+            "vip3",
+            "ocf:heartbeat:IPaddr2",
+            "params",
+            "ip=10.0.0.3",
+            "cidr_netmask=24",
+        ],
+    );
+    assert_eq!(stderr(&right), "", "a correct primitive raises nothing");
+}

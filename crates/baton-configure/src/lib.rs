@@ -13,9 +13,10 @@ pub mod cleanup;
 mod ids;
 pub mod resource;
 pub mod show;
+mod suggest;
 pub mod verify;
 
-pub use apply::{AgentLookup, ApplyError, Notice, apply, replace};
+pub use apply::{AgentLookup, AgentParameter, ApplyError, Notice, apply, replace};
 pub use cleanup::{CleanupScope, CleanupTarget, cleanup_targets};
 pub use resource::{ResourceChange, change_resource};
 pub use show::{Shown, show, show_text};

@@ -22,6 +22,24 @@ use baton_crmsh::ast::{Agent, Command};
 /// not one that can be looked up (the question is then left open).
 pub trait AgentLookup {
     fn is_installed(&self, agent: &Agent) -> Option<bool>;
+
+    /// Installed agents of `agent`'s class, written as crmsh writes them
+    /// (`ocf:heartbeat:IPaddr2`): what a misspelled one may have meant.
+    fn installed_like(&self, _agent: &Agent) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The parameters the agent's meta-data declares, when it can be read.
+    fn parameters(&self, _agent: &Agent) -> Option<Vec<AgentParameter>> {
+        None
+    }
+}
+
+/// A parameter an agent's meta-data declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentParameter {
+    pub name: String,
+    pub required: bool,
 }
 
 /// Something the user should know about an applied command that is not an
@@ -151,7 +169,7 @@ fn apply_one(
         Command::Node(n) => resources::node(cib, n),
         Command::Primitive(p) => {
             resources::primitive(cib, p)?;
-            notices.extend(resources::agent_notice(p, agents));
+            notices.extend(resources::agent_notices(p, agents));
             Ok(())
         }
         Command::Group(g) => resources::group(cib, g),

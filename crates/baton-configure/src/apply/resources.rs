@@ -137,22 +137,65 @@ fn el_attr_missing(doc: &baton_cib::xml::Document, el: ElementId, name: &str) ->
     doc.element(el).attr(name).is_none()
 }
 
-pub(super) fn agent_notice(p: &Primitive, agents: &dyn AgentLookup) -> Option<Notice> {
+/// What a user should know about a primitive's agent: that it is not
+/// installed here (and what they probably meant), a required parameter
+/// left out, a parameter the agent does not declare.
+pub(super) fn agent_notices(p: &Primitive, agents: &dyn AgentLookup) -> Vec<Notice> {
     let AgentRef::Agent(agent) = &p.agent else {
-        return None;
+        return Vec::new();
     };
-    (agents.is_installed(agent) == Some(false)).then(|| {
-        let name = match &agent.provider {
-            Some(provider) => format!("{}:{provider}:{}", agent.class, agent.kind),
-            None => format!("{}:{}", agent.class, agent.kind),
-        };
-        Notice {
-            object: p.id.clone(),
-            text: format!(
+    let name = match &agent.provider {
+        Some(provider) => format!("{}:{provider}:{}", agent.class, agent.kind),
+        None => format!("{}:{}", agent.class, agent.kind),
+    };
+    let notice = |text: String| Notice {
+        object: p.id.clone(),
+        text,
+    };
+    if agents.is_installed(agent) == Some(false) {
+        let installed = agents.installed_like(agent);
+        let hint = crate::suggest::suggestion(&name, installed.iter().map(String::as_str));
+        let text = if hint.is_empty() {
+            format!(
                 "agent {name} is not installed on this node (fine if the resource runs elsewhere)"
-            ),
-        }
-    })
+            )
+        } else {
+            format!("agent {name} is not installed on this node{hint}")
+        };
+        return vec![notice(text)];
+    }
+    let Some(declared) = agents.parameters(agent) else {
+        return Vec::new();
+    };
+    let given: Vec<&str> = p.params.pairs.iter().map(|n| n.name.as_str()).collect();
+    // The fencer tells a fence agent these itself, for each fencing.
+    let supplied: &[&str] = if agent.class == "stonith" {
+        &["action", "port", "plug", "nodename"]
+    } else {
+        &[]
+    };
+    let mut notices: Vec<Notice> = declared
+        .iter()
+        .filter(|d| d.required && !given.contains(&d.name.as_str()))
+        .filter(|d| !supplied.contains(&d.name.as_str()))
+        .map(|d| {
+            notice(format!(
+                "agent {name} requires the parameter `{}`, which is not given: the resource cannot start without it",
+                d.name
+            ))
+        })
+        .collect();
+    // Fencing devices also take Pacemaker's own pcmk_* parameters.
+    for undeclared in given
+        .iter()
+        .filter(|g| !g.starts_with("pcmk_") && !declared.iter().any(|d| d.name == **g))
+    {
+        let hint = crate::suggest::suggestion(undeclared, declared.iter().map(|d| d.name.as_str()));
+        notices.push(notice(format!(
+            "`{undeclared}` is not a parameter of {name} (the agent ignores it){hint}"
+        )));
+    }
+    notices
 }
 
 pub(super) fn group(cib: &mut Cib, g: &baton_crmsh::ast::Group) -> Result<(), ApplyError> {
