@@ -500,6 +500,49 @@ fn when_fencing_fails_the_address_stays_down_and_the_status_says_why() {
     );
 }
 
+#[test]
+fn a_fencing_the_dcs_node_may_not_carry_out_is_handed_to_another_nodes_fencer() {
+    if !agents_installed() {
+        return;
+    }
+    let Some(stack) = Stack::start(3) else {
+        return;
+    };
+    stack.wait_for_dc(&[1, 2, 3], "n1", &ALL);
+    stack.net.address_bridge();
+    let fence_dir = stack.install_fence_agent();
+    let vip = configure_fenced_vip(&stack, &fence_dir, "n1 n2 n3");
+    // The DC's node may not run the only device.
+    configure(
+        &stack,
+        &["location", "fencer-not-on-n1", "fencer", "-inf:", "n1"],
+    );
+    configure(&stack, &["location", "vip-on-n3", "vip", "100:", "n3"]);
+    wait_until(&stack, "the address answers from n3", || {
+        holders(&stack, &vip, &[1, 2, 3]) == [3] && answers(&stack, &vip)
+    });
+
+    stack.net.cut(3);
+    wait_until(
+        &stack,
+        "a survivor holds the address and it answers",
+        || holders(&stack, &vip, &[1, 2]).len() == 1 && answers(&stack, &vip),
+    );
+    let told = stdout(&stack.baton(1, &["fence", "history", "n3"]));
+    assert!(
+        told.starts_with("reboot of n3 by n2 for baton-crmd.")
+            && told.contains("@n1 successful at "),
+        "n1 asked, n2 carried it out: {told}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fence_dir.join("n3.fenced"))
+            .map(|r| r.lines().count())
+            .ok(),
+        Some(1),
+        "fenced once"
+    );
+}
+
 /// Whether `baton fence history TARGET` on `node` tells of a successful
 /// reboot of it, by some node.
 fn history_tells_fencing(stack: &Stack, node: usize, target: &str) -> bool {

@@ -6,6 +6,7 @@
 //! agents and serves `Fenced` on `<socket-dir>/fenced.sock`.
 
 mod agents;
+mod delegation;
 mod history;
 mod peers;
 mod reach;
@@ -59,16 +60,24 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     }
     let socket = UnixSocket::bind(&args.socket_dir.join("fenced.sock"))?;
     let history = history::History::load(args.state_dir.join("fence-history"));
-    let peers = peers::Peers::start(
+    let (peers, mut delegations) = peers::Peers::start(
         args.socket_dir.join("ringd.sock"),
         std::sync::Arc::new(std::sync::Mutex::new(history)),
     );
     let name = peers.name();
-    let fenced = FencedServer::new(FencedService::new(
+    let service = std::sync::Arc::new(FencedService::new(
         args.socket_dir.join("crmd.sock"),
         args.agent_dir.clone(),
         peers,
     ));
+    let executor = std::sync::Arc::clone(&service);
+    tokio::spawn(async move {
+        while let Some(delegation) = delegations.recv().await {
+            let executor = std::sync::Arc::clone(&executor);
+            tokio::spawn(async move { executor.execute_delegation(delegation).await });
+        }
+    });
+    let fenced = FencedServer::from_arc(service);
     let info =
         baton_proto::daemon_info::DaemonInfo::new("baton-fenced", env!("CARGO_PKG_VERSION"), &name);
     let router = tonic::transport::Server::builder()

@@ -4,18 +4,21 @@
 //! can answer `baton fence history`, even after its fencer restarted.
 //! Without ringd the fencer still fences; it joins once ringd is there.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use baton_proto::daemon::InfoRequest;
 use baton_proto::daemon::daemon_client::DaemonClient;
-use baton_proto::fenced::{FenceEvent, FencerMessage, HistoryReply, fencer_message};
+use baton_proto::fenced::{
+    Delegation, FenceEvent, FenceState, FencerMessage, HistoryReply, fencer_message,
+};
 use baton_proto::group::Group;
 use baton_proto::ring::ring_client::RingClient;
 use baton_proto::ring::{GroupMember, RingStatusRequest, group_event};
 use prost::Message;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::history::History;
 
@@ -29,15 +32,35 @@ pub struct Peers {
     /// This node's name as ringd knows it (`--node` or the nodelist's),
     /// once learned; the host name until then.
     name: Mutex<String>,
+    /// This node's id, once ringd told it.
+    node_id: Mutex<Option<u32>>,
+    /// The nodes whose fencer is in the group now.
+    fencers: Mutex<Vec<u32>>,
+    /// Delegated fencings this node waits for, by history id.
+    waiters: Mutex<HashMap<String, oneshot::Sender<FenceEvent>>>,
+    /// Fencings other fencers delegated to this one.
+    delegated: mpsc::Sender<Delegation>,
 }
 
+/// Delegated fencings waiting for this fencer.
+const DELEGATION_QUEUE: usize = 16;
+
 impl Peers {
-    /// Starts following the group in the background.
-    pub fn start(ringd_socket: PathBuf, history: Arc<Mutex<History>>) -> Arc<Peers> {
+    /// Starts following the group in the background; the fencings other
+    /// fencers delegate to this one come out of the receiver.
+    pub fn start(
+        ringd_socket: PathBuf,
+        history: Arc<Mutex<History>>,
+    ) -> (Arc<Peers>, mpsc::Receiver<Delegation>) {
+        let (delegated, delegations) = mpsc::channel(DELEGATION_QUEUE);
         let peers = Arc::new(Peers {
             history,
             sends: Mutex::new(None),
             name: Mutex::new(baton_startup::node_name()),
+            node_id: Mutex::new(None),
+            fencers: Mutex::new(Vec::new()),
+            waiters: Mutex::new(HashMap::new()),
+            delegated,
         });
         let follower = Arc::clone(&peers);
         tokio::spawn(async move {
@@ -46,7 +69,50 @@ impl Peers {
                 tokio::time::sleep(RETRY).await;
             }
         });
-        peers
+        (peers, delegations)
+    }
+
+    pub fn node_id(&self) -> Option<u32> {
+        *lock(&self.node_id)
+    }
+
+    /// The nodes whose fencer is in the group now, ascending.
+    pub fn fencers(&self) -> Vec<u32> {
+        lock(&self.fencers).clone()
+    }
+
+    /// Asks the fencer of `delegation.executor_node_id` to carry out a
+    /// fencing; its final record comes back on the receiver.
+    pub fn delegate(
+        &self,
+        delegation: Delegation,
+    ) -> Result<oneshot::Receiver<FenceEvent>, String> {
+        let (tx, rx) = oneshot::channel();
+        lock(&self.waiters).insert(delegation.id.clone(), tx);
+        let message = FencerMessage {
+            message: Some(fencer_message::Message::Delegation(delegation)),
+        };
+        let sent = lock(&self.sends)
+            .as_ref()
+            .is_some_and(|sends| sends.try_send(message.encode_to_vec()).is_ok());
+        if sent {
+            Ok(rx)
+        } else {
+            Err(
+                "this node's fencer is not in the fencers' group (is baton-ringd running?)"
+                    .to_owned(),
+            )
+        }
+    }
+
+    /// Hands a final record to whoever waits for it.
+    fn settle(&self, event: &FenceEvent) {
+        if event.state() == FenceState::Pending {
+            return;
+        }
+        if let Some(waiter) = lock(&self.waiters).remove(&event.id) {
+            let _ = waiter.send(event.clone());
+        }
     }
 
     pub fn name(&self) -> String {
@@ -60,6 +126,7 @@ impl Peers {
     /// Records `event` here and tells the other fencers.
     pub fn record(&self, event: FenceEvent) {
         lock(&self.history).record(event.clone());
+        self.settle(&event);
         let message = FencerMessage {
             message: Some(fencer_message::Message::Event(event)),
         };
@@ -78,6 +145,7 @@ impl Peers {
             return;
         };
         *lock(&self.name) = name;
+        *lock(&self.node_id) = Some(node_id);
         let me = GroupMember {
             node_id,
             pid: std::process::id(),
@@ -91,6 +159,9 @@ impl Peers {
         while let Some(event) = events.recv().await {
             match event {
                 group_event::Event::View(view) => {
+                    let mut fencers: Vec<u32> = view.members.iter().map(|m| m.node_id).collect();
+                    fencers.dedup();
+                    *lock(&self.fencers) = fencers;
                     let joined: Vec<GroupMember> =
                         view.joined.iter().filter_map(|c| c.member).collect();
                     let longest_standing = view.members.iter().find(|m| !joined.contains(m));
@@ -103,6 +174,7 @@ impl Peers {
             }
         }
         *lock(&self.sends) = None;
+        lock(&self.fencers).clear();
         tracing::info!(group = GROUP, "left the fencers' group (ringd went away)");
     }
 
@@ -130,10 +202,20 @@ impl Peers {
         let events = match message {
             fencer_message::Message::Event(event) => vec![event],
             fencer_message::Message::History(history) => history.events,
+            fencer_message::Message::Delegation(delegation) => {
+                if Some(delegation.executor_node_id) == self.node_id()
+                    && self.delegated.try_send(delegation).is_err()
+                {
+                    tracing::warn!(
+                        "too many fencings delegated to this node at once; one is refused"
+                    );
+                }
+                return;
+            }
         };
-        let mut history = lock(&self.history);
         for event in events {
-            history.record(event);
+            lock(&self.history).record(event.clone());
+            self.settle(&event);
         }
     }
 }

@@ -20,6 +20,7 @@ pub async fn test(service: &FencedService, target: &str) -> Result<Vec<DeviceRea
         registry,
         plan,
         capabilities,
+        ..
     } = service.planned(target).await?;
     let mut asked = BTreeSet::new();
     let mut found = Vec::new();

@@ -31,6 +31,8 @@ pub struct Planned {
     pub registry: Registry,
     pub plan: FencePlan,
     pub capabilities: HashMap<String, AgentCapabilities>,
+    /// The configuration's node names by node id.
+    pub names: BTreeMap<u32, String>,
 }
 
 pub struct FencedService {
@@ -88,6 +90,61 @@ impl FencedService {
         &self.agents
     }
 
+    pub fn peers(&self) -> &Peers {
+        &self.peers
+    }
+
+    /// Runs the fencing here, one at a time, within `budget`; records
+    /// `event`'s outcome (for every fencer) and returns it.
+    pub async fn carry_out(
+        &self,
+        request: &FenceRequest,
+        event: FenceEvent,
+        budget: Duration,
+    ) -> FenceResult {
+        let _turn = self.one_at_a_time.lock().await;
+        let deadline = Instant::now() + budget;
+        tracing::info!(target = %request.target, action = %request.action, client = %request.client, "fencing requested");
+        let outcome = tokio::time::timeout(budget, self.fence(request, deadline)).await;
+        let result = match outcome {
+            Ok(Ok(devices)) => {
+                tracing::info!(target = %request.target, ?devices, "fenced");
+                let mut result = failed(FenceOutcome::Ok, String::new());
+                result.devices = devices;
+                result
+            }
+            Ok(Err(reason)) => {
+                tracing::error!(target = %request.target, %reason, "fencing failed");
+                failed(FenceOutcome::Failed, reason)
+            }
+            Err(_) => {
+                let reason = format!(
+                    "not fenced within {} ms (stonith-timeout)",
+                    budget.as_millis()
+                );
+                tracing::error!(target = %request.target, %reason, "fencing timed out");
+                failed(FenceOutcome::TimedOut, reason)
+            }
+        };
+        self.settle(event, result)
+    }
+
+    /// Records `event` as `result` says it ended; the result, carried out
+    /// by this node.
+    pub fn settle(&self, mut event: FenceEvent, mut result: FenceResult) -> FenceResult {
+        result.executor = self.peers.name();
+        event.set_state(if result.outcome() == FenceOutcome::Ok {
+            FenceState::Successful
+        } else {
+            FenceState::Failed
+        });
+        event.devices.clone_from(&result.devices);
+        event.reason.clone_from(&result.reason);
+        event.completed_ms = wall_ms();
+        self.peers.record(event);
+        result
+    }
+
     /// The devices and their plan for fencing `target`, from the
     /// configuration crmd holds now.
     pub async fn planned(&self, target: &str) -> Result<Planned, String> {
@@ -107,10 +164,15 @@ impl FencedService {
         let plan = registry.plan(target, &attributes, |agent| {
             capabilities.get(agent).copied().unwrap_or_default()
         });
+        let names = cib
+            .nodes()
+            .filter_map(|n| Some((n.id().parse().ok()?, n.uname()?.to_owned())))
+            .collect();
         Ok(Planned {
             registry,
             plan,
             capabilities,
+            names,
         })
     }
 
@@ -124,6 +186,7 @@ impl FencedService {
             registry,
             plan,
             capabilities,
+            ..
         } = self.planned(&request.target).await?;
         if plan.levels.is_empty() {
             return Err(format!(
@@ -229,47 +292,13 @@ impl Fenced for FencedService {
             0 => DEFAULT_TIMEOUT,
             ms => Duration::from_millis(ms),
         };
-        let mut event = self.pending_event(&request);
+        let event = self.pending_event(&request);
         self.peers.record(event.clone());
-        let _turn = self.one_at_a_time.lock().await;
-        let deadline = Instant::now() + budget;
-        tracing::info!(target = %request.target, action = %request.action, client = %request.client, "fencing requested");
-        let outcome =
-            tokio::time::timeout(budget, FencedService::fence(self, &request, deadline)).await;
-        let mut result = FenceResult {
-            executor: self.peers.name(),
-            ..FenceResult::default()
+        let result = match self.executor_for(&request.target).await {
+            Ok(None) => self.carry_out(&request, event, budget).await,
+            Ok(Some(node_id)) => self.delegate_to(node_id, &request, event, budget).await,
+            Err(reason) => self.settle(event, failed(FenceOutcome::Failed, reason)),
         };
-        match outcome {
-            Ok(Ok(devices)) => {
-                tracing::info!(target = %request.target, ?devices, "fenced");
-                result.set_outcome(FenceOutcome::Ok);
-                result.devices = devices;
-            }
-            Ok(Err(reason)) => {
-                tracing::error!(target = %request.target, %reason, "fencing failed");
-                result.set_outcome(FenceOutcome::Failed);
-                result.reason = reason;
-            }
-            Err(_) => {
-                let reason = format!(
-                    "not fenced within {} ms (stonith-timeout)",
-                    budget.as_millis()
-                );
-                tracing::error!(target = %request.target, %reason, "fencing timed out");
-                result.set_outcome(FenceOutcome::TimedOut);
-                result.reason = reason;
-            }
-        }
-        event.set_state(if result.outcome() == FenceOutcome::Ok {
-            FenceState::Successful
-        } else {
-            FenceState::Failed
-        });
-        event.devices.clone_from(&result.devices);
-        event.reason.clone_from(&result.reason);
-        event.completed_ms = wall_ms();
-        self.peers.record(event);
         Ok(Response::new(result))
     }
 
@@ -296,7 +325,17 @@ impl Fenced for FencedService {
     }
 }
 
-fn wall_ms() -> i64 {
+/// A result of `outcome`, with `reason` when it is not Ok.
+pub fn failed(outcome: FenceOutcome, reason: String) -> FenceResult {
+    let mut result = FenceResult {
+        reason,
+        ..FenceResult::default()
+    };
+    result.set_outcome(outcome);
+    result
+}
+
+pub fn wall_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

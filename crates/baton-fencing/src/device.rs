@@ -65,6 +65,9 @@ pub struct Device {
     pub timeouts_ms: BTreeMap<String, u64>,
     pub delay_base: NodeDelay,
     pub delay_max_ms: u64,
+    /// Nodes a location constraint bans it from (-INFINITY): their fencers
+    /// may not run it, as Pacemaker's fencer does not register it there.
+    pub banned_on: std::collections::BTreeSet<String>,
 }
 
 /// The power actions `pcmk_<action>_action` and `_timeout` exist for.
@@ -183,6 +186,7 @@ impl Device {
             timeouts_ms,
             delay_base,
             delay_max_ms,
+            banned_on: std::collections::BTreeSet::new(),
         };
         if problems.is_empty() {
             Ok(device)

@@ -58,7 +58,7 @@ impl Registry {
     #[must_use]
     pub fn from_cib(cib: &Cib) -> (Registry, Vec<Problem>) {
         let mut problems = Vec::new();
-        let devices = cib
+        let devices: Vec<Device> = cib
             .primitives()
             .filter(|p| p.class() == Some("stonith"))
             .filter(|p| {
@@ -71,6 +71,22 @@ impl Registry {
                     .ok()
             })
             .collect();
+        let mut devices: Vec<Device> = devices;
+        for location in cib.constraints().filter_map(|c| match c {
+            baton_cib::model::Constraint::Location(l) => Some(l),
+            _ => None,
+        }) {
+            let banned = location
+                .score()
+                .ok()
+                .flatten()
+                .is_some_and(|s| s == baton_cib::Score::NEG_INFINITY);
+            if let (true, Some(rsc), Some(node)) = (banned, location.rsc(), location.node())
+                && let Some(device) = devices.iter_mut().find(|d| d.id == rsc)
+            {
+                device.banned_on.insert(node.to_owned());
+            }
+        }
         let mut levels: Vec<Level> = cib
             .fencing_topology()
             .into_iter()
@@ -84,6 +100,20 @@ impl Registry {
     #[must_use]
     pub fn device(&self, id: &str) -> Option<&Device> {
         self.devices.iter().find(|d| d.id == id)
+    }
+
+    /// Whether the fencer on `node` may carry out `plan`: some level's
+    /// devices are all defined and none is banned from `node`.
+    #[must_use]
+    pub fn can_run_on(&self, plan: &FencePlan, node: &str) -> bool {
+        plan.levels.iter().any(|level| {
+            level.iter().all(|c| {
+                c.claim != Claim::No
+                    && self
+                        .device(&c.device)
+                        .is_some_and(|d| !d.banned_on.contains(node))
+            })
+        })
     }
 
     /// How to fence `node` (with node attributes `attributes`), given what

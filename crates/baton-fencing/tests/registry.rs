@@ -256,3 +256,30 @@ fn what_cannot_be_used_is_left_out_and_said_why() {
     assert_eq!(said.len(), expected.len(), "{said:#?}");
     check(&registry, &[("n1", &[], "good")]);
 }
+
+#[test]
+fn a_device_banned_from_a_node_cannot_be_run_by_that_nodes_fencer() {
+    let resources = [
+        device("fence-n3", "fence_ipmilan", &[("pcmk_host_list", "n3")]),
+        device("pdu", "fence_apc", &[("pcmk_host_list", "n2")]),
+    ]
+    .concat();
+    let text = cib(&resources, "")
+        .to_xml(baton_cib::xml::Style::Compact)
+        .replace(
+            "<constraints/>",
+            r#"<constraints><rsc_location id="l1" rsc="fence-n3" node="n1" score="-INFINITY"/><rsc_location id="l2" rsc="pdu" node="n3" score="100"/></constraints>"#,
+        );
+    let (registry, problems) = Registry::from_cib(&Cib::parse(&text).expect("a CIB"));
+    assert!(problems.is_empty(), "{problems:?}");
+    let plan = registry.plan("n3", &BTreeMap::new(), agent);
+    // (node whose fencer would run it, may it)
+    for (node, may) in [("n1", false), ("n2", true)] {
+        assert_eq!(registry.can_run_on(&plan, node), may, "{node}");
+    }
+    let pdu_plan = registry.plan("n2", &BTreeMap::new(), agent);
+    assert!(
+        registry.can_run_on(&pdu_plan, "n1"),
+        "a positive score bans nothing"
+    );
+}
