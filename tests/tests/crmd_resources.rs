@@ -99,6 +99,43 @@ fn a_floating_address_runs_on_exactly_one_node_and_answers() {
         )),
         "{text}"
     );
+
+    // What an agent sees through crm_resource, and what it may change.
+    let crm_resource = |args: &[&str]| {
+        let link = stack.dir.path().join("crm_resource");
+        if !link.exists() {
+            std::os::unix::fs::symlink(stack.bin_dir().join("baton"), &link).expect("link");
+        }
+        let out = std::process::Command::new(&link)
+            .args(args)
+            .env("BATON_SOCKET_DIR", stack.socket_dir(2))
+            .output()
+            .expect("run crm_resource");
+        assert!(out.status.success(), "crm_resource {args:?}: {out:?}");
+        stdout(&out).trim_end().to_owned()
+    };
+    assert_eq!(
+        crm_resource(&["-W", "-r", "vip"]),
+        format!("resource vip is running on: n{holder}")
+    );
+    crm_resource(&[
+        "-r",
+        "vip",
+        "-m",
+        "-p",
+        "description",
+        "-v",
+        "the floating address",
+    ]);
+    assert_eq!(
+        crm_resource(&["-Q", "-r", "vip", "-m", "-g", "description"]),
+        "the floating address"
+    );
+    crm_resource(&["-r", "vip", "-m", "-d", "description"]);
+    assert!(
+        !stack.cib(1).contains("the floating address"),
+        "deleted everywhere"
+    );
 }
 
 /// Someone removes the address from `node` behind the cluster's back.

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use baton_configure::{CleanupScope, ResourceChange, change_resource};
+use baton_configure::{AttributeSet, CleanupScope, ResourceChange, change_resource};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
@@ -109,7 +109,8 @@ struct LocateJson<'a> {
 
 pub fn run(command: &ResourceCommand, socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
     let meta = |args: &RscArgs, name: &str, value: &str| {
-        let change = ResourceChange::Meta {
+        let change = ResourceChange::Attribute {
+            set: AttributeSet::Meta,
             resource: args.resource.clone(),
             name: name.to_owned(),
             value: Some(value.to_owned()),
@@ -152,7 +153,8 @@ pub fn run(command: &ResourceCommand, socket_dir: &Path, format: Format) -> anyh
         ResourceCommand::Create(args) => crate::pcs_cmd::create(args, socket_dir),
         ResourceCommand::Delete(args) => delete(args, socket_dir),
         ResourceCommand::Enable(args) => {
-            let change = ResourceChange::Meta {
+            let change = ResourceChange::Attribute {
+                set: AttributeSet::Meta,
                 resource: args.resource.clone(),
                 name: "target-role".to_owned(),
                 value: None,
@@ -202,7 +204,8 @@ fn restart(args: &RestartArgs, socket_dir: &Path) -> anyhow::Result<Code> {
     let live = CibArg { cib: None };
     let wait = Duration::from_secs(args.wait);
     let set_role = |role: &str| {
-        let change = ResourceChange::Meta {
+        let change = ResourceChange::Attribute {
+            set: AttributeSet::Meta,
             resource: args.resource.clone(),
             name: "target-role".to_owned(),
             value: Some(role.to_owned()),
@@ -285,7 +288,7 @@ fn leaves(resource: &ResourceJson, ids: &mut Vec<String>) {
 }
 
 /// `crm_resource --locate`'s answer.
-fn locate(resource: &str, socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
+pub(crate) fn locate(resource: &str, socket_dir: &Path, format: Format) -> anyhow::Result<Code> {
     let status = crate::status_cmd::snapshot(socket_dir)?;
     let Some(found) = find(&status.resources, resource) else {
         anyhow::bail!("there is no resource {resource:?} in the cluster");
@@ -317,7 +320,7 @@ pub(crate) fn find<'a>(resources: &'a [ResourceJson], id: &str) -> Option<&'a Re
     })
 }
 
-fn running_on(resource: &ResourceJson, nodes: &mut Vec<String>) {
+pub(crate) fn running_on(resource: &ResourceJson, nodes: &mut Vec<String>) {
     if resource.children.is_empty() {
         if resource.role != "Stopped" {
             nodes.extend(resource.nodes.iter().cloned());

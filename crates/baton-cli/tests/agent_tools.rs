@@ -16,7 +16,10 @@ const CIB: &str = r#"<cib admin_epoch="0" epoch="2" num_updates="0">
     <nodes><node id="1" uname="n1"><instance_attributes id="n1-ia">
       <nvpair id="n1-rack" name="rack" value="r1"/>
     </instance_attributes></node></nodes>
-    <resources/><constraints/>
+    <resources><primitive id="vip" class="ocf" provider="heartbeat" type="IPaddr2">
+      <instance_attributes id="vip-ia"><nvpair id="vip-ip" name="ip" value="10.0.0.1"/></instance_attributes>
+      <utilization id="vip-u"><nvpair id="vip-u-cpu" name="cpu" value="2"/></utilization>
+    </primitive></resources><constraints/>
   </configuration>
   <status><node_state id="1" uname="n1"><transient_attributes id="1">
     <instance_attributes id="status-1"><nvpair id="status-1-master-data" name="master-data" value="10"/></instance_attributes>
@@ -232,4 +235,22 @@ fn stonith_admin_asks_the_cluster_to_fence_a_known_node_only() {
     let (out, written) = tool("stonith_admin", &["--reboot", "n9"], &[]);
     assert_eq!(out.status.code(), Some(105));
     assert!(written.is_empty(), "nothing was asked for n9");
+}
+
+#[test]
+fn crm_resource_reads_a_resources_attributes_and_where_it_runs() {
+    let (out, _) = tool("crm_resource", &["-Q", "-r", "vip", "-g", "ip"], &[]);
+    assert_eq!(stdout(&out), "10.0.0.1", "{out:?}");
+    let (out, _) = tool("crm_resource", &["-Q", "-r", "vip", "-z", "-g", "cpu"], &[]);
+    assert_eq!(stdout(&out), "2", "{out:?}");
+    let (out, _) = tool("crm_resource", &["-r", "vip", "-g", "nic"], &[]);
+    assert_eq!(out.status.code(), Some(105));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Attribute 'nic' not found for 'vip'"),
+        "{out:?}"
+    );
+    let (out, _) = tool("crm_resource", &["--locate", "-r", "vip"], &[]);
+    assert_eq!(stdout(&out), "resource vip is NOT running", "{out:?}");
+    let (out, _) = tool("crm_resource", &["--bogus"], &[]);
+    assert_eq!(out.status.code(), Some(64));
 }

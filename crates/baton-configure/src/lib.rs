@@ -18,6 +18,6 @@ pub mod verify;
 
 pub use apply::{AgentLookup, AgentParameter, ApplyError, Notice, apply, replace};
 pub use cleanup::{CleanupScope, CleanupTarget, cleanup_targets};
-pub use resource::{ResourceChange, change_resource};
+pub use resource::{AttributeSet, ResourceChange, change_resource};
 pub use show::{Shown, show, show_text};
 pub use verify::{Finding, Severity, verify};

@@ -11,12 +11,36 @@ use crate::apply::xml::{find_node, find_object};
 
 const RESOURCES: [&str; 5] = ["primitive", "group", "clone", "master", "bundle"];
 
+/// Which of a resource's attribute sets a change is made in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttributeSet {
+    /// `meta_attributes`: what the cluster does with it.
+    Meta,
+    /// `instance_attributes`: the agent's parameters.
+    Params,
+    /// `utilization`.
+    Utilization,
+}
+
+impl AttributeSet {
+    /// The element holding this set in a resource.
+    #[must_use]
+    pub fn element(self) -> &'static str {
+        match self {
+            AttributeSet::Meta => "meta_attributes",
+            AttributeSet::Params => "instance_attributes",
+            AttributeSet::Utilization => "utilization",
+        }
+    }
+}
+
 /// A change `baton resource …` makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResourceChange {
-    /// Sets (or, with `None`, removes) a meta attribute of the resource.
-    Meta {
+    /// Sets (or, with `None`, removes) an attribute of the resource.
+    Attribute {
         resource: String,
+        set: AttributeSet,
         name: String,
         value: Option<String>,
     },
@@ -39,13 +63,21 @@ pub enum ResourceChange {
 /// Applies `change`; whether the configuration changed.
 pub fn change_resource(cib: &mut Cib, change: &ResourceChange) -> Result<bool, ApplyError> {
     match change {
-        ResourceChange::Meta {
+        ResourceChange::Attribute {
             resource,
+            set,
             name,
             value,
         } => {
             let element = resource_element(cib, resource)?;
-            Ok(set_meta(cib, element, resource, name, value.as_deref()))
+            Ok(set_attribute(
+                cib,
+                element,
+                resource,
+                *set,
+                name,
+                value.as_deref(),
+            ))
         }
         ResourceChange::Prefer { resource, node } => {
             resource_element(cib, resource)?;
@@ -193,17 +225,18 @@ fn node_name(cib: &Cib, node: &str) -> Result<String, ApplyError> {
         .to_owned())
 }
 
-fn set_meta(
+fn set_attribute(
     cib: &mut Cib,
     element: ElementId,
     resource: &str,
+    set: AttributeSet,
     name: &str,
     value: Option<&str>,
 ) -> bool {
     let doc = cib.document_mut();
     let sets: Vec<ElementId> = doc
         .get(element)
-        .children_named("meta_attributes")
+        .children_named(set.element())
         .map(|s| s.id())
         .collect();
     let existing = sets.iter().find_map(|&set| {
@@ -230,8 +263,8 @@ fn set_meta(
                 Some(&set) => set,
                 None => doc.append_new(
                     element,
-                    "meta_attributes",
-                    &[("id", &format!("{resource}-meta_attributes"))],
+                    set.element(),
+                    &[("id", &format!("{resource}-{}", set.element()))],
                 ),
             };
             let set_id = doc.element(set).attr("id").unwrap_or(resource).to_owned();
@@ -309,8 +342,9 @@ mod tests {
     }
 
     fn meta(resource: &str, name: &str, value: Option<&str>) -> ResourceChange {
-        ResourceChange::Meta {
+        ResourceChange::Attribute {
             resource: resource.to_owned(),
+            set: AttributeSet::Meta,
             name: name.to_owned(),
             value: value.map(str::to_owned),
         }

@@ -1,7 +1,7 @@
 //! The Pacemaker tools resource agents and admins call, answered by this
 //! binary when it is invoked under their names (`baton_proto::tools::NAMES`;
 //! baton-lrmd links them for its agents): `crm_attribute`, `crm_master`,
-//! `crm_node`, `attrd_updater`, `crm_mon`, `crm_verify`, `cibadmin -Q`,
+//! `crm_node`, `attrd_updater`, `crm_resource`, `crm_mon`, `crm_verify`, `cibadmin -Q`,
 //! `stonith_admin` and `pacemakerd -$`. They reach the local daemons
 //! through `BATON_SOCKET_DIR` (default `/run/baton`) and print and exit as
 //! Pacemaker 2.1's do for what agents parse.
@@ -11,6 +11,7 @@ mod cibadmin;
 mod crm_attribute;
 mod crm_mon;
 mod crm_node;
+mod crm_resource;
 mod crm_verify;
 mod pacemakerd;
 mod stonith_admin;
@@ -43,6 +44,7 @@ pub fn run(tool: &str) -> ExitCode {
         "crm_master" => crm_attribute::run(true),
         "attrd_updater" => attrd_updater::run(),
         "crm_mon" => crm_mon::run(),
+        "crm_resource" => crm_resource::run(),
         "crm_verify" => crm_verify::run(),
         "cibadmin" => cibadmin::run(),
         "stonith_admin" => stonith_admin::run(),
