@@ -98,13 +98,15 @@ fn one_instance_is_promoted_the_file_system_follows_it_and_moves_when_its_node_d
             Arc::clone(&most),
             Arc::clone(&two_promoted),
         );
-        let sockets: Vec<_> = (1..=3).map(|n| stack.socket_dir(n)).collect();
+        // Asked of a node that stays up: the promoted one is powered off.
+        let watcher = (1..=3).find(|n| *n != promoted_on).expect("another node");
+        let socket_dir = stack.socket_dir(watcher);
         let bin = stack.bin_dir().join("baton");
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 let out = std::process::Command::new(&bin)
                     .arg("--socket-dir")
-                    .arg(&sockets[1])
+                    .arg(&socket_dir)
                     .args(["--output", "json", "status"])
                     .output();
                 if let Some(status) = out
