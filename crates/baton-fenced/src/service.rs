@@ -243,18 +243,44 @@ impl FencedService {
                     tokio::time::sleep(delay).await;
                 }
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            let timeout = device
-                .timeouts_ms
-                .get(&request.action)
-                .map_or(left, |ms| Duration::from_millis(*ms).min(left));
             let node_id = Some(request.target_id).filter(|id| *id != 0);
             let stdin = device.stdin(&action, target, node_id);
-            tracing::info!(device = %id, agent = %device.agent, %action, %target, "running fence agent");
-            self.agents
-                .run(&device.agent, stdin, timeout)
-                .await
-                .map_err(|reason| format!("device {id}: {reason}"))?;
+            // pcmk_<action>_retries: a failed attempt is tried again while
+            // the fencing's budget lasts.
+            let attempts = 1 + device.retries_for(&request.action);
+            let mut failures = Vec::new();
+            let mut done = false;
+            for attempt in 1..=attempts {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                let timeout = device
+                    .timeouts_ms
+                    .get(&request.action)
+                    .map_or(left, |ms| Duration::from_millis(*ms).min(left));
+                tracing::info!(device = %id, agent = %device.agent, %action, %target, attempt, "running fence agent");
+                match self.agents.run(&device.agent, stdin.clone(), timeout).await {
+                    Ok(_) => {
+                        done = true;
+                        break;
+                    }
+                    Err(reason) => {
+                        tracing::warn!(device = %id, attempt, %reason, "fence agent failed");
+                        failures.push(reason);
+                    }
+                }
+            }
+            if !done {
+                let last = failures
+                    .last()
+                    .cloned()
+                    .unwrap_or_else(|| "no time was left to run it".to_owned());
+                return Err(format!(
+                    "device {id}: {last} ({} of {attempts} attempts made)",
+                    failures.len()
+                ));
+            }
         }
         Ok(())
     }

@@ -279,3 +279,66 @@ fn a_second_fenced_on_the_same_socket_exits_3() {
         .expect("run a second baton-fenced");
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// `fence_test` (as [`install_agent`]) that fails its first `failures`
+/// power actions, then succeeds.
+fn install_flaky_agent(agents: &Path, said: &Path, failures: u32) {
+    let script = format!(
+        r#"#!/bin/sh
+input=$(cat)
+case "$input" in
+  *action=metadata*)
+    echo '<?xml version="1.0"?><resource-agent name="fence_test"><parameters/><actions><action name="off"/><action name="reboot"/><action name="metadata"/></actions></resource-agent>'
+    exit 0;;
+esac
+printf 'try\n' >> {said}
+[ "$(wc -l < {said})" -gt {failures} ] && exit 0
+echo "the switch is busy" >&2
+exit 1
+"#,
+        said = said.display()
+    );
+    let path = agents.join("fence_test");
+    std::fs::write(&path, script).expect("write agent");
+    let mut permissions = std::fs::metadata(&path).expect("agent").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&path, permissions).expect("chmod agent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_attempt_is_tried_again_as_pcmk_retries_allow() {
+    let (_dir, sockets, agents, said) = dirs();
+    install_flaky_agent(&agents, &said, 2);
+    let crmd = serve_stand_in_crmd(&sockets);
+    let fenced = Fenced::start(&sockets, &agents);
+    let result = fenced.fence("n2").await;
+    assert_eq!(result.outcome(), FenceOutcome::Ok, "{}", result.reason);
+    let tries = std::fs::read_to_string(&said).expect("the agent ran");
+    assert_eq!(
+        tries.lines().count(),
+        3,
+        "two failures, then the default second retry"
+    );
+    crmd.abort();
+
+    let (_dir, sockets, agents, said) = dirs();
+    install_flaky_agent(&agents, &said, 1);
+    let crmd = StandInCrmd {
+        cib: CIB.replace(
+            r#"<nvpair id="st-test-login" name="login" value="admin"/>"#,
+            r#"<nvpair id="st-test-retries" name="pcmk_reboot_retries" value="0"/>"#,
+        ),
+        ..StandInCrmd::default()
+    }
+    .serve(&sockets);
+    let fenced = Fenced::start(&sockets, &agents);
+    let result = fenced.fence("n2").await;
+    assert_eq!(result.outcome(), FenceOutcome::Failed);
+    assert!(
+        result.reason.contains("the switch is busy")
+            && result.reason.contains("(1 of 1 attempts made)"),
+        "{}",
+        result.reason
+    );
+    crmd.abort();
+}

@@ -63,6 +63,9 @@ pub struct Device {
     pub action_map: BTreeMap<String, String>,
     /// `pcmk_<action>_timeout`, by action.
     pub timeouts_ms: BTreeMap<String, u64>,
+    /// `pcmk_<action>_retries`, by action, where set (Pacemaker's default
+    /// is [`DEFAULT_RETRIES`]).
+    pub retries: BTreeMap<String, u32>,
     pub delay_base: NodeDelay,
     pub delay_max_ms: u64,
     /// Nodes a location constraint bans it from (-INFINITY): their fencers
@@ -70,7 +73,12 @@ pub struct Device {
     pub banned_on: std::collections::BTreeSet<String>,
 }
 
-/// The power actions `pcmk_<action>_action` and `_timeout` exist for.
+/// How many times a failed action is tried again within the fencing's
+/// budget when `pcmk_<action>_retries` is not set (Pacemaker's default).
+pub const DEFAULT_RETRIES: u32 = 2;
+
+/// The power actions `pcmk_<action>_action`, `_timeout` and `_retries`
+/// exist for.
 const ACTIONS: [&str; 6] = ["reboot", "off", "on", "list", "monitor", "status"];
 
 impl Device {
@@ -119,6 +127,20 @@ impl Device {
             .iter()
             .filter_map(|a| Some(((*a).to_owned(), duration(&format!("pcmk_{a}_timeout"))?)))
             .collect();
+        let mut retries = BTreeMap::new();
+        for action in ACTIONS {
+            let name = format!("pcmk_{action}_retries");
+            if let Some(value) = all.get(&name) {
+                match value.trim().parse::<u32>() {
+                    Ok(count) => {
+                        retries.insert(action.to_owned(), count);
+                    }
+                    Err(_) => problem(format!(
+                        "{name}={value} is not a number of retries (expected e.g. 2)"
+                    )),
+                }
+            }
+        }
         let delay_base = match all.get("pcmk_delay_base") {
             None => NodeDelay::default(),
             Some(text) => node_delay(text).unwrap_or_else(|bad| {
@@ -184,6 +206,7 @@ impl Device {
             host_argument,
             action_map,
             timeouts_ms,
+            retries,
             delay_base,
             delay_max_ms,
             banned_on: std::collections::BTreeSet::new(),
@@ -237,6 +260,12 @@ impl Device {
         } else {
             action.to_owned()
         }
+    }
+
+    /// How many times a failed `action` is tried again.
+    #[must_use]
+    pub fn retries_for(&self, action: &str) -> u32 {
+        self.retries.get(action).copied().unwrap_or(DEFAULT_RETRIES)
     }
 
     /// The name the agent knows `node` by.
