@@ -54,16 +54,11 @@ fn wait_until(what: &str, within: Duration, done: impl Fn() -> bool) -> Duration
     start.elapsed()
 }
 
-/// kill -9 of every daemon of the node holding the address, which is the
-/// DC or not as asked (a location preference puts it there): the time
-/// until the address answers again from the bridge.
-fn failover(on_dc: bool) -> Option<Duration> {
-    let mut stack = Stack::start(NODES)?;
-    let dc = node_index(&stack.wait_for_agreed_dc(&[1, 2, 3], &ALL));
-    let vip = configure_vip(&stack);
-    let target = if on_dc { dc } else { dc % NODES + 1 };
+/// Puts the address on node `target` (a location preference) and waits
+/// until it answers from there.
+fn place_vip(stack: &Stack, vip: &str, target: usize) {
     configure(
-        &stack,
+        stack,
         &[
             "location",
             "vip-there",
@@ -73,8 +68,19 @@ fn failover(on_dc: bool) -> Option<Duration> {
         ],
     );
     wait_until("the address answers from its node", stack::SETTLE, || {
-        stack.net.holds_address(target, &vip) && answers(&stack, &vip)
+        stack.net.holds_address(target, vip) && answers(stack, vip)
     });
+}
+
+/// kill -9 of every daemon of the node holding the address, which is the
+/// DC or not as asked (a location preference puts it there): the time
+/// until the address answers again from the bridge.
+fn failover(on_dc: bool) -> Option<Duration> {
+    let mut stack = Stack::start(NODES)?;
+    let dc = node_index(&stack.wait_for_agreed_dc(&[1, 2, 3], &ALL));
+    let vip = configure_vip(&stack);
+    let target = if on_dc { dc } else { dc % NODES + 1 };
+    place_vip(&stack, &vip, target);
     let killed = Instant::now();
     stack.power_off(target);
     wait_until("the address answers from a survivor", stack::SETTLE, || {
@@ -93,19 +99,7 @@ fn fenced_failover() -> Option<Duration> {
     let fence_dir = stack.install_fence_agent();
     let vip = configure_fenced_vip(&stack, &fence_dir, "n1 n2 n3");
     let target = dc % NODES + 1;
-    configure(
-        &stack,
-        &[
-            "location",
-            "vip-there",
-            "vip",
-            "100:",
-            &format!("n{target}"),
-        ],
-    );
-    wait_until("the address answers from its node", stack::SETTLE, || {
-        stack.net.holds_address(target, &vip) && answers(&stack, &vip)
-    });
+    place_vip(&stack, &vip, target);
     let cut = Instant::now();
     stack.net.cut(target);
     wait_until("the address answers from a survivor", stack::SETTLE, || {

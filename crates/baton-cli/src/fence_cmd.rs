@@ -91,8 +91,11 @@ pub fn run(command: &FenceCommand, socket_dir: &Path, format: Format) -> anyhow:
     }
 }
 
-async fn fenced(socket: &Path) -> anyhow::Result<FencedClient<tonic::transport::Channel>> {
-    let channel = baton_proto::client::connect(socket, CHECK_TIMEOUT)
+async fn fenced(
+    socket: &Path,
+    timeout: Duration,
+) -> anyhow::Result<FencedClient<tonic::transport::Channel>> {
+    let channel = baton_proto::client::connect(socket, timeout)
         .await
         .with_context(|| format!("cannot reach baton-fenced at {}", socket.display()))?;
     Ok(FencedClient::new(channel))
@@ -104,7 +107,7 @@ fn refused(status: tonic::Status) -> anyhow::Error {
 
 fn test(socket: &Path, node: &str, format: Format) -> anyhow::Result<Code> {
     let devices = block_on(async {
-        let reply = fenced(socket)
+        let reply = fenced(socket, CHECK_TIMEOUT)
             .await?
             .test(TestRequest {
                 target: node.to_owned(),
@@ -164,7 +167,7 @@ fn describe_test(node: &str, devices: &[DeviceReach]) -> String {
 
 fn history(socket: &Path, node: Option<&str>, format: Format) -> anyhow::Result<Code> {
     let events = block_on(async {
-        let reply = fenced(socket)
+        let reply = fenced(socket, CHECK_TIMEOUT)
             .await?
             .history(HistoryRequest {
                 target: node.unwrap_or_default().to_owned(),
@@ -190,8 +193,8 @@ fn history(socket: &Path, node: Option<&str>, format: Format) -> anyhow::Result<
 pub fn status_sections(socket_dir: &Path) -> String {
     let socket = socket_dir.join("fenced.sock");
     let events = block_on(async {
-        let channel = baton_proto::client::connect(&socket, STATUS_TIMEOUT).await?;
-        let reply = FencedClient::new(channel)
+        let reply = fenced(&socket, STATUS_TIMEOUT)
+            .await?
             .history(HistoryRequest::default())
             .await?;
         anyhow::Ok(reply.into_inner().events)

@@ -11,23 +11,24 @@ use baton_proto::fenced::{
     Delegation, FenceEvent, FenceOutcome, FenceRequest, FenceResult, FenceState,
 };
 
-use crate::service::{FencedService, Planned, failed, wall_ms};
+use crate::service::{FencedService, Planned, fence_result, wall_ms};
 
 /// Time a delegated fencing's answer may take beyond its own budget.
 const ANSWER_MARGIN: Duration = Duration::from_secs(5);
 
 impl FencedService {
-    /// `None` when this node's fencer may carry out fencing `target`, else
-    /// the node id of the fencer that should, or why none may.
-    pub async fn executor_for(&self, target: &str) -> Result<Option<u32>, String> {
+    /// `None` when this node's fencer may carry out fencing `target` as
+    /// `planned`, else the node id of the fencer that should, or why none
+    /// may.
+    pub fn executor_for(&self, planned: &Planned, target: &str) -> Result<Option<u32>, String> {
         let Planned {
             registry,
             plan,
             names,
             ..
-        } = self.planned(target).await?;
+        } = planned;
         let me = self.peers().name();
-        if plan.levels.is_empty() || registry.can_run_on(&plan, &me) {
+        if plan.levels.is_empty() || registry.can_run_on(plan, &me) {
             return Ok(None);
         }
         let my_id = self.peers().node_id();
@@ -36,7 +37,7 @@ impl FencedService {
             .into_iter()
             .filter(|id| Some(*id) != my_id)
             .filter_map(|id| Some((id, names.get(&id)?)))
-            .find(|(_, name)| name.as_str() != target && registry.can_run_on(&plan, name))
+            .find(|(_, name)| name.as_str() != target && registry.can_run_on(plan, name))
             .map(|(id, _)| Some(id))
             .ok_or_else(|| {
                 format!(
@@ -67,7 +68,7 @@ impl FencedService {
         };
         let answer = match self.peers().delegate(delegation) {
             Ok(answer) => answer,
-            Err(reason) => return self.settle(event, failed(FenceOutcome::Failed, reason)),
+            Err(reason) => return self.settle(event, fence_result(FenceOutcome::Failed, reason)),
         };
         match tokio::time::timeout(budget + ANSWER_MARGIN, answer).await {
             Ok(Ok(done)) => {
@@ -76,7 +77,7 @@ impl FencedService {
                 } else {
                     FenceOutcome::Failed
                 };
-                let mut result = failed(outcome, done.reason.clone());
+                let mut result = fence_result(outcome, done.reason.clone());
                 result.devices = done.devices;
                 result.executor = done.delegate;
                 result
@@ -86,7 +87,7 @@ impl FencedService {
                     "the fencer of node {node_id} did not answer within {} ms",
                     (budget + ANSWER_MARGIN).as_millis()
                 );
-                self.settle(event, failed(FenceOutcome::TimedOut, reason))
+                self.settle(event, fence_result(FenceOutcome::TimedOut, reason))
             }
         }
     }
@@ -115,6 +116,13 @@ impl FencedService {
         event.set_state(FenceState::Pending);
         self.peers().record(event.clone());
         let budget = Duration::from_millis(delegation.timeout_ms.max(1));
-        self.carry_out(&request, event, budget).await;
+        match self.planned(&request.target).await {
+            Ok(planned) => {
+                self.carry_out(&request, event, budget, planned).await;
+            }
+            Err(reason) => {
+                self.settle(event, fence_result(FenceOutcome::Failed, reason));
+            }
+        }
     }
 }

@@ -94,28 +94,29 @@ impl FencedService {
         &self.peers
     }
 
-    /// Runs the fencing here, one at a time, within `budget`; records
-    /// `event`'s outcome (for every fencer) and returns it.
+    /// Runs the fencing here with `planned`, one at a time, within
+    /// `budget`; records `event`'s outcome (for every fencer) and returns it.
     pub async fn carry_out(
         &self,
         request: &FenceRequest,
         event: FenceEvent,
         budget: Duration,
+        planned: Planned,
     ) -> FenceResult {
         let _turn = self.one_at_a_time.lock().await;
         let deadline = Instant::now() + budget;
         tracing::info!(target = %request.target, action = %request.action, client = %request.client, "fencing requested");
-        let outcome = tokio::time::timeout(budget, self.fence(request, deadline)).await;
+        let outcome = tokio::time::timeout(budget, self.fence(request, deadline, planned)).await;
         let result = match outcome {
             Ok(Ok(devices)) => {
                 tracing::info!(target = %request.target, ?devices, "fenced");
-                let mut result = failed(FenceOutcome::Ok, String::new());
+                let mut result = fence_result(FenceOutcome::Ok, String::new());
                 result.devices = devices;
                 result
             }
             Ok(Err(reason)) => {
                 tracing::error!(target = %request.target, %reason, "fencing failed");
-                failed(FenceOutcome::Failed, reason)
+                fence_result(FenceOutcome::Failed, reason)
             }
             Err(_) => {
                 let reason = format!(
@@ -123,7 +124,7 @@ impl FencedService {
                     budget.as_millis()
                 );
                 tracing::error!(target = %request.target, %reason, "fencing timed out");
-                failed(FenceOutcome::TimedOut, reason)
+                fence_result(FenceOutcome::TimedOut, reason)
             }
         };
         self.settle(event, result)
@@ -181,13 +182,14 @@ impl FencedService {
         &self,
         request: &FenceRequest,
         deadline: Instant,
+        planned: Planned,
     ) -> Result<Vec<String>, String> {
         let Planned {
             registry,
             plan,
             capabilities,
             ..
-        } = self.planned(&request.target).await?;
+        } = planned;
         if plan.levels.is_empty() {
             return Err(format!(
                 "no fencing device can fence {} (check the devices' pcmk_host_list, pcmk_host_map and pcmk_host_check)",
@@ -320,10 +322,17 @@ impl Fenced for FencedService {
         };
         let event = self.pending_event(&request);
         self.peers.record(event.clone());
-        let result = match self.executor_for(&request.target).await {
-            Ok(None) => self.carry_out(&request, event, budget).await,
+        let planned = match self.planned(&request.target).await {
+            Ok(planned) => planned,
+            Err(reason) => {
+                let result = self.settle(event, fence_result(FenceOutcome::Failed, reason));
+                return Ok(Response::new(result));
+            }
+        };
+        let result = match self.executor_for(&planned, &request.target) {
+            Ok(None) => self.carry_out(&request, event, budget, planned).await,
             Ok(Some(node_id)) => self.delegate_to(node_id, &request, event, budget).await,
-            Err(reason) => self.settle(event, failed(FenceOutcome::Failed, reason)),
+            Err(reason) => self.settle(event, fence_result(FenceOutcome::Failed, reason)),
         };
         Ok(Response::new(result))
     }
@@ -352,7 +361,7 @@ impl Fenced for FencedService {
 }
 
 /// A result of `outcome`, with `reason` when it is not Ok.
-pub fn failed(outcome: FenceOutcome, reason: String) -> FenceResult {
+pub fn fence_result(outcome: FenceOutcome, reason: String) -> FenceResult {
     let mut result = FenceResult {
         reason,
         ..FenceResult::default()

@@ -34,8 +34,9 @@ const CIB: &str = r#"<cib admin_epoch="0" epoch="3" num_updates="0" validate-wit
   <status/>
 </cib>"#;
 
-/// A fence agent that records what it was told and exits `exit_code`.
-fn install_agent(agents: &Path, said: &Path, exit_code: u8) {
+/// Installs `fence_test`: it answers meta-data, and for any other action
+/// runs `body` (shell, with the agent's input in `$input`).
+fn install_script(agents: &Path, body: &str) {
     let script = format!(
         r#"#!/bin/sh
 input=$(cat)
@@ -44,17 +45,25 @@ case "$input" in
     echo '<?xml version="1.0"?><resource-agent name="fence_test"><parameters/><actions><action name="off"/><action name="reboot"/><action name="monitor"/><action name="metadata"/></actions></resource-agent>'
     exit 0;;
 esac
-printf '%s\n--\n' "$input" >> {said}
-echo "the power switch refused" >&2
-exit {exit_code}
-"#,
-        said = said.display()
+{body}
+"#
     );
     let path = agents.join("fence_test");
     std::fs::write(&path, script).expect("write agent");
     let mut permissions = std::fs::metadata(&path).expect("agent").permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
     std::fs::set_permissions(&path, permissions).expect("chmod agent");
+}
+
+/// A fence agent that records what it was told and exits `exit_code`.
+fn install_agent(agents: &Path, said: &Path, exit_code: u8) {
+    let said = said.display();
+    install_script(
+        agents,
+        &format!(
+            "printf '%s\\n--\\n' \"$input\" >> {said}\necho \"the power switch refused\" >&2\nexit {exit_code}"
+        ),
+    );
 }
 
 struct Fenced {
@@ -280,29 +289,16 @@ fn a_second_fenced_on_the_same_socket_exits_3() {
     assert_eq!(out.status.code(), Some(3));
 }
 
-/// `fence_test` (as [`install_agent`]) that fails its first `failures`
-/// power actions, then succeeds.
+/// `fence_test` that fails its first `failures` power actions, then
+/// succeeds; each attempt leaves a line in `said`.
 fn install_flaky_agent(agents: &Path, said: &Path, failures: u32) {
-    let script = format!(
-        r#"#!/bin/sh
-input=$(cat)
-case "$input" in
-  *action=metadata*)
-    echo '<?xml version="1.0"?><resource-agent name="fence_test"><parameters/><actions><action name="off"/><action name="reboot"/><action name="metadata"/></actions></resource-agent>'
-    exit 0;;
-esac
-printf 'try\n' >> {said}
-[ "$(wc -l < {said})" -gt {failures} ] && exit 0
-echo "the switch is busy" >&2
-exit 1
-"#,
-        said = said.display()
+    let said = said.display();
+    install_script(
+        agents,
+        &format!(
+            "printf 'try\\n' >> {said}\n[ \"$(wc -l < {said})\" -gt {failures} ] && exit 0\necho \"the switch is busy\" >&2\nexit 1"
+        ),
     );
-    let path = agents.join("fence_test");
-    std::fs::write(&path, script).expect("write agent");
-    let mut permissions = std::fs::metadata(&path).expect("agent").permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
-    std::fs::set_permissions(&path, permissions).expect("chmod agent");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
